@@ -1,0 +1,29 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { createApp } from "./http/app.ts";
+import { authRoutes } from "./routes/auth/index.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { meRoutes } from "./routes/me/index.ts";
+
+/** The whole HTTP surface: one place that shows every resource and where it lives. */
+export function buildApp() {
+  const app = createApp();
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  app.route("/", healthRoutes);
+  app.route("/v1/auth", authRoutes);
+  app.route("/v1/me", meRoutes);
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Souk API",
+      version: "1.0.0",
+      description:
+        "Edge-native marketplace: verified shops, fixed-price items and live auctions. Errors are application/problem+json (RFC 9457) with a stable `code`.",
+    },
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Souk API" }));
+  return app;
+}

@@ -1,0 +1,64 @@
+import type { Database, Tx } from "./client.ts";
+import { auditLog } from "./schema/audit-log.ts";
+import { uuidv7 } from "../lib/ids.ts";
+
+/** Who did it and under which request: carried from the HTTP layer or a job into services. */
+export interface Actor {
+  type: "user" | "system" | "stripe";
+  id?: string | null;
+  requestId?: string | null;
+}
+
+export interface AuditEntry {
+  action: string;
+  entityType: string;
+  entityId: string;
+  oldValue?: unknown;
+  newValue?: unknown;
+}
+
+export interface AuditRecorder {
+  record(entry: AuditEntry): Promise<void>;
+}
+
+/** Writes one audit row inside an open transaction. Prefer `withAudit`; this is for helpers. */
+export async function recordAudit(tx: Tx, actor: Actor, entry: AuditEntry): Promise<void> {
+  await tx.insert(auditLog).values({
+    id: uuidv7(),
+    actorId: actor.id ?? null,
+    actorType: actor.type,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    oldValue: entry.oldValue ?? null,
+    newValue: entry.newValue ?? null,
+    requestId: actor.requestId ?? null,
+  });
+}
+
+export class AuditMissing extends Error {
+  override name = "AuditMissing";
+}
+
+/**
+ * Runs a change and its audit rows in one transaction: both commit or neither does. The change
+ * must record at least one audit row; forgetting to is a bug, so it rolls the change back.
+ */
+export async function withAudit<T>(
+  db: Database,
+  actor: Actor,
+  change: (tx: Tx, audit: AuditRecorder) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    let recorded = 0;
+    const audit: AuditRecorder = {
+      async record(entry) {
+        await recordAudit(tx, actor, entry);
+        recorded += 1;
+      },
+    };
+    const result = await change(tx, audit);
+    if (recorded === 0) throw new AuditMissing("a change committed without an audit row");
+    return result;
+  });
+}

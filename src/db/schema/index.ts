@@ -1,0 +1,7 @@
+export * from "./addresses.ts";
+export * from "./audit-log.ts";
+export * from "./credentials.ts";
+export * from "./refresh-tokens.ts";
+export * from "./users.ts";
+export * from "./jobs.ts";
+export * from "./notifications.ts";

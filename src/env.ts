@@ -1,0 +1,69 @@
+import { z } from "zod";
+import type { AuctionRoom } from "../durable-objects/auction-room.ts";
+import type { ProductStock } from "../durable-objects/product-stock.ts";
+
+/** Every binding, var and secret the Worker reads. Declared once; parsed once per isolate. */
+export interface Env {
+  PRODUCT_STOCK: DurableObjectNamespace<ProductStock>;
+  AUCTION_ROOM: DurableObjectNamespace<AuctionRoom>;
+  STRIPE_EVENTS: Queue<unknown>;
+  NOTIFICATIONS: Queue<unknown>;
+  ENVIRONMENT?: string;
+  DATABASE_URL?: string;
+  NEON_LOCAL_WS_PROXY?: string;
+  UPSTASH_REDIS_REST_URL?: string;
+  UPSTASH_REDIS_REST_TOKEN?: string;
+  JWT_SECRET?: string;
+  PASSWORD_PEPPER?: string;
+  PBKDF2_ITERATIONS?: string;
+  PLATFORM_FEE_BPS?: string;
+  LOG_LEVEL?: string;
+}
+
+/** Production refuses PBKDF2 above this; local workerd does not, so we refuse it ourselves. */
+export const MAX_PBKDF2_ITERATIONS = 100_000;
+
+const configSchema = z.object({
+  ENVIRONMENT: z.enum(["development", "test", "production"]).default("production"),
+  DATABASE_URL: z.string().url(),
+  NEON_LOCAL_WS_PROXY: z.string().min(1).optional(),
+  UPSTASH_REDIS_REST_URL: z.string().url().optional(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
+  PASSWORD_PEPPER: z.string().min(16, "PASSWORD_PEPPER must be at least 16 characters"),
+  PBKDF2_ITERATIONS: z.coerce
+    .number()
+    .int()
+    .min(10_000)
+    .max(MAX_PBKDF2_ITERATIONS)
+    .default(MAX_PBKDF2_ITERATIONS),
+  PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(200),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const cache = new WeakMap<object, Config>();
+
+/**
+ * Validates the Worker's vars and secrets. A missing or malformed secret fails here with a
+ * message naming it, not later as `undefined` deep in a request.
+ */
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${fields.join("; ")}`);
+  }
+  if (parsed.data.UPSTASH_REDIS_REST_URL && !parsed.data.UPSTASH_REDIS_REST_TOKEN) {
+    throw new ConfigError("invalid configuration: UPSTASH_REDIS_REST_TOKEN is required with the URL");
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

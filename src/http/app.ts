@@ -1,0 +1,43 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hook } from "@hono/zod-openapi";
+import { type FieldError, ValidationFailed } from "../services/errors.ts";
+import type { AppEnv } from "./context.ts";
+import { init } from "./middleware/init.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { onError, problem } from "./problem.ts";
+
+const TARGET_TO_IN: Record<string, FieldError["in"]> = {
+  json: "body",
+  form: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+  cookie: "header",
+};
+
+/** Turns a failed zod parse of any request part into a 422 naming every failing field. */
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (result.success) return;
+  const where = TARGET_TO_IN[result.target] ?? "body";
+  const errors: FieldError[] = result.error.issues.map((issue) => ({
+    field: issue.path.map(String).join("."),
+    in: where,
+    message: issue.message,
+  }));
+  throw new ValidationFailed(errors);
+};
+
+/** A router with Souk's validation hook; every resource sub-app is made with this. */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}
+
+/** The app shell: request id, error mapping, per-request services. Routes are added by index. */
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  app.use("*", requestId);
+  app.use("*", init);
+  app.onError(onError);
+  app.notFound((c) => problem(c, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));
+  return app;
+}

@@ -1,0 +1,37 @@
+import type { Database } from "../db/client.ts";
+import type { Actor } from "../db/audit.ts";
+import type { Config, Env } from "../env.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { Redis } from "../lib/redis.ts";
+
+export interface AuthUser {
+  id: string;
+  role: "buyer" | "seller" | "admin";
+}
+
+/** Per-request services, built once by the init middleware and read from the context. */
+export interface RequestServices {
+  config: Config;
+  logger: Logger;
+  requestId: string;
+  /** Opened on first use and closed after the response (waitUntil). */
+  readonly db: Database;
+  /** Null when no Redis is configured. */
+  redis: Redis | null;
+  /** The client's address as Cloudflare reports it; `unknown` locally without the header. */
+  clientIp: string;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    services: RequestServices;
+    user: AuthUser;
+  };
+}
+
+/** The audit actor for the current request's user. */
+export function actorOf(services: RequestServices, user: AuthUser | undefined): Actor {
+  return { type: "user", id: user?.id ?? null, requestId: services.requestId };
+}

@@ -1,0 +1,90 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ConfigError } from "../env.ts";
+import { DomainError, type ErrorCode, RateLimited } from "../services/errors.ts";
+import type { AppEnv } from "./context.ts";
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  VALIDATION_FAILED: 422,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  INSUFFICIENT_STOCK: 409,
+  CONFLICT: 409,
+  IDEMPOTENCY_KEY_REQUIRED: 400,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  RATE_LIMITED: 429,
+  PAYMENT_FAILED: 402,
+  BID_TOO_LOW: 409,
+  AUCTION_CLOSED: 409,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+const TITLE: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: "Validation failed",
+  UNAUTHENTICATED: "Unauthenticated",
+  FORBIDDEN: "Forbidden",
+  NOT_FOUND: "Not found",
+  INSUFFICIENT_STOCK: "Insufficient stock",
+  CONFLICT: "Conflict",
+  IDEMPOTENCY_KEY_REQUIRED: "Idempotency-Key required",
+  IDEMPOTENCY_KEY_REUSED: "Idempotency-Key reused",
+  RATE_LIMITED: "Rate limited",
+  PAYMENT_FAILED: "Payment failed",
+  BID_TOO_LOW: "Bid too low",
+  AUCTION_CLOSED: "Auction closed",
+  SERVICE_UNAVAILABLE: "Service unavailable",
+};
+
+export function statusOf(code: ErrorCode): ContentfulStatusCode {
+  return STATUS[code];
+}
+
+/** An RFC 9457 problem response with Souk's stable `code`. */
+export function problem(
+  c: Context<AppEnv>,
+  code: ErrorCode | "INTERNAL",
+  detail: string,
+  extra: Record<string, unknown> = {},
+  status?: ContentfulStatusCode,
+): Response {
+  const s = status ?? (code === "INTERNAL" ? 500 : STATUS[code]);
+  const body = {
+    type: `https://souk.dev/problems/${code.toLowerCase().replaceAll("_", "-")}`,
+    title: code === "INTERNAL" ? "Internal error" : TITLE[code],
+    status: s,
+    code,
+    detail,
+    instance: new URL(c.req.url).pathname,
+    requestId: c.get("requestId"),
+    ...extra,
+  };
+  return new Response(JSON.stringify(body), {
+    status: s,
+    headers: {
+      "content-type": "application/problem+json",
+      "x-request-id": c.get("requestId") ?? "",
+    },
+  });
+}
+
+/** The one place domain errors become HTTP. */
+export function onError(err: Error, c: Context<AppEnv>): Response {
+  if (err instanceof DomainError) {
+    const res = problem(c, err.code, err.message, err.details);
+    if (err instanceof RateLimited) res.headers.set("retry-after", String(err.retryAfterSeconds));
+    return res;
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    // Hono raises these for a body that is not JSON at all; name the body as the field.
+    const errors = [{ field: "", in: "body", message: err.message }];
+    return problem(c, "VALIDATION_FAILED", err.message, { errors }, 422);
+  }
+  const logger = c.get("services")?.logger;
+  const fields = { error: err.message, name: err.name, stack: err.stack };
+  if (logger) logger.error("unhandled error", fields);
+  else console.error(JSON.stringify({ level: "error", msg: "unhandled error", ...fields }));
+  const detail = err instanceof ConfigError ? "The server is misconfigured." : "Something failed.";
+  return problem(c, "INTERNAL", detail);
+}

@@ -1,0 +1,61 @@
+import { eq } from "drizzle-orm";
+import { jobRuns } from "../db/schema/jobs.ts";
+import type { Env } from "../env.ts";
+import { uuidv7 } from "../lib/ids.ts";
+import { type JobContext, openJobContext } from "./context.ts";
+
+export type CronJob = (ctx: JobContext) => Promise<Record<string, unknown>>;
+
+/** Jobs are filled by later issues; until then each says it had nothing to do. */
+const idle =
+  (what: string): CronJob =>
+  async (ctx) => {
+    ctx.logger.info(`${what}: nothing to do yet`);
+    return { processed: 0 };
+  };
+
+export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
+  "* * * * *": { "auction-sweep": idle("auction sweep") },
+  "*/5 * * * *": {
+    "payment-deadlines": idle("payment deadlines"),
+    "reservation-expiry": idle("reservation expiry"),
+  },
+  "*/15 * * * *": { "stripe-reconciliation": idle("stripe reconciliation") },
+  "0 7 * * *": { "low-stock-digest": idle("low-stock digest") },
+};
+
+/**
+ * Runs every job of a cron expression and records each run in `job_runs`. One job failing does
+ * not stop the others; the failure is recorded and rethrown at the end so Cloudflare logs it.
+ */
+export async function runScheduled(cron: string, env: Env): Promise<string[]> {
+  const jobs = CRON_JOBS[cron];
+  const { ctx, close } = openJobContext(env, `cron:${cron}`);
+  if (!jobs) {
+    ctx.logger.warn("no jobs for this cron expression", { cron });
+    return [];
+  }
+  const failures: unknown[] = [];
+  try {
+    for (const [name, job] of Object.entries(jobs)) {
+      const id = uuidv7();
+      await ctx.db.insert(jobRuns).values({ id, job: name, cron, startedAt: new Date(), outcome: "running" });
+      try {
+        const detail = await job({ ...ctx, logger: ctx.logger.child({ job: name }) });
+        await ctx.db.update(jobRuns).set({ finishedAt: new Date(), outcome: "ok", detail }).where(eq(jobRuns.id, id));
+      } catch (err) {
+        failures.push(err);
+        const message = err instanceof Error ? err.message : String(err);
+        ctx.logger.error("cron job failed", { job: name, error: message });
+        await ctx.db
+          .update(jobRuns)
+          .set({ finishedAt: new Date(), outcome: "failed", detail: { error: message } })
+          .where(eq(jobRuns.id, id));
+      }
+    }
+  } finally {
+    await close();
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} cron job(s) failed`);
+  return Object.keys(jobs);
+}

@@ -1,0 +1,82 @@
+import { Ratelimit } from "@upstash/ratelimit";
+import type { Redis } from "./redis.ts";
+import { RateLimited, ServiceUnavailable } from "../services/errors.ts";
+
+type Duration = `${number} ${"s" | "m" | "h"}`;
+
+export interface LimitRule {
+  /** Requests allowed per window per identifier. */
+  limit: number;
+  window: Duration;
+  /**
+   * Auth and OTP limits fail closed: a broken Redis must not turn off brute-force protection
+   * (503 instead). Others fail open, because availability beats a missing counter.
+   */
+  failClosed: boolean;
+}
+
+/** Sliding-window rules; each key is checked per identifier (an IP, an email, a user id). */
+export const LIMITS = {
+  "auth.register": { limit: 10, window: "10 m", failClosed: true },
+  "auth.login.ip": { limit: 30, window: "5 m", failClosed: true },
+  "auth.login.email": { limit: 10, window: "5 m", failClosed: true },
+  "otp.issue": { limit: 5, window: "10 m", failClosed: true },
+  "otp.verify": { limit: 10, window: "10 m", failClosed: true },
+  bid: { limit: 30, window: "10 s", failClosed: false },
+  checkout: { limit: 20, window: "1 m", failClosed: false },
+} satisfies Record<string, LimitRule>;
+export type LimitName = keyof typeof LIMITS;
+
+const limiters = new WeakMap<Redis, Map<LimitName, Ratelimit>>();
+
+function limiterFor(redis: Redis, name: LimitName): Ratelimit {
+  let byName = limiters.get(redis);
+  if (!byName) {
+    byName = new Map();
+    limiters.set(redis, byName);
+  }
+  let rl = byName.get(name);
+  if (!rl) {
+    const rule: LimitRule = LIMITS[name];
+    rl = new Ratelimit({
+      redis,
+      limiter: Ratelimit.slidingWindow(rule.limit, rule.window),
+      prefix: `souk:rl:${name}`,
+      // The library answers success with reason "timeout" when Redis is slow: we treat that
+      // as a failure for fail-closed rules rather than trust it.
+      timeout: 1500,
+      analytics: false,
+    });
+    byName.set(name, rl);
+  }
+  return rl;
+}
+
+/**
+ * Counts one request against `name` for `identifier`. Throws RATE_LIMITED with the seconds until
+ * the window frees up, or SERVICE_UNAVAILABLE when a fail-closed rule cannot be checked.
+ * With no Redis configured, limits are off (said once in the log by the init middleware).
+ */
+export async function enforceLimit(
+  redis: Redis | null,
+  name: LimitName,
+  identifier: string,
+  now: number = Date.now(),
+): Promise<void> {
+  if (!redis) return;
+  const rule: LimitRule = LIMITS[name];
+  let result: Awaited<ReturnType<Ratelimit["limit"]>>;
+  try {
+    result = await limiterFor(redis, name).limit(identifier);
+  } catch {
+    if (rule.failClosed) throw new ServiceUnavailable("Rate limiting is unavailable; try again shortly.");
+    return;
+  }
+  if (result.reason === "timeout") {
+    if (rule.failClosed) throw new ServiceUnavailable("Rate limiting is unavailable; try again shortly.");
+    return;
+  }
+  if (!result.success) {
+    throw new RateLimited(Math.max(1, Math.ceil((result.reset - now) / 1000)));
+  }
+}

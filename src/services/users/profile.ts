@@ -1,0 +1,83 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { withAudit } from "../../db/audit.ts";
+import { credentials } from "../../db/schema/credentials.ts";
+import { users } from "../../db/schema/users.ts";
+import { hashPassword, verifyPassword } from "../auth/password.ts";
+import { passwordSchema } from "../auth/register.ts";
+import { revokeAllSessions } from "../auth/session.ts";
+import type { ServiceContext } from "../context.ts";
+import { NotFound, ValidationFailed } from "../errors.ts";
+import { type PublicUser, toPublicUser } from "./public-user.ts";
+
+/** The signed-in user's profile. */
+export async function getProfile(ctx: ServiceContext, userId: string): Promise<PublicUser> {
+  const user = await ctx.db.query.users.findFirst({
+    where: and(eq(users.id, userId), isNull(users.deletedAt)),
+  });
+  if (!user) throw new NotFound("user", userId);
+  return toPublicUser(user);
+}
+
+export const updateProfileInput = z
+  .object({
+    displayName: z.string().trim().min(1).max(80).optional(),
+    currentPassword: z.string().min(1).max(256).optional(),
+    newPassword: passwordSchema.optional(),
+  })
+  .refine((v) => !v.newPassword || v.currentPassword, {
+    message: "is required to set a new password",
+    path: ["currentPassword"],
+  });
+export type UpdateProfileInput = z.input<typeof updateProfileInput>;
+
+/** Changes the display name and/or the password; a new password signs out every session. */
+export async function updateProfile(
+  ctx: ServiceContext,
+  userId: string,
+  raw: UpdateProfileInput,
+): Promise<PublicUser> {
+  const input = updateProfileInput.parse(raw);
+  if (input.displayName === undefined && !input.newPassword) return getProfile(ctx, userId);
+  return withAudit(ctx.db, ctx.actor, async (tx, audit) => {
+    const before = await tx.query.users.findFirst({
+      where: and(eq(users.id, userId), isNull(users.deletedAt)),
+    });
+    if (!before) throw new NotFound("user", userId);
+    if (input.newPassword) {
+      const cred = await tx.query.credentials.findFirst({ where: eq(credentials.userId, userId) });
+      const ok =
+        cred &&
+        (await verifyPassword(input.currentPassword ?? "", ctx.config.PASSWORD_PEPPER, cred.passwordHash));
+      if (!ok) {
+        throw new ValidationFailed([
+          { field: "currentPassword", in: "body", message: "is wrong" },
+        ]);
+      }
+      const passwordHash = await hashPassword(
+        input.newPassword,
+        ctx.config.PASSWORD_PEPPER,
+        ctx.config.PBKDF2_ITERATIONS,
+      );
+      await tx.update(credentials).set({ passwordHash, updatedAt: new Date() }).where(eq(credentials.userId, userId));
+      await revokeAllSessions(tx, userId);
+      await audit.record({ action: "user.password_changed", entityType: "user", entityId: userId });
+    }
+    const [after] = await tx
+      .update(users)
+      .set({ displayName: input.displayName ?? before.displayName, updatedAt: new Date() })
+      .where(eq(users.id, userId))
+      .returning();
+    if (!after) throw new NotFound("user", userId);
+    if (input.displayName !== undefined) {
+      await audit.record({
+        action: "user.updated",
+        entityType: "user",
+        entityId: userId,
+        oldValue: { displayName: before.displayName },
+        newValue: { displayName: after.displayName },
+      });
+    }
+    return toPublicUser(after);
+  });
+}

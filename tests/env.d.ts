@@ -1,0 +1,15 @@
+type SoukEnv = import("../src/env.ts").Env;
+type SoukMain = typeof import("../src/index.ts");
+
+declare namespace Cloudflare {
+  interface Env extends SoukEnv {}
+  interface GlobalProps {
+    mainModule: SoukMain;
+    durableNamespaces: "ProductStock" | "AuctionRoom";
+  }
+}
+
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}
