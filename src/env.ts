@@ -62,7 +62,9 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(`invalid configuration: ${fields.join("; ")}`);
   }
   if (parsed.data.UPSTASH_REDIS_REST_URL && !parsed.data.UPSTASH_REDIS_REST_TOKEN) {
-    throw new ConfigError("invalid configuration: UPSTASH_REDIS_REST_TOKEN is required with the URL");
+    throw new ConfigError(
+      "invalid configuration: UPSTASH_REDIS_REST_TOKEN is required with the URL",
+    );
   }
   cache.set(env, parsed.data);
   return parsed.data;

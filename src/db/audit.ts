@@ -1,6 +1,6 @@
+import { uuidv7 } from "../lib/ids.ts";
 import type { Database, Tx } from "./client.ts";
 import { auditLog } from "./schema/audit-log.ts";
-import { uuidv7 } from "../lib/ids.ts";
 
 /** Who did it and under which request: carried from the HTTP layer or a job into services. */
 export interface Actor {

@@ -1,5 +1,5 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Hook } from "@hono/zod-openapi";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { type FieldError, ValidationFailed } from "../services/errors.ts";
 import type { AppEnv } from "./context.ts";
 import { init } from "./middleware/init.ts";

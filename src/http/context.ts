@@ -1,5 +1,5 @@
-import type { Database } from "../db/client.ts";
 import type { Actor } from "../db/audit.ts";
+import type { Database } from "../db/client.ts";
 import type { Config, Env } from "../env.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Redis } from "../lib/redis.ts";

@@ -25,7 +25,10 @@ export function openJobContext(
     redis: createRedis(config),
     actor: { type: "system", id: null, requestId: `job:${job}` },
     get db() {
-      handle ??= createDb({ databaseUrl: config.DATABASE_URL, localWsProxy: config.NEON_LOCAL_WS_PROXY });
+      handle ??= createDb({
+        databaseUrl: config.DATABASE_URL,
+        localWsProxy: config.NEON_LOCAL_WS_PROXY,
+      });
       return handle.db;
     },
   };

@@ -12,10 +12,20 @@ export function retryDelaySeconds(attempts: number): number {
   return Math.min(300, 2 ** Math.max(1, attempts));
 }
 
-async function recordDeadLetter(ctx: JobContext, queue: string, msg: Message<unknown>): Promise<void> {
+async function recordDeadLetter(
+  ctx: JobContext,
+  queue: string,
+  msg: Message<unknown>,
+): Promise<void> {
   await ctx.db
     .insert(deadLetters)
-    .values({ id: uuidv7(), queue, messageId: msg.id, body: msg.body ?? null, attempts: msg.attempts })
+    .values({
+      id: uuidv7(),
+      queue,
+      messageId: msg.id,
+      body: msg.body ?? null,
+      attempts: msg.attempts,
+    })
     .onConflictDoNothing({ target: deadLetters.messageId });
   ctx.logger.error("message dead-lettered", { queue, messageId: msg.id });
 }

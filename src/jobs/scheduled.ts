@@ -39,10 +39,15 @@ export async function runScheduled(cron: string, env: Env): Promise<string[]> {
   try {
     for (const [name, job] of Object.entries(jobs)) {
       const id = uuidv7();
-      await ctx.db.insert(jobRuns).values({ id, job: name, cron, startedAt: new Date(), outcome: "running" });
+      await ctx.db
+        .insert(jobRuns)
+        .values({ id, job: name, cron, startedAt: new Date(), outcome: "running" });
       try {
         const detail = await job({ ...ctx, logger: ctx.logger.child({ job: name }) });
-        await ctx.db.update(jobRuns).set({ finishedAt: new Date(), outcome: "ok", detail }).where(eq(jobRuns.id, id));
+        await ctx.db
+          .update(jobRuns)
+          .set({ finishedAt: new Date(), outcome: "ok", detail })
+          .where(eq(jobRuns.id, id));
       } catch (err) {
         failures.push(err);
         const message = err instanceof Error ? err.message : String(err);
@@ -56,6 +61,7 @@ export async function runScheduled(cron: string, env: Env): Promise<string[]> {
   } finally {
     await close();
   }
-  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} cron job(s) failed`);
+  if (failures.length > 0)
+    throw new AggregateError(failures, `${failures.length} cron job(s) failed`);
   return Object.keys(jobs);
 }

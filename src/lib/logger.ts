@@ -10,10 +10,19 @@ export interface Logger {
 }
 
 /** JSON-lines logger; every line carries the bound fields (the request id, a job name). */
-export function createLogger(level: LogLevel = "info", bound: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  level: LogLevel = "info",
+  bound: Record<string, unknown> = {},
+): Logger {
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < order[level]) return;
-    const line = JSON.stringify({ level: lvl, msg, ...bound, ...fields, at: new Date().toISOString() });
+    const line = JSON.stringify({
+      level: lvl,
+      msg,
+      ...bound,
+      ...fields,
+      at: new Date().toISOString(),
+    });
     if (lvl === "error") console.error(line);
     else if (lvl === "warn") console.warn(line);
     else console.log(line);

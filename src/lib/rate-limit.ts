@@ -1,6 +1,6 @@
 import { Ratelimit } from "@upstash/ratelimit";
-import type { Redis } from "./redis.ts";
 import { RateLimited, ServiceUnavailable } from "../services/errors.ts";
+import type { Redis } from "./redis.ts";
 
 type Duration = `${number} ${"s" | "m" | "h"}`;
 
@@ -69,11 +69,13 @@ export async function enforceLimit(
   try {
     result = await limiterFor(redis, name).limit(identifier);
   } catch {
-    if (rule.failClosed) throw new ServiceUnavailable("Rate limiting is unavailable; try again shortly.");
+    if (rule.failClosed)
+      throw new ServiceUnavailable("Rate limiting is unavailable; try again shortly.");
     return;
   }
   if (result.reason === "timeout") {
-    if (rule.failClosed) throw new ServiceUnavailable("Rate limiting is unavailable; try again shortly.");
+    if (rule.failClosed)
+      throw new ServiceUnavailable("Rate limiting is unavailable; try again shortly.");
     return;
   }
   if (!result.success) {

@@ -20,8 +20,14 @@ const health = createRoute({
   tags: ["ops"],
   summary: "Postgres, Redis and a Durable Object, each with its status and latency",
   responses: {
-    200: { description: "Everything answers (Redis may be disabled or degraded)", content: { "application/json": { schema: Health } } },
-    503: { description: "Postgres or the Durable Object is down", content: { "application/json": { schema: Health } } },
+    200: {
+      description: "Everything answers (Redis may be disabled or degraded)",
+      content: { "application/json": { schema: Health } },
+    },
+    503: {
+      description: "Postgres or the Durable Object is down",
+      content: { "application/json": { schema: Health } },
+    },
   },
 });
 

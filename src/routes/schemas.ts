@@ -36,7 +36,10 @@ export function problems(...statuses: Array<400 | 401 | 402 | 403 | 404 | 409 | 
 }
 
 export const IdParam = z.object({
-  id: z.uuid().openapi({ param: { name: "id", in: "path" }, example: "0192f0c1-7a4e-7c39-9a51-0c3c1f1e2a7b" }),
+  id: z.uuid().openapi({
+    param: { name: "id", in: "path" },
+    example: "0192f0c1-7a4e-7c39-9a51-0c3c1f1e2a7b",
+  }),
 });
 
 export const bearer = [{ bearer: [] }];

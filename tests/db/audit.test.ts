@@ -20,12 +20,21 @@ describe("withAudit", () => {
     await withDb(async (db) => {
       await withAudit(db, actor, async (tx, audit) => {
         await tx.insert(users).values({ id, email: uniqueEmail(), displayName: "A" });
-        await audit.record({ action: "user.created", entityType: "user", entityId: id, newValue: { id } });
+        await audit.record({
+          action: "user.created",
+          entityType: "user",
+          entityId: id,
+          newValue: { id },
+        });
       });
       expect(await db.select().from(users).where(eq(users.id, id))).toHaveLength(1);
       const rows = await db.select().from(auditLog).where(eq(auditLog.entityId, id));
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ actorType: "system", action: "user.created", requestId: "test" });
+      expect(rows[0]).toMatchObject({
+        actorType: "system",
+        action: "user.created",
+        requestId: "test",
+      });
     });
   });
 

@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ProductStock } from "../../durable-objects/product-stock.ts";
 
@@ -8,7 +8,9 @@ describe("Durable Object RPC", () => {
     const stub = env.PRODUCT_STOCK.get(env.PRODUCT_STOCK.idFromName(crypto.randomUUID()));
     await runInDurableObject(stub, async (instance, state) => {
       expect(instance).toBeInstanceOf(ProductStock);
-      state.storage.sql.exec("INSERT INTO stock_levels (location_id, on_hand, reserved) VALUES ('wh', 5, 2)");
+      state.storage.sql.exec(
+        "INSERT INTO stock_levels (location_id, on_hand, reserved) VALUES ('wh', 5, 2)",
+      );
     });
     const snap = await stub.snapshot();
     expect(snap.locations).toEqual([{ locationId: "wh", onHand: 5, reserved: 2, available: 3 }]);

@@ -21,7 +21,8 @@ export async function registerUser(role: "buyer" | "seller" = "buyer"): Promise<
   const res = await api<AuthResult>("POST", "/v1/auth/register", {
     body: { email, password, displayName: `Test ${role}`, role },
   });
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
   return {
     id: res.body.user.id,
     email,

@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { deadLetters, notifications } from "../../src/db/schema/index.ts";
@@ -21,9 +21,18 @@ describe("queues", () => {
   it("delivers a message sent on NOTIFICATIONS to its consumer, which writes the notification", async () => {
     const u = await registerUser();
     const dedupeKey = `test:${crypto.randomUUID()}`;
-    await env.NOTIFICATIONS.send({ userId: u.id, kind: "test", title: "Hello", body: "From the queue", dedupeKey });
+    await env.NOTIFICATIONS.send({
+      userId: u.id,
+      kind: "test",
+      title: "Hello",
+      body: "From the queue",
+      dedupeKey,
+    });
     const row = await eventually(() =>
-      withDb(async (db) => (await db.select().from(notifications).where(eq(notifications.dedupeKey, dedupeKey)))[0]),
+      withDb(
+        async (db) =>
+          (await db.select().from(notifications).where(eq(notifications.dedupeKey, dedupeKey)))[0],
+      ),
     );
     expect(row).toMatchObject({ userId: u.id, title: "Hello" });
   });
@@ -42,7 +51,9 @@ describe("queues", () => {
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["good-1", "good-2"]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["bad"]);
-    const rows = await withDb((db) => db.select().from(notifications).where(eq(notifications.dedupeKey, dedupeKey)));
+    const rows = await withDb((db) =>
+      db.select().from(notifications).where(eq(notifications.dedupeKey, dedupeKey)),
+    );
     expect(rows).toHaveLength(1);
   });
 
@@ -55,7 +66,9 @@ describe("queues", () => {
       await worker.queue(batch, env);
       expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual([id]);
     }
-    const rows = await withDb((db) => db.select().from(deadLetters).where(eq(deadLetters.messageId, id)));
+    const rows = await withDb((db) =>
+      db.select().from(deadLetters).where(eq(deadLetters.messageId, id)),
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ queue: "notifications", attempts: 6 });
   });

@@ -1,5 +1,9 @@
+import {
+  createExecutionContext,
+  createScheduledController,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { and, eq, gte } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { jobRuns } from "../../src/db/schema/index.ts";
@@ -11,7 +15,10 @@ import { withDb } from "../helpers/db.ts";
 describe("cron triggers", () => {
   it("runs every job of a cron expression and records each run", async () => {
     const since = new Date(Date.now() - 1000);
-    const controller = createScheduledController({ cron: "*/5 * * * *", scheduledTime: new Date() });
+    const controller = createScheduledController({
+      cron: "*/5 * * * *",
+      scheduledTime: new Date(),
+    });
     const ctx = createExecutionContext();
     await worker.scheduled(controller, env, ctx);
     await waitOnExecutionContext(ctx);

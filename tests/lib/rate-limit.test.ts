@@ -8,16 +8,25 @@ import { registerUser } from "../helpers/users.ts";
 
 const hasRedis = Boolean(env.UPSTASH_REDIS_REST_URL);
 if (!hasRedis) {
-  console.warn("Rate-limit tests against Redis skipped: no Redis answered on 127.0.0.1:6379 and REDIS_URL is unset");
+  console.warn(
+    "Rate-limit tests against Redis skipped: no Redis answered on 127.0.0.1:6379 and REDIS_URL is unset",
+  );
 }
 
 /** A Redis that does not answer: nothing listens on port 9. */
 const deadRedis = () =>
-  new Redis({ url: "http://127.0.0.1:9", token: "t", retry: { retries: 0 }, enableTelemetry: false });
+  new Redis({
+    url: "http://127.0.0.1:9",
+    token: "t",
+    retry: { retries: 0 },
+    enableTelemetry: false,
+  });
 
 describe("rate limits when Redis fails", () => {
   it("fails closed on auth limits: 503, not a free pass", async () => {
-    await expect(enforceLimit(deadRedis(), "auth.login.ip", "1.2.3.4")).rejects.toBeInstanceOf(ServiceUnavailable);
+    await expect(enforceLimit(deadRedis(), "auth.login.ip", "1.2.3.4")).rejects.toBeInstanceOf(
+      ServiceUnavailable,
+    );
   });
 
   it("fails open on non-auth limits", async () => {
@@ -64,10 +73,15 @@ describe.skipIf(!hasRedis)("rate limits against real Redis", () => {
   });
 
   it("counts each identifier separately", async () => {
-    const redis = new Redis({ url: env.UPSTASH_REDIS_REST_URL ?? "", token: env.UPSTASH_REDIS_REST_TOKEN ?? "" });
+    const redis = new Redis({
+      url: env.UPSTASH_REDIS_REST_URL ?? "",
+      token: env.UPSTASH_REDIS_REST_TOKEN ?? "",
+    });
     const a = `a-${crypto.randomUUID()}`;
     for (let i = 0; i < 5; i++) await enforceLimit(redis, "otp.issue", a);
     await expect(enforceLimit(redis, "otp.issue", a)).rejects.toBeInstanceOf(RateLimited);
-    await expect(enforceLimit(redis, "otp.issue", `b-${crypto.randomUUID()}`)).resolves.toBeUndefined();
+    await expect(
+      enforceLimit(redis, "otp.issue", `b-${crypto.randomUUID()}`),
+    ).resolves.toBeUndefined();
   });
 });

@@ -14,7 +14,8 @@ describe("GET /health", () => {
     expect(res.body.checks.postgres?.status).toBe("ok");
     expect(res.body.checks.durableObject?.status).toBe("ok");
     expect(res.body.checks.redis?.status).toBe(env.UPSTASH_REDIS_REST_URL ? "ok" : "disabled");
-    for (const check of Object.values(res.body.checks)) expect(check.latencyMs).toBeGreaterThanOrEqual(0);
+    for (const check of Object.values(res.body.checks))
+      expect(check.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
   it("puts a request id on every response, echoing a sane incoming one", async () => {
@@ -27,14 +28,21 @@ describe("GET /health", () => {
 
 describe("API documentation", () => {
   it("serves an OpenAPI 3.1 document that lists the auth routes and the bearer scheme", async () => {
-    const res = await api<{ openapi: string; paths: Record<string, unknown>; components: { securitySchemes: Record<string, unknown> } }>(
-      "GET",
-      "/openapi.json",
-    );
+    const res = await api<{
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { securitySchemes: Record<string, unknown> };
+    }>("GET", "/openapi.json");
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe("3.1.0");
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(["/v1/auth/register", "/v1/auth/login", "/v1/me", "/v1/me/addresses/{id}", "/health"]),
+      expect.arrayContaining([
+        "/v1/auth/register",
+        "/v1/auth/login",
+        "/v1/me",
+        "/v1/me/addresses/{id}",
+        "/health",
+      ]),
     );
     expect(res.body.components.securitySchemes.bearer).toBeDefined();
   });

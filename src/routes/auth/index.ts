@@ -45,7 +45,10 @@ const refresh = createRoute({
   summary: "Rotate a refresh token; a reused token revokes its whole family",
   request: { body: json(RefreshBody) },
   responses: {
-    200: { description: "A new session", content: { "application/json": { schema: SessionSchema } } },
+    200: {
+      description: "A new session",
+      content: { "application/json": { schema: SessionSchema } },
+    },
     ...problems(401, 422),
   },
 });

@@ -116,7 +116,10 @@ export const meRoutes = createRouter()
   )
   .openapi(patchAddr, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await updateAddress(serviceContext(c), c.var.user.id, id, c.req.valid("json")), 200);
+    return c.json(
+      await updateAddress(serviceContext(c), c.var.user.id, id, c.req.valid("json")),
+      200,
+    );
   })
   .openapi(deleteAddr, async (c) => {
     await deleteAddress(serviceContext(c), c.var.user.id, c.req.valid("param").id);

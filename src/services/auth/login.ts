@@ -2,14 +2,17 @@ import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { credentials } from "../../db/schema/credentials.ts";
 import { users } from "../../db/schema/users.ts";
-import { Unauthenticated } from "../errors.ts";
 import type { ServiceContext } from "../context.ts";
+import { Unauthenticated } from "../errors.ts";
 import { type PublicUser, toPublicUser } from "../users/public-user.ts";
 import { burnPasswordCheck, verifyPassword } from "./password.ts";
 import { type Session, startSession } from "./session.ts";
 
 export const loginInput = z.object({
-  email: z.email().max(254).transform((e) => e.toLowerCase()),
+  email: z
+    .email()
+    .max(254)
+    .transform((e) => e.toLowerCase()),
   password: z.string().min(1).max(256),
 });
 export type LoginInput = z.input<typeof loginInput>;

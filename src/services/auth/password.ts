@@ -30,7 +30,9 @@ async function peppered(password: string, pepper: string): Promise<Uint8Array> {
     false,
     ["sign"],
   );
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(password.normalize("NFKC"))));
+  return new Uint8Array(
+    await crypto.subtle.sign("HMAC", key, enc.encode(password.normalize("NFKC"))),
+  );
 }
 
 async function derive(
@@ -88,7 +90,11 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Checks a password against a stored PHC string in constant time. */
-export async function verifyPassword(password: string, pepper: string, phc: string): Promise<boolean> {
+export async function verifyPassword(
+  password: string,
+  pepper: string,
+  phc: string,
+): Promise<boolean> {
   const parsed = parsePasswordHash(phc);
   if (!parsed || parsed.iterations > MAX_PBKDF2_ITERATIONS) return false;
   const hash = await derive(password, pepper, parsed.salt, parsed.iterations);

@@ -3,11 +3,11 @@ import { withAudit } from "../../db/audit.ts";
 import { credentials } from "../../db/schema/credentials.ts";
 import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
-import { Conflict } from "../errors.ts";
 import { isUniqueViolation, type ServiceContext } from "../context.ts";
+import { Conflict } from "../errors.ts";
+import { type PublicUser, toPublicUser } from "../users/public-user.ts";
 import { hashPassword } from "./password.ts";
 import { type Session, startSession } from "./session.ts";
-import { type PublicUser, toPublicUser } from "../users/public-user.ts";
 
 export const passwordSchema = z
   .string()
@@ -15,7 +15,10 @@ export const passwordSchema = z
   .max(256, "must be at most 256 characters");
 
 export const registerInput = z.object({
-  email: z.email().max(254).transform((e) => e.toLowerCase()),
+  email: z
+    .email()
+    .max(254)
+    .transform((e) => e.toLowerCase()),
   password: passwordSchema,
   displayName: z.string().trim().min(1).max(80),
   /** Admins are never self-registered: `npm run admin:create` makes them. */

@@ -2,8 +2,8 @@ import { and, eq, gt, isNull } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import { refreshTokens } from "../../db/schema/refresh-tokens.ts";
 import { uuidv7 } from "../../lib/ids.ts";
-import { Unauthenticated } from "../errors.ts";
 import type { ServiceContext } from "../context.ts";
+import { Unauthenticated } from "../errors.ts";
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   newRefreshToken,
@@ -116,7 +116,9 @@ export async function refreshSession(
       return outcome.session;
     case "reused":
       ctx.logger.warn("refresh token reuse detected; family revoked");
-      throw new Unauthenticated("The refresh token was already used; every session from it is revoked.");
+      throw new Unauthenticated(
+        "The refresh token was already used; every session from it is revoked.",
+      );
     case "expired":
       throw new Unauthenticated("The refresh token has expired.");
     case "revoked":
@@ -127,7 +129,10 @@ export async function refreshSession(
 }
 
 /** Ends the session the refresh token belongs to (its whole family). Idempotent. */
-export async function endSession(ctx: ServiceContext, input: { refreshToken: string }): Promise<void> {
+export async function endSession(
+  ctx: ServiceContext,
+  input: { refreshToken: string },
+): Promise<void> {
   const hash = await sha256Hex(input.refreshToken);
   const [row] = await ctx.db
     .select({ familyId: refreshTokens.familyId })

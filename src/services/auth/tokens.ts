@@ -59,7 +59,8 @@ export async function verifyAccessToken(token: string, secret: string): Promise<
     return { sub: payload.sub, role: role as Role };
   } catch (err) {
     if (err instanceof Unauthenticated) throw err;
-    if (err instanceof errors.JWTExpired) throw new Unauthenticated("The access token has expired.");
+    if (err instanceof errors.JWTExpired)
+      throw new Unauthenticated("The access token has expired.");
     throw new Unauthenticated("The access token is not valid.");
   }
 }

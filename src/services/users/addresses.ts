@@ -82,7 +82,9 @@ export async function listAddresses(
 ): Promise<Page<AddressView>> {
   const after = q.cursor ? decodeCursor(q.cursor, z.object({ id: z.uuid() })) : null;
   if (q.cursor && !after) {
-    throw new ValidationFailed([{ field: "cursor", in: "query", message: "is not a valid cursor" }]);
+    throw new ValidationFailed([
+      { field: "cursor", in: "query", message: "is not a valid cursor" },
+    ]);
   }
   const rows = await ctx.db
     .select()
@@ -101,7 +103,11 @@ export async function listAddresses(
 }
 
 /** One address of the user; another user's answers NOT_FOUND, never FORBIDDEN. */
-export async function getAddress(ctx: ServiceContext, userId: string, id: string): Promise<AddressView> {
+export async function getAddress(
+  ctx: ServiceContext,
+  userId: string,
+  id: string,
+): Promise<AddressView> {
   const [row] = await ctx.db.select().from(addresses).where(own(userId, id));
   if (!row) throw new NotFound("address", id);
   return view(row);
@@ -120,7 +126,12 @@ export async function createAddress(
       .values({ ...input, id: uuidv7(), userId, isDefault: input.isDefault ?? false })
       .returning();
     if (!row) throw new Error("insert returned no address");
-    await audit.record({ action: "address.created", entityType: "address", entityId: row.id, newValue: view(row) });
+    await audit.record({
+      action: "address.created",
+      entityType: "address",
+      entityId: row.id,
+      newValue: view(row),
+    });
     return view(row);
   });
 }
@@ -154,7 +165,11 @@ export async function updateAddress(
 }
 
 /** Soft-deletes; deleting twice answers NOT_FOUND the second time. */
-export async function deleteAddress(ctx: ServiceContext, userId: string, id: string): Promise<void> {
+export async function deleteAddress(
+  ctx: ServiceContext,
+  userId: string,
+  id: string,
+): Promise<void> {
   await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
     const [row] = await tx
       .update(addresses)
@@ -162,6 +177,11 @@ export async function deleteAddress(ctx: ServiceContext, userId: string, id: str
       .where(own(userId, id))
       .returning();
     if (!row) throw new NotFound("address", id);
-    await audit.record({ action: "address.deleted", entityType: "address", entityId: id, oldValue: view(row) });
+    await audit.record({
+      action: "address.deleted",
+      entityType: "address",
+      entityId: id,
+      oldValue: view(row),
+    });
   });
 }

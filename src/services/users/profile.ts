@@ -48,18 +48,23 @@ export async function updateProfile(
       const cred = await tx.query.credentials.findFirst({ where: eq(credentials.userId, userId) });
       const ok =
         cred &&
-        (await verifyPassword(input.currentPassword ?? "", ctx.config.PASSWORD_PEPPER, cred.passwordHash));
+        (await verifyPassword(
+          input.currentPassword ?? "",
+          ctx.config.PASSWORD_PEPPER,
+          cred.passwordHash,
+        ));
       if (!ok) {
-        throw new ValidationFailed([
-          { field: "currentPassword", in: "body", message: "is wrong" },
-        ]);
+        throw new ValidationFailed([{ field: "currentPassword", in: "body", message: "is wrong" }]);
       }
       const passwordHash = await hashPassword(
         input.newPassword,
         ctx.config.PASSWORD_PEPPER,
         ctx.config.PBKDF2_ITERATIONS,
       );
-      await tx.update(credentials).set({ passwordHash, updatedAt: new Date() }).where(eq(credentials.userId, userId));
+      await tx
+        .update(credentials)
+        .set({ passwordHash, updatedAt: new Date() })
+        .where(eq(credentials.userId, userId));
       await revokeAllSessions(tx, userId);
       await audit.record({ action: "user.password_changed", entityType: "user", entityId: userId });
     }

@@ -9,7 +9,9 @@ describe("POST /v1/auth/login", () => {
       body: { email: u.email, password: u.password },
     });
     expect(login.status).toBe(200);
-    const me = await api<{ id: string }>("GET", "/v1/me", { token: login.body.session.accessToken });
+    const me = await api<{ id: string }>("GET", "/v1/me", {
+      token: login.body.session.accessToken,
+    });
     expect(me.status).toBe(200);
     expect(me.body.id).toBe(u.id);
   });

@@ -10,10 +10,21 @@ describe("POST /v1/auth/register", () => {
     const res = await api<{ user: Record<string, unknown>; session: Record<string, unknown> }>(
       "POST",
       "/v1/auth/register",
-      { body: { email: email.toUpperCase(), password: "a long enough password", displayName: "Ana" } },
+      {
+        body: {
+          email: email.toUpperCase(),
+          password: "a long enough password",
+          displayName: "Ana",
+        },
+      },
     );
     expect(res.status).toBe(201);
-    expect(res.body.user).toMatchObject({ email, role: "buyer", displayName: "Ana", blocked: false });
+    expect(res.body.user).toMatchObject({
+      email,
+      role: "buyer",
+      displayName: "Ana",
+      blocked: false,
+    });
     expect(JSON.stringify(res.body)).not.toContain("pbkdf2");
     expect(res.body.session).toMatchObject({ tokenType: "Bearer", expiresIn: 900 });
   });
@@ -26,7 +37,9 @@ describe("POST /v1/auth/register", () => {
     const id = res.body.user.id;
     await withDb(async (db) => {
       const [cred] = await db.select().from(credentials).where(eq(credentials.userId, id));
-      expect(cred?.passwordHash).toMatch(/^\$pbkdf2-sha256\$i=100000\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/);
+      expect(cred?.passwordHash).toMatch(
+        /^\$pbkdf2-sha256\$i=100000\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/,
+      );
       const audits = await db
         .select()
         .from(auditLog)
@@ -60,7 +73,12 @@ describe("POST /v1/auth/register", () => {
 
   it("never lets anyone register as an admin", async () => {
     const res = await api<Problem>("POST", "/v1/auth/register", {
-      body: { email: uniqueEmail(), password: "a long enough password", displayName: "X", role: "admin" },
+      body: {
+        email: uniqueEmail(),
+        password: "a long enough password",
+        displayName: "X",
+        role: "admin",
+      },
     });
     expect(res.status).toBe(422);
     expect(res.body.errors?.map((e) => e.field)).toEqual(["role"]);

@@ -25,15 +25,22 @@ describe("/v1/me/addresses", () => {
       body: { city: "Porto" },
     });
     expect(patched.body.city).toBe("Porto");
-    expect((await api("DELETE", `/v1/me/addresses/${id}`, { token: u.accessToken })).status).toBe(204);
+    expect((await api("DELETE", `/v1/me/addresses/${id}`, { token: u.accessToken })).status).toBe(
+      204,
+    );
     expect((await api("GET", `/v1/me/addresses/${id}`, { token: u.accessToken })).status).toBe(404);
-    expect((await api("DELETE", `/v1/me/addresses/${id}`, { token: u.accessToken })).status).toBe(404);
+    expect((await api("DELETE", `/v1/me/addresses/${id}`, { token: u.accessToken })).status).toBe(
+      404,
+    );
   });
 
   it("answers 404 for another user's address on read, update and delete", async () => {
     const owner = await registerUser();
     const other = await registerUser();
-    const created = await api<{ id: string }>("POST", "/v1/me/addresses", { token: owner.accessToken, body: home });
+    const created = await api<{ id: string }>("POST", "/v1/me/addresses", {
+      token: owner.accessToken,
+      body: home,
+    });
     const path = `/v1/me/addresses/${created.body.id}`;
     for (const [method, body] of [["GET"], ["PATCH", { city: "x" }], ["DELETE"]] as const) {
       const res = await api<Problem>(method, path, { token: other.accessToken, body });
@@ -45,8 +52,14 @@ describe("/v1/me/addresses", () => {
 
   it("keeps a single default address", async () => {
     const u = await registerUser();
-    await api("POST", "/v1/me/addresses", { token: u.accessToken, body: { ...home, isDefault: true } });
-    await api("POST", "/v1/me/addresses", { token: u.accessToken, body: { ...home, isDefault: true } });
+    await api("POST", "/v1/me/addresses", {
+      token: u.accessToken,
+      body: { ...home, isDefault: true },
+    });
+    await api("POST", "/v1/me/addresses", {
+      token: u.accessToken,
+      body: { ...home, isDefault: true },
+    });
     const list = await api<{ items: Array<{ isDefault: boolean }> }>("GET", "/v1/me/addresses", {
       token: u.accessToken,
     });
@@ -56,7 +69,10 @@ describe("/v1/me/addresses", () => {
   it("pages with a cursor without duplicates or gaps", async () => {
     const u = await registerUser();
     for (let i = 0; i < 5; i++) {
-      await api("POST", "/v1/me/addresses", { token: u.accessToken, body: { ...home, label: `a${i}` } });
+      await api("POST", "/v1/me/addresses", {
+        token: u.accessToken,
+        body: { ...home, label: `a${i}` },
+      });
     }
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -81,10 +97,14 @@ describe("/v1/me/addresses", () => {
     });
     expect(bad.status).toBe(422);
     expect(bad.body.errors?.map((e) => e.field).sort()).toEqual(["country", "phone"]);
-    const badId = await api<Problem>("GET", "/v1/me/addresses/not-a-uuid", { token: u.accessToken });
+    const badId = await api<Problem>("GET", "/v1/me/addresses/not-a-uuid", {
+      token: u.accessToken,
+    });
     expect(badId.status).toBe(422);
     expect(badId.body.errors?.[0]).toMatchObject({ field: "id", in: "path" });
-    const badCursor = await api<Problem>("GET", "/v1/me/addresses?cursor=garbage", { token: u.accessToken });
+    const badCursor = await api<Problem>("GET", "/v1/me/addresses?cursor=garbage", {
+      token: u.accessToken,
+    });
     expect(badCursor.status).toBe(422);
     expect(badCursor.body.errors?.[0]).toMatchObject({ field: "cursor", in: "query" });
   });
@@ -114,8 +134,12 @@ describe("/v1/me", () => {
       body: { currentPassword: u.password, newPassword: "a brand new password" },
     });
     expect(ok.status).toBe(200);
-    expect((await api("POST", "/v1/auth/refresh", { body: { refreshToken: u.refreshToken } })).status).toBe(401);
-    const login = await api("POST", "/v1/auth/login", { body: { email: u.email, password: "a brand new password" } });
+    expect(
+      (await api("POST", "/v1/auth/refresh", { body: { refreshToken: u.refreshToken } })).status,
+    ).toBe(401);
+    const login = await api("POST", "/v1/auth/login", {
+      body: { email: u.email, password: "a brand new password" },
+    });
     expect(login.status).toBe(200);
   });
 });

@@ -1,7 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig, MAX_PBKDF2_ITERATIONS } from "../../../src/env.ts";
-import { hashPassword, parsePasswordHash, verifyPassword } from "../../../src/services/auth/password.ts";
+import {
+  hashPassword,
+  parsePasswordHash,
+  verifyPassword,
+} from "../../../src/services/auth/password.ts";
 
 describe("password hashing", () => {
   it("pins PBKDF2 at or below the 100,000 iterations Cloudflare's production runtime accepts", () => {
@@ -10,7 +14,9 @@ describe("password hashing", () => {
   });
 
   it("refuses to hash with more iterations than production accepts", async () => {
-    await expect(hashPassword("pw-pw-pw-pw", "pepper-pepper-pepper", 100_001)).rejects.toThrow(RangeError);
+    await expect(hashPassword("pw-pw-pw-pw", "pepper-pepper-pepper", 100_001)).rejects.toThrow(
+      RangeError,
+    );
   });
 
   it("verifies the right password and refuses a wrong one", async () => {
