@@ -7,4 +7,5 @@ export * from "./mailbox.ts";
 export * from "./notifications.ts";
 export * from "./refresh-tokens.ts";
 export * from "./shops.ts";
+export * from "./stock.ts";
 export * from "./users.ts";
