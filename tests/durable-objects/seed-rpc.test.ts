@@ -13,7 +13,9 @@ describe("Durable Object RPC", () => {
       );
     });
     const snap = await stub.snapshot();
-    expect(snap.locations).toEqual([{ locationId: "wh", onHand: 5, reserved: 2, available: 3 }]);
+    expect(snap.locations).toEqual([
+      { locationId: "wh", onHand: 5, reserved: 2, available: 3, threshold: null, low: false },
+    ]);
   });
 
   it("AuctionRoom.summary answers over RPC", async () => {
