@@ -18,6 +18,8 @@ export interface Env {
   PBKDF2_ITERATIONS?: string;
   PLATFORM_FEE_BPS?: string;
   LOG_LEVEL?: string;
+  RESEND_API_KEY?: string;
+  MAIL_FROM?: string;
 }
 
 /** Production refuses PBKDF2 above this; local workerd does not, so we refuse it ourselves. */
@@ -39,6 +41,12 @@ const configSchema = z.object({
     .default(MAX_PBKDF2_ITERATIONS),
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(200),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Set: email goes out through Resend's HTTP API. Unset: it lands in the dev mailbox table. */
+  RESEND_API_KEY: z
+    .string()
+    .optional()
+    .transform((v) => v || undefined),
+  MAIL_FROM: z.string().min(3).default("Souk <no-reply@souk.dev>"),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,32 +1,23 @@
-import { z } from "zod";
-import { notifications } from "../db/schema/notifications.ts";
-import { uuidv7 } from "../lib/ids.ts";
+import { deliverNotification } from "../services/notifications/deliver.ts";
+import { createMailSender, devMailbox, type MailSender } from "../services/notifications/mail.ts";
+import { notificationMessage } from "../services/notifications/message.ts";
 import type { JobContext } from "./context.ts";
 
-export const notificationMessage = z.object({
-  userId: z.uuid(),
-  kind: z.string().min(1).max(64),
-  title: z.string().min(1).max(200),
-  body: z.string().max(5000),
-  data: z.record(z.string(), z.unknown()).optional(),
-  /** Same key, same notification: redeliveries write nothing twice. */
-  dedupeKey: z.string().min(1).max(200),
-});
-export type NotificationMessage = z.infer<typeof notificationMessage>;
+export {
+  type NotificationMessage,
+  notificationMessage,
+} from "../services/notifications/message.ts";
 
-/** Writes the in-app notification. A malformed message is a bug upstream: it throws to retry/DLQ. */
-export async function handleNotification(ctx: JobContext, body: unknown): Promise<void> {
+/**
+ * The `notifications` consumer: the in-app row, then email (Resend when RESEND_API_KEY is set,
+ * the dev mailbox otherwise) and SMS (the dev mailbox: no provider is wired). A malformed
+ * message or a failed send throws, so the queue retries with backoff and then dead-letters it.
+ */
+export async function handleNotification(
+  ctx: JobContext,
+  body: unknown,
+  mail: MailSender = createMailSender(ctx.config),
+): Promise<void> {
   const msg = notificationMessage.parse(body);
-  await ctx.db
-    .insert(notifications)
-    .values({
-      id: uuidv7(),
-      userId: msg.userId,
-      kind: msg.kind,
-      title: msg.title,
-      body: msg.body,
-      data: msg.data ?? null,
-      dedupeKey: msg.dedupeKey,
-    })
-    .onConflictDoNothing({ target: notifications.dedupeKey });
+  await deliverNotification({ db: ctx.db, logger: ctx.logger, mail, sms: devMailbox }, msg);
 }
