@@ -1,8 +1,12 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { createApp } from "./http/app.ts";
+import { adminRoutes } from "./routes/admin/index.ts";
 import { authRoutes } from "./routes/auth/index.ts";
+import { devRoutes } from "./routes/dev/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me/index.ts";
+import { notificationRoutes } from "./routes/notifications/index.ts";
+import { sellerShopRoutes, shopRoutes } from "./routes/shops/index.ts";
 
 /** The whole HTTP surface: one place that shows every resource and where it lives. */
 export function buildApp() {
@@ -15,6 +19,11 @@ export function buildApp() {
   app.route("/", healthRoutes);
   app.route("/v1/auth", authRoutes);
   app.route("/v1/me", meRoutes);
+  app.route("/v1/shops", shopRoutes);
+  app.route("/v1/seller/shops", sellerShopRoutes);
+  app.route("/v1/admin", adminRoutes);
+  app.route("/v1/notifications", notificationRoutes);
+  app.route("/dev", devRoutes);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

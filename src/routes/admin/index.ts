@@ -1,0 +1,5 @@
+import { createRouter } from "../../http/app.ts";
+import { adminShopRoutes } from "./shops.ts";
+
+/** `/v1/admin`: every route under it requires the admin role (set on each route). */
+export const adminRoutes = createRouter().route("/shops", adminShopRoutes);

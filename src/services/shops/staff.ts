@@ -1,0 +1,173 @@
+import { and, asc, eq, gt, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { withAudit } from "../../db/audit.ts";
+import { shopMembers } from "../../db/schema/shops.ts";
+import { users } from "../../db/schema/users.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
+import { isUniqueViolation, type ServiceContext } from "../context.ts";
+import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
+import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
+import { requireShopPermission } from "./access.ts";
+import { memberRole } from "./queries.ts";
+
+export const addStaffInput = z.object({
+  email: z
+    .email()
+    .max(254)
+    .transform((e) => e.toLowerCase()),
+  role: z.enum(["manager", "staff"]),
+});
+export type AddStaffInput = z.input<typeof addStaffInput>;
+
+export interface StaffMemberView {
+  userId: string;
+  email: string;
+  displayName: string;
+  role: "owner" | "manager" | "staff";
+  addedAt: string;
+}
+
+const memberCursor = z.object({ userId: z.uuid() });
+
+/** The shop's team, owner included, in the order they joined (ids are time-sortable). */
+export async function listStaff(
+  ctx: ServiceContext,
+  userId: string,
+  shopId: string,
+  query: { limit: number; cursor?: string | undefined },
+): Promise<Page<StaffMemberView>> {
+  // Any member may see who they work with; to everyone else the shop does not exist here.
+  if (!(await memberRole(ctx.db, shopId, userId))) throw new NotFound("shop", shopId);
+  const after = query.cursor ? decodeCursor(query.cursor, memberCursor) : null;
+  if (query.cursor && !after) {
+    throw new ValidationFailed([
+      { field: "cursor", in: "query", message: "is not a valid cursor" },
+    ]);
+  }
+  const rows = await ctx.db
+    .select({
+      userId: shopMembers.userId,
+      email: users.email,
+      displayName: users.displayName,
+      role: shopMembers.role,
+      createdAt: shopMembers.createdAt,
+    })
+    .from(shopMembers)
+    .innerJoin(users, eq(users.id, shopMembers.userId))
+    .where(
+      and(eq(shopMembers.shopId, shopId), after ? gt(shopMembers.userId, after.userId) : undefined),
+    )
+    .orderBy(asc(shopMembers.userId))
+    .limit(query.limit + 1);
+  const page = toPage(rows, query.limit, (m) => ({ userId: m.userId }));
+  return {
+    items: page.items.map((m) => ({
+      userId: m.userId,
+      email: m.email,
+      displayName: m.displayName,
+      role: m.role,
+      addedAt: m.createdAt.toISOString(),
+    })),
+    nextCursor: page.nextCursor,
+  };
+}
+
+export interface StaffDeps {
+  queue: NotificationQueue;
+  logger: Logger;
+}
+
+/**
+ * The owner adds an existing user as manager or staff. An email no account uses answers 422
+ * naming `email` (the request is well-formed but points at nobody); an existing member, 409.
+ */
+export async function addStaff(
+  ctx: ServiceContext,
+  deps: StaffDeps,
+  userId: string,
+  shopId: string,
+  raw: AddStaffInput,
+): Promise<StaffMemberView> {
+  const input = addStaffInput.parse(raw);
+  let added: { view: StaffMemberView; shopName: string };
+  try {
+    added = await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
+      const { shop } = await requireShopPermission(tx, shopId, userId, "team.manage");
+      const [target] = await tx
+        .select()
+        .from(users)
+        .where(and(eq(users.email, input.email), isNull(users.deletedAt)));
+      if (!target) {
+        throw new ValidationFailed(
+          [{ field: "email", in: "body", message: "no account uses this email" }],
+          "Only an existing user can join a shop's team.",
+        );
+      }
+      const [existing] = await tx
+        .select({ role: shopMembers.role })
+        .from(shopMembers)
+        .where(and(eq(shopMembers.shopId, shopId), eq(shopMembers.userId, target.id)));
+      if (existing) {
+        throw new Conflict(`This user is already on the team as ${existing.role}.`);
+      }
+      const [row] = await tx
+        .insert(shopMembers)
+        .values({ shopId, userId: target.id, role: input.role })
+        .returning();
+      if (!row) throw new Error("insert returned no member");
+      await audit.record({
+        action: "shop.member.added",
+        entityType: "shop",
+        entityId: shopId,
+        newValue: { userId: target.id, role: input.role },
+      });
+      return {
+        shopName: shop.name,
+        view: {
+          userId: target.id,
+          email: target.email,
+          displayName: target.displayName,
+          role: row.role,
+          addedAt: row.createdAt.toISOString(),
+        },
+      };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Conflict("This user is already on the team.");
+    throw err;
+  }
+  await notifyAfterCommit(deps.queue, deps.logger, {
+    userId: added.view.userId,
+    kind: "shop.member.added",
+    title: `You joined ${added.shopName}`,
+    body: `You were added to the team of ${added.shopName} as ${added.view.role}.`,
+    data: { shopId, role: added.view.role },
+    dedupeKey: `shop-member-added:${shopId}:${added.view.userId}:${added.view.addedAt}`,
+  });
+  return added.view;
+}
+
+/** The owner removes a manager or staff member. The owner cannot be removed (409). */
+export async function removeStaff(
+  ctx: ServiceContext,
+  userId: string,
+  shopId: string,
+  memberId: string,
+): Promise<void> {
+  await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
+    await requireShopPermission(tx, shopId, userId, "team.manage");
+    const own = and(eq(shopMembers.shopId, shopId), eq(shopMembers.userId, memberId));
+    const [member] = await tx.select().from(shopMembers).where(own).for("update");
+    if (!member) throw new NotFound("shop member", memberId);
+    if (member.role === "owner") throw new Conflict("The shop's owner cannot be removed.");
+    // A hard delete: permission checks read this table, so a removed member must be gone.
+    await tx.delete(shopMembers).where(own);
+    await audit.record({
+      action: "shop.member.removed",
+      entityType: "shop",
+      entityId: shopId,
+      oldValue: { userId: memberId, role: member.role },
+    });
+  });
+}
