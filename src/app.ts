@@ -1,11 +1,14 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { createApp } from "./http/app.ts";
+import { adminCategoryRoutes } from "./routes/admin/categories.ts";
 import { adminRoutes } from "./routes/admin/index.ts";
 import { authRoutes } from "./routes/auth/index.ts";
+import { catalogRoutes } from "./routes/catalog/index.ts";
 import { devRoutes } from "./routes/dev/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me/index.ts";
 import { notificationRoutes } from "./routes/notifications/index.ts";
+import { sellerProductRoutes } from "./routes/seller/products.ts";
 import { sellerShopRoutes, shopRoutes } from "./routes/shops/index.ts";
 
 /** The whole HTTP surface: one place that shows every resource and where it lives. */
@@ -21,6 +24,9 @@ export function buildApp() {
   app.route("/v1/me", meRoutes);
   app.route("/v1/shops", shopRoutes);
   app.route("/v1/seller/shops", sellerShopRoutes);
+  app.route("/v1", catalogRoutes);
+  app.route("/v1/seller/products", sellerProductRoutes);
+  app.route("/v1/admin/categories", adminCategoryRoutes);
   app.route("/v1/admin", adminRoutes);
   app.route("/v1/notifications", notificationRoutes);
   app.route("/dev", devRoutes);

@@ -102,7 +102,10 @@ export const products = pgTable(
       .on(t.priceMinor, t.id)
       .where(sql`${t.status} = 'published' and ${t.deletedAt} is null`),
     check("products_price_positive", sql`${t.priceMinor} > 0`),
-    check("products_published_has_time", sql`${t.status} = 'draft' or ${t.publishedAt} is not null`),
+    check(
+      "products_published_has_time",
+      sql`${t.status} = 'draft' or ${t.publishedAt} is not null`,
+    ),
   ],
 );
 

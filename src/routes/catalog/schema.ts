@@ -1,0 +1,154 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../http/context.ts";
+import { serviceContext } from "../../http/service-context.ts";
+import type { CacheStatus } from "../../lib/cache.ts";
+import type { CatalogContext } from "../../services/catalog/context.ts";
+
+export const json = <T extends z.ZodType>(schema: T) => ({
+  content: { "application/json": { schema } },
+  required: true,
+});
+
+export const ok = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+/**
+ * Names a service's input schema in the OpenAPI document. The object is rebuilt from its shape
+ * here because zod v4 gives each schema its methods when it is made: one made before
+ * @hono/zod-openapi extended zod (a test that imports the service first) has no `.openapi`.
+ * The service parses its own schema again, so nothing is lost by the copy.
+ */
+export function named<T extends z.ZodRawShape>(
+  schema: z.ZodObject<T>,
+  name: string,
+  description?: string,
+) {
+  return z.object(schema.shape).openapi(name, description ? { description } : {});
+}
+
+/** A cached public response: the same body, plus `x-cache` saying where it came from. */
+export const cachedOk = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  headers: z.object({
+    "x-cache": z.enum(["hit", "miss", "bypass"]).openapi({
+      description:
+        "`hit`: from the cache. `miss`: from Postgres, now cached. `bypass`: from Postgres " +
+        "because Redis is not configured, failing or slow.",
+    }),
+  }),
+  content: { "application/json": { schema } },
+});
+
+/** The request's service context plus its cache; the database still opens only on first use. */
+export function catalogContext(c: Context<AppEnv>): CatalogContext {
+  const s = c.get("services");
+  return Object.assign(serviceContext(c), { cache: { redis: s.redis, logger: s.logger } });
+}
+
+export function setCacheHeader(c: Context<AppEnv>, status: CacheStatus): void {
+  c.header("x-cache", status);
+}
+
+const Money = {
+  priceMinor: z.number().int().openapi({
+    description: "Integer minor units of `currency` (cents for EUR); never a float.",
+    example: 2490,
+  }),
+  currency: z.string().openapi({ description: "ISO 4217, the shop's currency.", example: "EUR" }),
+};
+
+export const ListingTypeSchema = z.enum(["fixed", "auction"]).openapi({
+  description: "`fixed`: bought at its price. `auction`: sold through an auction (a later issue).",
+});
+export const ProductStatusSchema = z.enum(["draft", "published"]);
+export const AttributesSchema = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .openapi({ example: { color: "blue", diameterCm: 24, handmade: true } });
+
+export const ShopSummarySchema = z
+  .object({ id: z.uuid(), name: z.string(), slug: z.string(), country: z.string() })
+  .openapi("ShopSummary");
+
+export const ProductSummarySchema = z
+  .object({
+    id: z.uuid(),
+    title: z.string(),
+    ...Money,
+    listingType: ListingTypeSchema,
+    categoryId: z.uuid(),
+    imageUrls: z.array(z.string()),
+    publishedAt: z.iso.datetime(),
+    shop: ShopSummarySchema,
+  })
+  .openapi("ProductSummary");
+
+export const ProductPageSchema = z
+  .object({ items: z.array(ProductSummarySchema), nextCursor: z.string().nullable() })
+  .openapi("ProductPage");
+
+export const PublicProductSchema = ProductSummarySchema.extend({
+  description: z.string(),
+  attributes: AttributesSchema,
+  availability: z.object({ status: z.literal("not_tracked"), quantity: z.null() }).openapi({
+    description:
+      "Stock is not tracked yet: the inventory issue fills this with per-location quantities.",
+  }),
+}).openapi("Product");
+
+export const SellerProductSchema = z
+  .object({
+    id: z.uuid(),
+    shopId: z.uuid(),
+    categoryId: z.uuid(),
+    title: z.string(),
+    description: z.string(),
+    ...Money,
+    sku: z.string(),
+    imageUrls: z.array(z.string()),
+    attributes: AttributesSchema,
+    listingType: ListingTypeSchema,
+    status: ProductStatusSchema,
+    publishedAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi("SellerProduct");
+
+export const SellerProductPageSchema = z
+  .object({ items: z.array(SellerProductSchema), nextCursor: z.string().nullable() })
+  .openapi("SellerProductPage");
+
+export interface CategoryNodeShape {
+  id: string;
+  slug: string;
+  name: string;
+  position: number;
+  children: CategoryNodeShape[];
+}
+
+export const CategoryNodeSchema: z.ZodType<CategoryNodeShape> = z
+  .object({
+    id: z.uuid(),
+    slug: z.string(),
+    name: z.string(),
+    position: z.number().int(),
+    get children(): z.ZodArray<z.ZodType<CategoryNodeShape>> {
+      return z.array(CategoryNodeSchema);
+    },
+  })
+  .openapi("CategoryNode");
+
+export const CategorySchema = z
+  .object({
+    id: z.uuid(),
+    parentId: z.uuid().nullable(),
+    slug: z.string(),
+    name: z.string(),
+    position: z.number().int(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi("Category");
