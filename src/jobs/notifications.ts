@@ -1,3 +1,4 @@
+import { logOnce } from "../lib/logger.ts";
 import { deliverNotification } from "../services/notifications/deliver.ts";
 import { createMailSender, devMailbox, type MailSender } from "../services/notifications/mail.ts";
 import { notificationMessage } from "../services/notifications/message.ts";
@@ -19,5 +20,8 @@ export async function handleNotification(
   mail: MailSender = createMailSender(ctx.config),
 ): Promise<void> {
   const msg = notificationMessage.parse(body);
+  if (mail.transport === "dev-mailbox" && ctx.config.ENVIRONMENT === "production") {
+    logOnce(ctx.logger, "no-resend", "RESEND_API_KEY is not set: email goes to the dev mailbox");
+  }
   await deliverNotification({ db: ctx.db, logger: ctx.logger, mail, sms: devMailbox }, msg);
 }

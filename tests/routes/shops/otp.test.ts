@@ -3,7 +3,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditLog, shopOtps, shops } from "../../../src/db/schema/index.ts";
 import { withDb } from "../../helpers/db.ts";
-import { api, type Problem } from "../../helpers/http.ts";
+import { api, type Problem, randomIp } from "../../helpers/http.ts";
 import { createAdmin, seedMember } from "../../helpers/shops.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
 import {
@@ -254,14 +254,36 @@ describe.skipIf(!hasRedis)("OTP rate limits", () => {
     expect(rows.filter((r) => r.voidedAt === null)).toHaveLength(1);
   });
 
-  it("limits verifying per IP", async () => {
+  it("limits verifying per IP, across shops", async () => {
+    const a = await newShop();
+    const b = await newShop();
+    const ip = randomIp();
+    const statuses: number[] = [];
+    // 6 tries on one shop and 5 on another: neither shop reaches its own limit of 10.
+    for (const [{ owner, shop }, times] of [
+      [a, 6],
+      [b, 5],
+    ] as const) {
+      for (let i = 0; i < times; i++) {
+        const res = await api("POST", `/v1/shops/${shop.id}/otp/verify`, {
+          token: owner.accessToken,
+          ip,
+          body: { purpose: "email", code: "000000" },
+        });
+        statuses.push(res.status);
+      }
+    }
+    expect(statuses.slice(0, 10).every((s) => s === 409)).toBe(true);
+    expect(statuses[10]).toBe(429);
+  });
+
+  it("limits verifying per shop, across IPs", async () => {
     const { owner, shop } = await newShop();
-    const ip = `10.250.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
       const res = await api("POST", `/v1/shops/${shop.id}/otp/verify`, {
         token: owner.accessToken,
-        ip,
+        ip: randomIp(),
         body: { purpose: "email", code: "000000" },
       });
       statuses.push(res.status);
