@@ -1,39 +1,79 @@
-import { bumpVersions } from "../../lib/cache.ts";
+import { bumpVersions, type CacheDeps } from "../../lib/cache.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Redis } from "../../lib/redis.ts";
 
 /*
  * The catalog's cache keys. Data keys embed the version counters they depend on, so a change
- * INCRs counters instead of deleting keys:
+ * INCRs counters instead of deleting keys ({ns} is the database's namespace, below):
  *
- *   souk:v1:ver:catalog          every list (any product, category or shop change moves lists)
- *   souk:v1:ver:product:{id}     that product's detail
- *   souk:v1:ver:shops            every detail's shop part (shop visibility and public profile)
- *   souk:v1:ver:categories       the category tree
+ *   {ns}:ver:catalog          every list (any product, category or shop change moves lists)
+ *   {ns}:ver:product:{id}     that product's detail
+ *   {ns}:ver:shops            every detail's shop part (shop visibility and public profile)
+ *   {ns}:ver:categories       the category tree
  *
- *   souk:v1:product:{id}:p{product}:s{shops}       GET /v1/products/{id}
- *   souk:v1:products:c{catalog}:{digest of query}  GET /v1/products?...
- *   souk:v1:categories:t{categories}               GET /v1/categories
+ *   {ns}:product:{id}:p{product}:s{shops}       GET /v1/products/{id}
+ *   {ns}:products:c{catalog}:{digest of query}  GET /v1/products?...
+ *   {ns}:categories:t{categories}               GET /v1/categories
  *
  * Shop changes are rare (approve, reject, suspend), so one `shops` counter for every detail
  * keeps a detail read at two round trips instead of a third to learn the product's shop.
  */
-export const CACHE_PREFIX = "souk:v1";
 export const CATALOG_TTL_SECONDS = 60;
 
+/** FNV-1a, 32 bits: a short, stable, synchronous tag (not a security boundary). */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+/**
+ * `souk:v1:{tag of host, port and database name}`. Keys are per database because one Redis
+ * often serves several (the dev stack and every test run share the local one): without this,
+ * one database's cached pages would be served for another's. Credentials are left out, so a
+ * rotated password keeps the cache.
+ */
+export function cacheNamespace(databaseUrl: string): string {
+  let where = databaseUrl;
+  try {
+    const url = new URL(databaseUrl);
+    where = `${url.hostname}:${url.port}${url.pathname}`;
+  } catch {
+    // Not a URL: the whole string is still a stable tag.
+  }
+  return `souk:v1:${fnv1a(where)}`;
+}
+
+/** A Redis (or null), the database's namespace in it, and where to log cache trouble. */
+export interface CatalogCache extends CacheDeps {
+  namespace: string;
+}
+
+/** The catalog cache of the database at `databaseUrl`. */
+export function catalogCache(
+  redis: Redis | null,
+  databaseUrl: string,
+  logger?: Logger,
+): CatalogCache {
+  return { redis, logger, namespace: cacheNamespace(databaseUrl) };
+}
+
 export const versionKey = {
-  catalog: `${CACHE_PREFIX}:ver:catalog`,
-  shops: `${CACHE_PREFIX}:ver:shops`,
-  categories: `${CACHE_PREFIX}:ver:categories`,
-  product: (id: string) => `${CACHE_PREFIX}:ver:product:${id}`,
+  catalog: (ns: string) => `${ns}:ver:catalog`,
+  shops: (ns: string) => `${ns}:ver:shops`,
+  categories: (ns: string) => `${ns}:ver:categories`,
+  product: (ns: string, id: string) => `${ns}:ver:product:${id}`,
 } as const;
 
 export const dataKey = {
-  product: (id: string, productVersion: number, shopsVersion: number) =>
-    `${CACHE_PREFIX}:product:${id}:p${productVersion}:s${shopsVersion}`,
-  productList: (catalogVersion: number, queryDigest: string) =>
-    `${CACHE_PREFIX}:products:c${catalogVersion}:${queryDigest}`,
-  categoryTree: (categoriesVersion: number) => `${CACHE_PREFIX}:categories:t${categoriesVersion}`,
+  product: (ns: string, id: string, productVersion: number, shopsVersion: number) =>
+    `${ns}:product:${id}:p${productVersion}:s${shopsVersion}`,
+  productList: (ns: string, catalogVersion: number, queryDigest: string) =>
+    `${ns}:products:c${catalogVersion}:${queryDigest}`,
+  categoryTree: (ns: string, categoriesVersion: number) => `${ns}:categories:t${categoriesVersion}`,
 } as const;
 
 /** What changed, and so what buyers' cached reads must stop seeing. */
@@ -46,27 +86,32 @@ export type CatalogScope =
   | { kind: "categories" };
 
 /** The counters a change in `scope` must bump. */
-export function versionKeysFor(scope: CatalogScope): string[] {
+export function versionKeysFor(ns: string, scope: CatalogScope): string[] {
   switch (scope.kind) {
     case "product":
-      return [versionKey.product(scope.productId), versionKey.catalog];
+      return [versionKey.product(ns, scope.productId), versionKey.catalog(ns)];
     case "shop":
-      return [versionKey.shops, versionKey.catalog];
+      return [versionKey.shops(ns), versionKey.catalog(ns)];
     case "categories":
-      return [versionKey.categories, versionKey.catalog];
+      return [versionKey.categories(ns), versionKey.catalog(ns)];
   }
 }
 
 /**
- * Invalidates what a committed change makes stale. Call it after the transaction commits (a
- * bump before the commit lets a reader cache the old rows under the new version). Never throws:
- * with Redis absent it does nothing, with Redis failing it logs and the 60 s TTL takes over.
- * Returns whether the counters were bumped.
+ * Invalidates what a committed change makes stale, e.g. after a shop is suspended:
+ * `bumpCatalogVersion(catalogCache(redis, config.DATABASE_URL, logger), { kind: "shop", shopId })`.
+ * Call it after the transaction commits (a bump before the commit lets a reader cache the old
+ * rows under the new version). Never throws: with Redis absent it does nothing, with Redis
+ * failing it logs and the 60 s TTL takes over. Returns whether the counters were bumped.
  */
 export async function bumpCatalogVersion(
-  redis: Redis | null,
+  cache: CatalogCache,
   scope: CatalogScope,
-  logger?: Logger,
 ): Promise<boolean> {
-  return bumpVersions(redis, versionKeysFor(scope), logger);
+  return bumpVersions(
+    cache.redis,
+    versionKeysFor(cache.namespace, scope),
+    cache.logger,
+    cache.timeoutMs,
+  );
 }

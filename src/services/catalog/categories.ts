@@ -125,8 +125,8 @@ export async function cachedCategoryTree(
   ctx: CatalogContext,
 ): Promise<CachedValue<CategoryNode[]>> {
   return readThrough(ctx.cache, {
-    versionKeys: [versionKey.categories],
-    key: ([v]) => dataKey.categoryTree(v ?? 0),
+    versionKeys: [versionKey.categories(ctx.cache.namespace)],
+    key: ([v]) => dataKey.categoryTree(ctx.cache.namespace, v ?? 0),
     ttlSeconds: CATALOG_TTL_SECONDS,
     load: () => loadCategoryTree(ctx.db),
   });
@@ -165,7 +165,7 @@ export async function createCategory(
     if (isUniqueViolation(err, "categories_slug_live_key")) throw slugTaken(input.slug);
     throw err;
   }
-  await bumpCatalogVersion(ctx.cache.redis, { kind: "categories" }, ctx.logger);
+  await bumpCatalogVersion(ctx.cache, { kind: "categories" });
   return created;
 }
 
@@ -227,7 +227,7 @@ export async function updateCategory(
     }
     throw err;
   }
-  await bumpCatalogVersion(ctx.cache.redis, { kind: "categories" }, ctx.logger);
+  await bumpCatalogVersion(ctx.cache, { kind: "categories" });
   return updated;
 }
 
@@ -272,5 +272,5 @@ export async function deleteCategory(ctx: CatalogContext, id: string): Promise<v
       oldValue: view(row),
     });
   });
-  await bumpCatalogVersion(ctx.cache.redis, { kind: "categories" }, ctx.logger);
+  await bumpCatalogVersion(ctx.cache, { kind: "categories" });
 }

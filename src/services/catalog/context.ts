@@ -1,7 +1,7 @@
-import type { CacheDeps } from "../../lib/cache.ts";
 import type { ServiceContext } from "../context.ts";
+import type { CatalogCache } from "./cache-keys.ts";
 
 /** A service context plus the cache: reads go through it, committed writes invalidate it. */
 export interface CatalogContext extends ServiceContext {
-  cache: CacheDeps;
+  cache: CatalogCache;
 }

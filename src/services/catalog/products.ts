@@ -109,7 +109,7 @@ const liveProduct = (id: string) => and(eq(products.id, id), isNull(products.del
 /** Buyers only ever see published products; changes to drafts need no invalidation. */
 async function invalidate(ctx: CatalogContext, id: string, ...wasOrIsPublic: boolean[]) {
   if (wasOrIsPublic.some(Boolean)) {
-    await bumpCatalogVersion(ctx.cache.redis, { kind: "product", productId: id }, ctx.logger);
+    await bumpCatalogVersion(ctx.cache, { kind: "product", productId: id });
   }
 }
 

@@ -262,9 +262,10 @@ export async function cachedProductList(
   // Validated before Redis is asked anything: a bad cursor is a 422, cached or not.
   const query = normalizeListQuery(raw);
   const queryDigest = await digest(query);
+  const ns = ctx.cache.namespace;
   return readThrough(ctx.cache, {
-    versionKeys: [versionKey.catalog],
-    key: ([catalog]) => dataKey.productList(catalog ?? 0, queryDigest),
+    versionKeys: [versionKey.catalog(ns)],
+    key: ([catalog]) => dataKey.productList(ns, catalog ?? 0, queryDigest),
     ttlSeconds: CATALOG_TTL_SECONDS,
     load: () => searchProducts(ctx.db, query),
   });
@@ -275,9 +276,10 @@ export async function cachedProduct(
   ctx: CatalogContext,
   id: string,
 ): Promise<CachedValue<PublicProductView>> {
+  const ns = ctx.cache.namespace;
   return readThrough(ctx.cache, {
-    versionKeys: [versionKey.product(id), versionKey.shops],
-    key: ([product, shopsVersion]) => dataKey.product(id, product ?? 0, shopsVersion ?? 0),
+    versionKeys: [versionKey.product(ns, id), versionKey.shops(ns)],
+    key: ([product, shopsVersion]) => dataKey.product(ns, id, product ?? 0, shopsVersion ?? 0),
     ttlSeconds: CATALOG_TTL_SECONDS,
     load: () => getPublicProduct(ctx.db, id),
   });

@@ -16,9 +16,11 @@ import {
   createProduct,
   deadRedis,
   hasRedis,
+  ns,
   type Page,
   seedCategory,
   seedVisibleShop,
+  testCache,
   testRedis,
   uniqueWord,
 } from "./fixtures.ts";
@@ -62,7 +64,7 @@ describe.skipIf(!hasRedis)("catalog cache against real Redis", () => {
       title: "Linen apron",
     });
     const path = `/v1/products/${p.id}`;
-    const keys = [versionKey.product(p.id), versionKey.shops];
+    const keys = [versionKey.product(ns, p.id), versionKey.shops(ns)];
     const first = await api<Detail>("GET", path);
     expect(xCache(first)).toBe("miss");
     const hit = await expectHit<Detail>(path, keys);
@@ -92,7 +94,7 @@ describe.skipIf(!hasRedis)("catalog cache against real Redis", () => {
       priceMinor: 4000,
     });
     const path = `/v1/products?q=${w}`;
-    const keys = [versionKey.catalog];
+    const keys = [versionKey.catalog(ns)];
     const first = await api<Page<Detail>>("GET", path);
     expect(xCache(first)).toBe("miss");
     expect(first.body.items.map((i) => i.priceMinor)).toEqual([4000]);
@@ -119,17 +121,20 @@ describe.skipIf(!hasRedis)("catalog cache against real Redis", () => {
     const live = await createProduct(t, { shopId: shop.id, categoryId: cat.id });
     const draft = await createProduct(t, { shopId: shop.id, categoryId: cat.id, status: "draft" });
     const redis = testRedis();
-    const liveVersion = await redis.get<number>(versionKey.product(live.id));
-    expect(await redis.get(versionKey.product(draft.id))).toBeNull();
+    const liveVersion = await redis.get<number>(versionKey.product(ns, live.id));
+    expect(await redis.get(versionKey.product(ns, draft.id))).toBeNull();
 
     await api("PATCH", `/v1/seller/products/${draft.id}`, { token: t, body: { title: "Draft 2" } });
-    expect(await redis.get(versionKey.product(draft.id))).toBeNull();
+    expect(await redis.get(versionKey.product(ns, draft.id))).toBeNull();
 
     await api("POST", `/v1/seller/products/${draft.id}/publish`, { token: t });
-    expect(await redis.get(versionKey.product(draft.id))).toBe(1);
-    expect(await redis.get<number>(versionKey.product(live.id))).toBe(liveVersion);
+    expect(await redis.get(versionKey.product(ns, draft.id))).toBe(1);
+    expect(await redis.get<number>(versionKey.product(ns, live.id))).toBe(liveVersion);
     await api("GET", `/v1/products/${live.id}`);
-    await expectHit(`/v1/products/${live.id}`, [versionKey.product(live.id), versionKey.shops]);
+    await expectHit(`/v1/products/${live.id}`, [
+      versionKey.product(ns, live.id),
+      versionKey.shops(ns),
+    ]);
   });
 
   it("hides a product at once when its shop's visibility changes and the shop scope is bumped", async () => {
@@ -147,7 +152,7 @@ describe.skipIf(!hasRedis)("catalog cache against real Redis", () => {
       db.update(shops).set({ status: "suspended" }).where(eq(shops.id, shop.id)),
     );
     // What the shops service does after committing a suspension.
-    expect(await bumpCatalogVersion(testRedis(), { kind: "shop", shopId: shop.id })).toBe(true);
+    expect(await bumpCatalogVersion(testCache(), { kind: "shop", shopId: shop.id })).toBe(true);
     expect((await api("GET", `/v1/products/${p.id}`)).status).toBe(404);
     expect((await api<Page<Detail>>("GET", `/v1/products?q=${w}`)).body.items).toEqual([]);
   });
@@ -155,7 +160,7 @@ describe.skipIf(!hasRedis)("catalog cache against real Redis", () => {
   it("caches the category tree and refreshes it when a category changes", async () => {
     const first = await api("GET", "/v1/categories");
     expect(["hit", "miss"]).toContain(xCache(first));
-    await expectHit("/v1/categories", [versionKey.categories]);
+    await expectHit("/v1/categories", [versionKey.categories(ns)]);
     // seedCategory bumps the categories version, as the categories service does.
     const cat = await seedCategory();
     const after = await api<Array<{ id: string }>>("GET", "/v1/categories");
@@ -186,7 +191,7 @@ describe("catalog reads and writes when Redis is down", () => {
         config: loadConfig(env),
         logger: createLogger("error"),
         actor: { type: "user", id: actorId, requestId: "cache-test" },
-        cache: { redis },
+        cache: testCache(redis),
       }),
     );
 

@@ -4,7 +4,11 @@ import { and, eq } from "drizzle-orm";
 import { expect } from "vitest";
 import { auditLog, categories } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
-import { bumpCatalogVersion } from "../../../src/services/catalog/cache-keys.ts";
+import {
+  bumpCatalogVersion,
+  type CatalogCache,
+  catalogCache,
+} from "../../../src/services/catalog/cache-keys.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
 import { type ShopSeed, seedShop, type TestShop } from "../../helpers/shops.ts";
@@ -21,6 +25,14 @@ export function testRedis(): Redis {
     enableTelemetry: false,
   });
 }
+
+/** This run's catalog cache: the run's Redis, under the run's database namespace. */
+export function testCache(redis: Redis = testRedis()): CatalogCache {
+  return catalogCache(redis, env.DATABASE_URL ?? "");
+}
+
+/** The run's cache namespace (keys are per database). */
+export const ns = testCache().namespace;
 
 /** A Redis that does not answer: nothing listens on port 9. */
 export function deadRedis(): Redis {
@@ -52,7 +64,7 @@ export async function seedCategory(parentId: string | null = null): Promise<{
   await withDb((db) =>
     db.insert(categories).values({ id, slug, name: `Category ${slug}`, parentId }),
   );
-  if (hasRedis) await bumpCatalogVersion(testRedis(), { kind: "categories" });
+  if (hasRedis) await bumpCatalogVersion(testCache(), { kind: "categories" });
   return { id, slug };
 }
 
