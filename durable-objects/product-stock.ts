@@ -1,42 +1,26 @@
 import { DurableObject } from "cloudflare:workers";
-import type { z } from "zod";
-import { createDb, type DbHandle } from "../src/db/client.ts";
-import { type Env, loadConfig } from "../src/env.ts";
-import { uuidv7 } from "../src/lib/ids.ts";
+import type { Env } from "../src/env.ts";
 import { createLogger } from "../src/lib/logger.ts";
-import { mirrorMovements } from "./product-stock/mirror.ts";
-import {
-  InvariantViolation,
-  migrate,
-  type Reservation,
-  StockStore,
-  SYSTEM_ACTOR,
-} from "./product-stock/store.ts";
+import * as ops from "./product-stock/operations.ts";
+import { flushOutbox } from "./product-stock/outbox.ts";
+import { migrate, StockStore } from "./product-stock/store.ts";
 import {
   type AbortPreparedResult,
-  type ActorView,
   type AdjustInput,
   type AdjustResult,
-  type actorSchema,
   adjustInput,
   type CommitPreparedResult,
   type CommitResult,
-  type ConflictReason,
-  type ConflictRefusal,
   type FlushInput,
   type FlushResult,
   flushInput,
-  type InsufficientStockRefusal,
-  type KeyReusedRefusal,
-  MAX_QUANTITY,
   type Movement,
   type MovementsInput,
   movementsInput,
-  type NotFoundRefusal,
-  type PreparedOp,
   type PreparedTxInput,
   type PrepareInput,
   type PrepareResult,
+  parseInput,
   preparedTxInput,
   prepareInput,
   type ReleaseResult,
@@ -47,26 +31,15 @@ import {
   type SetThresholdInput,
   type SetThresholdResult,
   type SettleInput,
-  type Shortage,
   type StockSnapshot,
   setThresholdInput,
   settleInput,
-  UNDOABLE_KINDS,
   type UndoInput,
   type UndoResult,
   undoInput,
 } from "./product-stock/types.ts";
 
 export type * from "./product-stock/types.ts";
-
-/** Expired holds released per transaction; the alarm comes straight back for the rest. */
-const EXPIRY_BATCH = 200;
-const FLUSH_BATCH = 100;
-/** Batches per flush, so one alarm does not hold the object's mirror for minutes. */
-const FLUSH_MAX_BATCHES = 20;
-const FLUSH_TIMEOUT_MS = 15_000;
-const BACKOFF_BASE_MS = 1_000;
-const BACKOFF_CAP_MS = 5 * 60_000;
 
 /**
  * The single writer for one product's stock (one object per product: `idFromName(productId)`).
@@ -105,34 +78,8 @@ export class ProductStock extends DurableObject<Env> {
    * Refused with INSUFFICIENT_STOCK when on hand would drop below what is reserved.
    */
   async adjust(input: AdjustInput): Promise<AdjustResult> {
-    const a = parse(adjustInput, input);
-    const request = `adjust:${JSON.stringify([a.locationId, a.mode, a.quantity])}`;
-    return await this.mutate((now) => {
-      this.bind(a.productId, a.shopId);
-      const prior = this.store.movementByKey(a.key);
-      if (prior) {
-        return prior.request === request
-          ? { ok: true, movement: prior.movement, replayed: true }
-          : keyReused(a.key);
-      }
-      const level = this.store.level(a.locationId);
-      const delta = a.mode === "delta" ? a.quantity : a.quantity - level.onHand;
-      if (level.onHand + delta < level.reserved)
-        return insufficient([{ ...level, requested: -delta }]);
-      assertWithinMax(level.onHand + delta);
-      const movement = this.store.record({
-        locationId: a.locationId,
-        kind: a.mode === "delta" ? "adjust" : "set",
-        deltaOnHand: delta,
-        deltaReserved: 0,
-        reason: a.reason,
-        actor: toActor(a.actor),
-        idempotencyKey: a.key,
-        request,
-        now,
-      });
-      return { ok: true, movement, replayed: false };
-    });
+    const parsed = parseInput(adjustInput, input);
+    return await this.mutate((now) => ops.adjust(this.store, parsed, now));
   }
 
   /**
@@ -140,49 +87,8 @@ export class ProductStock extends DurableObject<Env> {
    * state now) and never holds twice; a shortfall changes nothing.
    */
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    const r = parse(reserveInput, input);
-    return await this.mutate((now) => {
-      this.bind(r.productId, r.shopId);
-      const prior = this.store.reservationByKey(r.key);
-      if (prior) {
-        if (prior.locationId !== r.locationId || prior.quantity !== r.quantity) {
-          return keyReused(r.key);
-        }
-        return { ok: true, ...reservationResult(prior), replayed: true };
-      }
-      const level = this.store.level(r.locationId);
-      if (level.available < r.quantity) return insufficient([{ ...level, requested: r.quantity }]);
-      const reservationId = uuidv7(now);
-      const actor = toActor(r.actor);
-      this.store.insertReservation({
-        id: reservationId,
-        key: r.key,
-        locationId: r.locationId,
-        quantity: r.quantity,
-        expiresAt: now + r.ttlMs,
-        actor,
-        now,
-      });
-      this.store.record({
-        locationId: r.locationId,
-        kind: "reserve",
-        deltaOnHand: 0,
-        deltaReserved: r.quantity,
-        reason: null,
-        actor,
-        reservationId,
-        now,
-      });
-      return {
-        ok: true,
-        reservationId,
-        locationId: r.locationId,
-        quantity: r.quantity,
-        state: "active",
-        expiresAt: new Date(now + r.ttlMs).toISOString(),
-        replayed: false,
-      };
-    });
+    const parsed = parseInput(reserveInput, input);
+    return await this.mutate((now) => ops.reserve(this.store, parsed, now));
   }
 
   /**
@@ -191,59 +97,14 @@ export class ProductStock extends DurableObject<Env> {
    * alarm has not run yet: the expiry time is the contract, not the alarm's punctuality.
    */
   async commit(input: SettleInput): Promise<CommitResult> {
-    const c = parse(settleInput, input);
-    return await this.mutate((now) => {
-      const r = this.store.reservation(c.reservationId);
-      if (!r) return notFound(`reservation ${c.reservationId}`);
-      if (r.state === "committed") {
-        return { ...settled(r, "committed"), movement: this.settledMovement(r), replayed: true };
-      }
-      if (r.state !== "active") {
-        return conflict(
-          r.state === "expired" ? "RESERVATION_EXPIRED" : "RESERVATION_RELEASED",
-          `reservation ${r.reservationId} is ${r.state}`,
-        );
-      }
-      const movement = this.store.record({
-        locationId: r.locationId,
-        kind: "commit",
-        deltaOnHand: -r.quantity,
-        deltaReserved: -r.quantity,
-        reason: null,
-        actor: c.actor ? toActor(c.actor) : r.actor,
-        reservationId: r.reservationId,
-        now,
-      });
-      this.store.settleReservation(r.reservationId, "committed", movement.sequence);
-      return { ...settled(r, "committed"), movement, replayed: false };
-    });
+    const parsed = parseInput(settleInput, input);
+    return await this.mutate((now) => ops.commit(this.store, parsed, now));
   }
 
   /** Drops a hold. Releasing a released or expired reservation is a no-op success. */
   async release(input: SettleInput): Promise<ReleaseResult> {
-    const c = parse(settleInput, input);
-    return await this.mutate((now) => {
-      const r = this.store.reservation(c.reservationId);
-      if (!r) return notFound(`reservation ${c.reservationId}`);
-      if (r.state === "committed") {
-        return conflict("RESERVATION_COMMITTED", `reservation ${r.reservationId} is committed`);
-      }
-      if (r.state === "released" || r.state === "expired") {
-        return { ...settled(r, r.state), movement: this.settledMovement(r), replayed: true };
-      }
-      const movement = this.store.record({
-        locationId: r.locationId,
-        kind: "release",
-        deltaOnHand: 0,
-        deltaReserved: -r.quantity,
-        reason: null,
-        actor: c.actor ? toActor(c.actor) : r.actor,
-        reservationId: r.reservationId,
-        now,
-      });
-      this.store.settleReservation(r.reservationId, "released", movement.sequence);
-      return { ...settled(r, "released"), movement, replayed: false };
-    });
+    const parsed = parseInput(settleInput, input);
+    return await this.mutate((now) => ops.release(this.store, parsed, now));
   }
 
   /**
@@ -254,50 +115,8 @@ export class ProductStock extends DurableObject<Env> {
    * time, and with INSUFFICIENT_STOCK when available would go negative.
    */
   async undo(input: UndoInput): Promise<UndoResult> {
-    const u = parse(undoInput, input);
-    return await this.mutate((now) => {
-      this.bind(u.productId, u.shopId);
-      const target =
-        u.sequence !== undefined
-          ? this.store.movement(u.sequence)
-          : this.store.movementById(u.movementId ?? "");
-      const request = `undo:${target?.sequence ?? "missing"}`;
-      const prior = this.store.movementByKey(u.key);
-      if (prior) {
-        return prior.request === request
-          ? { ok: true, movement: prior.movement, replayed: true }
-          : keyReused(u.key);
-      }
-      if (!target) return notFound(`movement ${u.sequence ?? u.movementId}`);
-      if (!UNDOABLE_KINDS.has(target.kind)) {
-        return conflict("NOT_UNDOABLE", `a ${target.kind} movement cannot be undone`);
-      }
-      if (target.undoneBySequence !== null) {
-        return {
-          ...conflict("ALREADY_UNDONE", `movement ${target.sequence} was already undone`),
-          undoneBySequence: target.undoneBySequence,
-        };
-      }
-      const level = this.store.level(target.locationId);
-      const delta = -target.deltaOnHand;
-      if (level.onHand + delta < level.reserved)
-        return insufficient([{ ...level, requested: -delta }]);
-      assertWithinMax(level.onHand + delta);
-      const movement = this.store.record({
-        locationId: target.locationId,
-        kind: "undo",
-        deltaOnHand: delta,
-        deltaReserved: 0,
-        reason: u.reason ?? `undo of movement ${target.sequence}`,
-        actor: toActor(u.actor),
-        undoesSequence: target.sequence,
-        idempotencyKey: u.key,
-        request,
-        now,
-      });
-      this.store.markUndone(target.sequence, movement.sequence);
-      return { ok: true, movement, replayed: false };
-    });
+    const parsed = parseInput(undoInput, input);
+    return await this.mutate((now) => ops.undo(this.store, parsed, now));
   }
 
   /**
@@ -310,70 +129,8 @@ export class ProductStock extends DurableObject<Env> {
    * is refused with PREPARE_ABORTED.
    */
   async prepare(input: PrepareInput): Promise<PrepareResult> {
-    const p = parse(prepareInput, input);
-    const request = JSON.stringify(p.ops.map((o) => [o.locationId, o.mode, o.quantity]));
-    return await this.mutate((now) => {
-      this.bind(p.productId, p.shopId);
-      const prior = this.store.prepared(p.txId);
-      if (prior) {
-        if (prior.state === "aborted") return conflict("PREPARE_ABORTED", `${p.txId} was aborted`);
-        if (prior.request !== request) return keyReused(p.txId);
-        if (prior.state === "expired") return conflict("PREPARE_EXPIRED", `${p.txId} expired`);
-        return {
-          ok: true,
-          txId: p.txId,
-          state: prior.state,
-          expiresAt: new Date(prior.expiresAt).toISOString(),
-          ops: prior.ops,
-          replayed: true,
-        };
-      }
-      const ops: PreparedOp[] = [];
-      const shortages: Shortage[] = [];
-      for (const op of p.ops) {
-        const level = this.store.level(op.locationId);
-        const delta = op.mode === "delta" ? op.quantity : op.quantity - level.onHand;
-        const held = Math.max(0, -delta);
-        if (held > level.available) shortages.push({ ...level, requested: held });
-        assertWithinMax(level.onHand + delta);
-        ops.push({ locationId: op.locationId, mode: op.mode, quantity: op.quantity, delta, held });
-      }
-      if (shortages.length > 0) return insufficient(shortages);
-      const actor = toActor(p.actor);
-      const reason = p.reason ?? null;
-      for (const op of ops) {
-        if (op.held === 0) continue;
-        this.store.record({
-          locationId: op.locationId,
-          kind: "hold",
-          deltaOnHand: 0,
-          deltaReserved: op.held,
-          reason,
-          actor,
-          txId: p.txId,
-          now,
-        });
-      }
-      const expiresAt = now + p.ttlMs;
-      this.store.insertPrepared({
-        txId: p.txId,
-        state: "prepared",
-        request,
-        ops,
-        expiresAt,
-        reason,
-        actor,
-        now,
-      });
-      return {
-        ok: true,
-        txId: p.txId,
-        state: "prepared",
-        expiresAt: new Date(expiresAt).toISOString(),
-        ops,
-        replayed: false,
-      };
-    });
+    const parsed = parseInput(prepareInput, input);
+    return await this.mutate((now) => ops.prepare(this.store, parsed, now));
   }
 
   /**
@@ -381,32 +138,8 @@ export class ProductStock extends DurableObject<Env> {
    * short (the units were held). Refused once the prepare has expired or was aborted.
    */
   async commitPrepared(input: PreparedTxInput): Promise<CommitPreparedResult> {
-    const c = parse(preparedTxInput, input);
-    return await this.mutate((now) => {
-      const prior = this.store.prepared(c.txId);
-      if (!prior) return notFound(`prepared transaction ${c.txId}`);
-      if (prior.state === "committed") {
-        const movements = this.store.movementsByTx(c.txId, "bulk");
-        return { ok: true, txId: c.txId, state: "committed", movements, replayed: true };
-      }
-      if (prior.state === "aborted") return conflict("PREPARE_ABORTED", `${c.txId} was aborted`);
-      if (prior.state === "expired") return conflict("PREPARE_EXPIRED", `${c.txId} expired`);
-      const actor = c.actor ? toActor(c.actor) : prior.actor;
-      const movements = prior.ops.map((op) =>
-        this.store.record({
-          locationId: op.locationId,
-          kind: "bulk",
-          deltaOnHand: op.delta,
-          deltaReserved: -op.held,
-          reason: prior.reason,
-          actor,
-          txId: c.txId,
-          now,
-        }),
-      );
-      this.store.setPreparedState(c.txId, "committed");
-      return { ok: true, txId: c.txId, state: "committed", movements, replayed: false };
-    });
+    const parsed = parseInput(preparedTxInput, input);
+    return await this.mutate((now) => ops.commitPrepared(this.store, parsed, now));
   }
 
   /**
@@ -414,45 +147,8 @@ export class ProductStock extends DurableObject<Env> {
    * prepare arriving late cannot hold anything. Refused (PREPARE_COMMITTED) after a commit.
    */
   async abortPrepared(input: PreparedTxInput): Promise<AbortPreparedResult> {
-    const c = parse(preparedTxInput, input);
-    return await this.mutate((now) => {
-      const prior = this.store.prepared(c.txId);
-      const actor = c.actor ? toActor(c.actor) : (prior?.actor ?? SYSTEM_ACTOR);
-      if (!prior) {
-        this.store.insertPrepared({
-          txId: c.txId,
-          state: "aborted",
-          request: null,
-          ops: [],
-          expiresAt: now,
-          reason: null,
-          actor,
-          now,
-        });
-        return { ok: true, txId: c.txId, state: "aborted", replayed: false };
-      }
-      if (prior.state === "committed") {
-        return conflict("PREPARE_COMMITTED", `${c.txId} was already committed`);
-      }
-      if (prior.state !== "prepared") {
-        return { ok: true, txId: c.txId, state: prior.state, replayed: true };
-      }
-      for (const op of prior.ops) {
-        if (op.held === 0) continue;
-        this.store.record({
-          locationId: op.locationId,
-          kind: "hold_release",
-          deltaOnHand: 0,
-          deltaReserved: -op.held,
-          reason: prior.reason,
-          actor,
-          txId: c.txId,
-          now,
-        });
-      }
-      this.store.setPreparedState(c.txId, "aborted");
-      return { ok: true, txId: c.txId, state: "aborted", replayed: false };
-    });
+    const parsed = parseInput(preparedTxInput, input);
+    return await this.mutate((now) => ops.abortPrepared(this.store, parsed, now));
   }
 
   /**
@@ -462,33 +158,8 @@ export class ProductStock extends DurableObject<Env> {
    * no-op, which makes this idempotent without a key.
    */
   async setThreshold(input: SetThresholdInput): Promise<SetThresholdResult> {
-    const t = parse(setThresholdInput, input);
-    return await this.mutate((now) => {
-      this.bind(t.productId, t.shopId);
-      const level = this.store.level(t.locationId);
-      if (level.threshold === t.threshold) {
-        const base = { ok: true, locationId: t.locationId, threshold: t.threshold } as const;
-        return { ...base, low: level.low, movement: null, replayed: true };
-      }
-      const movement = this.store.record({
-        locationId: t.locationId,
-        kind: "threshold",
-        deltaOnHand: 0,
-        deltaReserved: 0,
-        threshold: t.threshold,
-        reason: t.threshold === null ? "threshold removed" : `threshold set to ${t.threshold}`,
-        actor: toActor(t.actor),
-        now,
-      });
-      return {
-        ok: true,
-        locationId: t.locationId,
-        threshold: t.threshold,
-        low: movement.low,
-        movement,
-        replayed: false,
-      };
-    });
+    const parsed = parseInput(setThresholdInput, input);
+    return await this.mutate((now) => ops.setThreshold(this.store, parsed, now));
   }
 
   /** Reads every location's levels, threshold and low flag, and how far the mirror lags. */
@@ -519,7 +190,7 @@ export class ProductStock extends DurableObject<Env> {
 
   /** The object's own movement history, oldest first (the API lists from the Postgres mirror). */
   async movements(input?: MovementsInput): Promise<Movement[]> {
-    const m = parse(movementsInput, input);
+    const m = parseInput(movementsInput, input);
     return this.store.movements(m.afterSequence, m.limit);
   }
 
@@ -528,7 +199,7 @@ export class ProductStock extends DurableObject<Env> {
    * may pass `databaseUrl` to aim one flush at an unreachable server.
    */
   async flushOutbox(input?: FlushInput): Promise<FlushResult> {
-    const f = parse(flushInput, input);
+    const f = parseInput(flushInput, input);
     const result = await this.flush(f.databaseUrl);
     await this.scheduleAlarm(false);
     return result;
@@ -552,7 +223,7 @@ export class ProductStock extends DurableObject<Env> {
   /** Releases expired holds, flushes the outbox, then schedules the next wake-up. */
   override async alarm(): Promise<void> {
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => this.expireDue(now));
+    this.ctx.storage.transactionSync(() => ops.expireDue(this.store, now));
     await this.flush();
     await this.scheduleAlarm(true);
   }
@@ -564,65 +235,11 @@ export class ProductStock extends DurableObject<Env> {
   private async mutate<R>(change: (now: number) => R): Promise<R> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync(() => {
-      this.expireDue(now);
+      ops.expireDue(this.store, now);
       return change(now);
     });
     await this.scheduleAlarm(false);
     return result;
-  }
-
-  /** The first mutating call names the product (and shop); a different one is a routing bug. */
-  private bind(productId: string, shopId: string | undefined): void {
-    const bound = this.store.getMeta("product_id");
-    if (bound === null) this.store.setMeta("product_id", productId);
-    else if (bound !== productId) {
-      throw new Error(`PRODUCT_MISMATCH: this object holds product ${bound}, not ${productId}`);
-    }
-    if (shopId === undefined) return;
-    const boundShop = this.store.getMeta("shop_id");
-    if (boundShop === null) this.store.setMeta("shop_id", shopId);
-    else if (boundShop !== shopId) {
-      throw new Error(`SHOP_MISMATCH: this product belongs to shop ${boundShop}, not ${shopId}`);
-    }
-  }
-
-  /** Releases reservations and prepared holds whose expiry has passed. */
-  private expireDue(now: number): void {
-    for (const r of this.store.dueReservations(now, EXPIRY_BATCH)) {
-      const movement = this.store.record({
-        locationId: r.locationId,
-        kind: "expire",
-        deltaOnHand: 0,
-        deltaReserved: -r.quantity,
-        reason: "reservation expired",
-        actor: SYSTEM_ACTOR,
-        reservationId: r.reservationId,
-        now,
-      });
-      this.store.settleReservation(r.reservationId, "expired", movement.sequence);
-    }
-    for (const p of this.store.duePrepared(now, EXPIRY_BATCH)) {
-      for (const op of p.ops) {
-        if (op.held === 0) continue;
-        this.store.record({
-          locationId: op.locationId,
-          kind: "hold_expire",
-          deltaOnHand: 0,
-          deltaReserved: -op.held,
-          reason: "prepared hold expired",
-          actor: SYSTEM_ACTOR,
-          txId: p.txId,
-          now,
-        });
-      }
-      this.store.setPreparedState(p.txId, "expired");
-    }
-  }
-
-  private settledMovement(r: Reservation): Movement {
-    const movement = r.settledSequence === null ? null : this.store.movement(r.settledSequence);
-    if (!movement) throw new InvariantViolation(`reservation ${r.reservationId} has no settlement`);
-    return movement;
   }
 
   /**
@@ -643,160 +260,16 @@ export class ProductStock extends DurableObject<Env> {
 
   /** Flushes one at a time: a flush requested during another runs after it. */
   private flush(databaseUrl?: string): Promise<FlushResult> {
-    const run = this.flushChain.then(() => this.flushNow(databaseUrl));
+    const run = this.flushChain.then(() =>
+      flushOutbox({
+        store: this.store,
+        env: this.env,
+        log: this.log,
+        transact: (fn) => this.ctx.storage.transactionSync(fn),
+        databaseUrl,
+      }),
+    );
     this.flushChain = run.catch(() => undefined);
     return run;
-  }
-
-  private async flushNow(databaseUrlOverride?: string): Promise<FlushResult> {
-    let batch = this.store.outboxBatch(FLUSH_BATCH);
-    if (batch.length === 0) return { mirrored: 0, pending: 0, error: null };
-    let mirrored = 0;
-    let handle: DbHandle | null = null;
-    try {
-      const config = loadConfig(this.env);
-      handle = createDb({
-        databaseUrl:
-          databaseUrlOverride ?? this.store.getMeta("mirror_target") ?? config.DATABASE_URL,
-        localWsProxy: config.NEON_LOCAL_WS_PROXY,
-      });
-      for (let i = 0; i < FLUSH_MAX_BATCHES; i++) {
-        const last = batch.at(-1);
-        if (!last) break;
-        const db = handle.db;
-        mirrored += await withTimeout(
-          mirrorMovements(
-            db,
-            batch.map((row) => row.payload),
-          ),
-          FLUSH_TIMEOUT_MS,
-        );
-        this.ctx.storage.transactionSync(() => {
-          this.store.ackOutbox(last.sequence);
-          this.store.setMeta("mirror_failures", null);
-          this.store.setMeta("mirror_retry_at", null);
-          this.store.setMeta("mirror_last_error", null);
-        });
-        batch = this.store.outboxBatch(FLUSH_BATCH);
-      }
-      return { mirrored, pending: this.store.pendingOutbox(), error: null };
-    } catch (err) {
-      const message = errorMessage(err);
-      const failed = batch.at(-1)?.sequence ?? 0;
-      const failures = Number(this.store.getMeta("mirror_failures") ?? 0) + 1;
-      const retryAt = Date.now() + backoffMs(failures);
-      this.ctx.storage.transactionSync(() => {
-        this.store.outboxFailed(failed, message);
-        this.store.setMeta("mirror_failures", String(failures));
-        this.store.setMeta("mirror_retry_at", String(retryAt));
-        this.store.setMeta("mirror_last_error", message);
-      });
-      this.log.warn("stock mirror flush failed", {
-        productId: this.store.getMeta("product_id"),
-        failures,
-        retryAt: new Date(retryAt).toISOString(),
-        error: message,
-      });
-      return { mirrored, pending: this.store.pendingOutbox(), error: message };
-    } finally {
-      // A pool stuck on a dead connection must not hold the alarm; the next flush opens anew.
-      if (handle) await Promise.race([handle.close().catch(() => undefined), sleep(1_000)]);
-    }
-  }
-}
-
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`);
-  throw new Error(`VALIDATION_FAILED: ${issues.join("; ")}`);
-}
-
-function assertWithinMax(onHand: number): void {
-  if (onHand > MAX_QUANTITY) {
-    throw new Error(`VALIDATION_FAILED: quantity: on hand would exceed ${MAX_QUANTITY}`);
-  }
-}
-
-function toActor(actor: z.output<typeof actorSchema> | undefined): ActorView {
-  if (!actor) return SYSTEM_ACTOR;
-  return { type: actor.type, id: actor.id ?? null, requestId: actor.requestId ?? null };
-}
-
-function insufficient(shortages: Shortage[]): InsufficientStockRefusal {
-  const list = shortages.map(({ locationId, onHand, reserved, available, requested }) => ({
-    locationId,
-    onHand,
-    reserved,
-    available,
-    requested,
-  }));
-  const first = list[0] ?? { locationId: "", onHand: 0, reserved: 0, available: 0, requested: 0 };
-  return {
-    ok: false,
-    code: "INSUFFICIENT_STOCK",
-    message: `only ${first.available} available at location ${first.locationId}, ${first.requested} needed`,
-    locationId: first.locationId,
-    available: first.available,
-    requested: first.requested,
-    shortages: list,
-  };
-}
-
-function notFound(what: string): NotFoundRefusal {
-  return { ok: false, code: "NOT_FOUND", message: `${what} was not found` };
-}
-
-function conflict(reason: ConflictReason, message: string): ConflictRefusal {
-  return { ok: false, code: "CONFLICT", reason, message };
-}
-
-function keyReused(key: string): KeyReusedRefusal {
-  return {
-    ok: false,
-    code: "IDEMPOTENCY_KEY_REUSED",
-    message: `key ${key} was already used for a different request`,
-  };
-}
-
-function reservationResult(r: Reservation) {
-  return {
-    reservationId: r.reservationId,
-    locationId: r.locationId,
-    quantity: r.quantity,
-    state: r.state,
-    expiresAt: r.expiresAt,
-  };
-}
-
-function settled<S extends "committed" | "released" | "expired">(r: Reservation, state: S) {
-  return { ok: true as const, reservationId: r.reservationId, state };
-}
-
-function backoffMs(failures: number): number {
-  const base = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures - 1, 20));
-  // Jitter spreads the retries of many objects after a shared outage.
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-}
-
-function errorMessage(err: unknown): string {
-  const e = err as { message?: unknown; cause?: { message?: unknown } } | null;
-  const cause = typeof e?.cause?.message === "string" ? `: ${e.cause.message}` : "";
-  return `${typeof e?.message === "string" ? e.message : String(err)}${cause}`.slice(0, 1_000);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`mirror flush timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

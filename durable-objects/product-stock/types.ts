@@ -361,6 +361,14 @@ export interface FlushResult {
   error: string | null;
 }
 
+/** Parses an RPC input; a failure throws `VALIDATION_FAILED: field: message; …`. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`);
+  throw new Error(`VALIDATION_FAILED: ${issues.join("; ")}`);
+}
+
 /** Maps a refusal to the domain error the HTTP layer turns into problem+json. */
 export function refusalToError(refusal: Refusal): DomainError {
   switch (refusal.code) {
