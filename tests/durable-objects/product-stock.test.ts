@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ProductStock } from "../../durable-objects/product-stock.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
@@ -180,6 +180,24 @@ describe("ProductStock reservations", () => {
       reason: "RESERVATION_EXPIRED",
     });
     expect(await level(stub, loc)).toMatchObject({ onHand: 2, reserved: 0 });
+  });
+  it("keeps reservations and idempotency across an eviction: nothing lives only in memory", async () => {
+    const { productId, stub } = newProduct();
+    const loc = uuidv7();
+    await stockUp(stub, productId, loc, 3);
+    const r = await stub.reserve({ productId, locationId: loc, quantity: 2, ttlMs: TTL, key: "k" });
+    if (!r.ok) throw new Error("reserve failed");
+    await evictDurableObject(stub);
+    const again = await stub.reserve({
+      productId,
+      locationId: loc,
+      quantity: 2,
+      ttlMs: TTL,
+      key: "k",
+    });
+    expect(again).toMatchObject({ ok: true, reservationId: r.reservationId, replayed: true });
+    expect(await stub.commit({ reservationId: r.reservationId })).toMatchObject({ ok: true });
+    expect(await level(stub, loc)).toMatchObject({ onHand: 1, reserved: 0, available: 1 });
   });
 });
 
