@@ -36,6 +36,30 @@ export async function recordAudit(tx: Tx, actor: Actor, entry: AuditEntry): Prom
   });
 }
 
+/**
+ * Writes many audit rows in one INSERT, inside an open transaction. For batch writers (the stock
+ * outbox flush) where one round trip per row would let a distant database fall behind.
+ */
+export async function recordAudits(
+  tx: Tx,
+  rows: Array<{ actor: Actor; entry: AuditEntry }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.insert(auditLog).values(
+    rows.map(({ actor, entry }) => ({
+      id: uuidv7(),
+      actorId: actor.id ?? null,
+      actorType: actor.type,
+      action: entry.action,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      oldValue: entry.oldValue ?? null,
+      newValue: entry.newValue ?? null,
+      requestId: actor.requestId ?? null,
+    })),
+  );
+}
+
 export class AuditMissing extends Error {
   override name = "AuditMissing";
 }
