@@ -7,6 +7,7 @@ import { uuidv7 } from "../../../src/lib/ids.ts";
 import {
   bumpCatalogVersion,
   type CatalogCache,
+  cacheNamespace,
   catalogCache,
 } from "../../../src/services/catalog/cache-keys.ts";
 import { withDb } from "../../helpers/db.ts";
@@ -32,7 +33,7 @@ export function testCache(redis: Redis = testRedis()): CatalogCache {
 }
 
 /** The run's cache namespace (keys are per database). */
-export const ns = testCache().namespace;
+export const ns = cacheNamespace(env.DATABASE_URL ?? "");
 
 /** A Redis that does not answer: nothing listens on port 9. */
 export function deadRedis(): Redis {
