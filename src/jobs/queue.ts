@@ -12,6 +12,25 @@ export function retryDelaySeconds(attempts: number): number {
   return Math.min(300, 2 ** Math.max(1, attempts));
 }
 
+const SECRET_FIELDS = new Set(["text", "html", "code", "password", "token"]);
+
+/**
+ * Dead letters are kept for admins to read, so message bodies lose anything secret first (an OTP
+ * email's text carries the code). Everything else stays, to diagnose and replay.
+ */
+export function redactForDeadLetter(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactForDeadLetter);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        SECRET_FIELDS.has(k) && typeof v === "string" ? "[redacted]" : redactForDeadLetter(v),
+      ]),
+    );
+  }
+  return value;
+}
+
 async function recordDeadLetter(
   ctx: JobContext,
   queue: string,
@@ -23,7 +42,7 @@ async function recordDeadLetter(
       id: uuidv7(),
       queue,
       messageId: msg.id,
-      body: msg.body ?? null,
+      body: redactForDeadLetter(msg.body ?? null),
       attempts: msg.attempts,
     })
     .onConflictDoNothing({ target: deadLetters.messageId });

@@ -59,7 +59,11 @@ describe("queues", () => {
 
   it("records a dead-lettered message once for an admin to see", async () => {
     const id = `dead-${crypto.randomUUID()}`;
-    const msg = { id, timestamp: new Date(), attempts: 6, body: { poisoned: true } };
+    const body = {
+      poisoned: true,
+      email: { to: "shop@example.test", subject: "Code", text: "Your code is 123456" },
+    };
+    const msg = { id, timestamp: new Date(), attempts: 6, body };
     for (let i = 0; i < 2; i++) {
       const batch = createMessageBatch("notifications-dlq", [msg]);
       const ctx = createExecutionContext();
@@ -71,5 +75,10 @@ describe("queues", () => {
     );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ queue: "notifications", attempts: 6 });
+    // Kept for diagnosis, but never with the secret an OTP email carries.
+    expect(rows[0]?.body).toEqual({
+      poisoned: true,
+      email: { to: "shop@example.test", subject: "Code", text: "[redacted]" },
+    });
   });
 });
