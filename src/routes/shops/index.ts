@@ -1,13 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import type { AuthUser } from "../../http/context.ts";
-import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
+import { optionalAuth, requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { createShop, createShopInput } from "../../services/shops/create-shop.ts";
 import { getShop, listMyShops, listVisibleShops } from "../../services/shops/queries.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
-import { optionalAuth } from "./optional-auth.ts";
 import { otpRoutes } from "./otp.ts";
 import {
   bodyOf,
