@@ -9,3 +9,4 @@ export * from "./refresh-tokens.ts";
 export * from "./shops.ts";
 export * from "./stock.ts";
 export * from "./users.ts";
+export * from "./inventory.ts";
