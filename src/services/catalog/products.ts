@@ -68,7 +68,7 @@ export const sellerListQuery = z.object({
 
 /** Catalog changes are for owners and managers; staff may read (they file stock requests). */
 const WRITE: ShopPermission = "catalog.write";
-const READ: ShopPermission = "stock.read";
+const READ: ShopPermission = "catalog.read";
 
 function cannotPublish(shop: Shop): Conflict {
   return new Conflict(

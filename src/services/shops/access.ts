@@ -22,6 +22,7 @@ export const visibleShopCondition = and(
 
 /** Which shop roles may do what; the one table every seller route consults. */
 export const SHOP_PERMISSIONS = {
+  "catalog.read": ["owner", "manager", "staff"],
   "catalog.write": ["owner", "manager"],
   "stock.write": ["owner", "manager"],
   "stock.read": ["owner", "manager", "staff"],

@@ -5,6 +5,7 @@ import { type Shop, shops } from "../../db/schema/shops.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Page } from "../../lib/pagination.ts";
 import { toPage } from "../../lib/pagination.ts";
+import { bumpCatalogVersion, type CatalogCache } from "../catalog/cache-keys.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
@@ -57,6 +58,8 @@ export async function listShopsForReview(
 export interface ReviewDeps {
   queue: NotificationQueue;
   logger: Logger;
+  /** The shop's visibility changes, so cached catalog pages holding its products must go. */
+  cache: CatalogCache;
 }
 
 /**
@@ -112,6 +115,7 @@ export async function reviewShop(
     });
     return after;
   });
+  await bumpCatalogVersion(deps.cache, { kind: "shop", shopId });
   const why = reason ? ` Reason: ${reason}` : "";
   const title = `Your shop ${shop.name} was ${rule.past}`;
   const body =
