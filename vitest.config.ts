@@ -1,0 +1,38 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    // The stack (tests/global-setup.ts) runs in Node; its addresses reach the Worker as bindings.
+    cloudflareTest(({ inject }) => {
+      const redisRestUrl = inject("redisRestUrl");
+      const neonLocalWsProxy = inject("neonLocalWsProxy");
+      return {
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            ENVIRONMENT: "test",
+            DATABASE_URL: inject("databaseUrl"),
+            ...(neonLocalWsProxy ? { NEON_LOCAL_WS_PROXY: neonLocalWsProxy } : {}),
+            // Omitted when no Redis answered: the Worker then runs with limits and cache off.
+            ...(redisRestUrl
+              ? {
+                  UPSTASH_REDIS_REST_URL: redisRestUrl,
+                  UPSTASH_REDIS_REST_TOKEN: inject("redisRestToken"),
+                }
+              : {}),
+            JWT_SECRET: "test-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz",
+            PASSWORD_PEPPER: "test-pepper-0123456789abcdef",
+            // Production's ceiling: tests run at the real cost so a slower hash shows up here.
+            PBKDF2_ITERATIONS: "100000",
+          },
+        },
+      };
+    }),
+  ],
+  test: {
+    globalSetup: ["./tests/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
