@@ -12,10 +12,6 @@
  * missing, so a second run changes nothing and prints the same credentials. Passwords are hashed
  * exactly as the Worker does, with the PASSWORD_PEPPER from .dev.vars.
  */
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseEnv } from "node:util";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
@@ -30,17 +26,16 @@ import {
   catalogCache,
   versionKeysFor,
 } from "../src/services/catalog/cache-keys.ts";
-import { readPgliteLock, startPglite } from "./stack/pglite-server.ts";
+import { loadDevEnv, openDevDatabase } from "./stack/dev-database.ts";
 import { applyMigrations } from "./stack/postgres.ts";
 import { parseRedisUrl, probeRedis, RespConnection } from "./stack/redis.ts";
-import { DEV_PGLITE_DIR, LOCAL_REDIS_URL, redact } from "./stack/stack.ts";
+import { LOCAL_REDIS_URL, redact } from "./stack/stack.ts";
 
 const { auditLog, categories, credentials, products, shopLocations, shopMembers, shops, users } =
   schema;
 type Db = NodePgDatabase<typeof schema>;
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (msg: string) => console.log(`[seed] ${msg}`);
 const ACTOR = { actorType: "system", requestId: "seed" } as const;
 
@@ -467,39 +462,6 @@ const PRODUCTS: SeedProduct[] = [
 
 // ---------------------------------------------------------------------------------------------
 
-/** .dev.vars first, the shell's environment over it, as `npm run dev` reads them. */
-function loadEnv(): Record<string, string | undefined> {
-  const file = path.join(ROOT, ".dev.vars");
-  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
-  return { ...fromFile, ...process.env };
-}
-
-interface Target {
-  url: string;
-  close(): Promise<void>;
-}
-
-async function openDatabase(env: Record<string, string | undefined>): Promise<Target> {
-  if (env.DATABASE_URL) {
-    log(`database: ${redact(env.DATABASE_URL)}`);
-    return { url: env.DATABASE_URL, close: async () => {} };
-  }
-  const holder = await readPgliteLock(DEV_PGLITE_DIR);
-  if (holder) {
-    if (!holder.url) {
-      throw new Error(
-        `${DEV_PGLITE_DIR} is held by process ${holder.pid} (npm run dev, starting up?). ` +
-          "Try again in a moment.",
-      );
-    }
-    log(`database: the running dev server's PGlite (${DEV_PGLITE_DIR}, pid ${holder.pid})`);
-    return { url: holder.url, close: async () => {} };
-  }
-  const pglite = await startPglite({ dataDir: DEV_PGLITE_DIR });
-  log(`database: embedded PGlite in ${DEV_PGLITE_DIR}`);
-  return { url: pglite.url, close: () => pglite.close() };
-}
-
 async function audit(
   tx: Tx,
   action: string,
@@ -721,7 +683,7 @@ async function refreshCache(
 }
 
 async function main(): Promise<void> {
-  const env = loadEnv();
+  const env = loadDevEnv();
   const pepper = env.PASSWORD_PEPPER;
   if (!pepper || pepper.length < 16) {
     throw new Error(
@@ -730,7 +692,7 @@ async function main(): Promise<void> {
     );
   }
   const iterations = Number(env.PBKDF2_ITERATIONS ?? MAX_PBKDF2_ITERATIONS);
-  const target = await openDatabase(env);
+  const target = await openDevDatabase(env, log);
   // One connection: PGlite serves one client's transaction at a time anyway.
   const pool = new pg.Pool({ connectionString: target.url, max: 1 });
   pool.on("error", () => {});
