@@ -8,7 +8,10 @@ import { devRoutes } from "./routes/dev/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me/index.ts";
 import { notificationRoutes } from "./routes/notifications/index.ts";
+import { inventoryImportRoutes } from "./routes/seller/inventory-import.ts";
 import { sellerProductRoutes } from "./routes/seller/products.ts";
+import { productStockRoutes, stockRoutes } from "./routes/seller/stock/index.ts";
+import { stockRequestRoutes } from "./routes/seller/stock-requests.ts";
 import { sellerShopRoutes, shopRoutes } from "./routes/shops/index.ts";
 
 /** The whole HTTP surface: one place that shows every resource and where it lives. */
@@ -26,6 +29,10 @@ export function buildApp() {
   app.route("/v1/seller/shops", sellerShopRoutes);
   app.route("/v1", catalogRoutes);
   app.route("/v1/seller/products", sellerProductRoutes);
+  app.route("/v1/seller/products", productStockRoutes);
+  app.route("/v1/seller/stock", stockRoutes);
+  app.route("/v1/seller/stock-requests", stockRequestRoutes);
+  app.route("/v1/seller/inventory", inventoryImportRoutes);
   app.route("/v1/admin/categories", adminCategoryRoutes);
   app.route("/v1/admin", adminRoutes);
   app.route("/v1/notifications", notificationRoutes);
