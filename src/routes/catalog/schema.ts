@@ -47,7 +47,7 @@ export const cachedOk = <T extends z.ZodType>(description: string, schema: T) =>
 export function catalogContext(c: Context<AppEnv>): CatalogContext {
   const s = c.get("services");
   const cache = catalogCache(s.redis, s.config.DATABASE_URL, s.logger);
-  return Object.assign(serviceContext(c), { cache });
+  return Object.assign(serviceContext(c), { cache, stock: c.env.PRODUCT_STOCK });
 }
 
 export function setCacheHeader(c: Context<AppEnv>, status: CacheStatus): void {
@@ -94,10 +94,20 @@ export const ProductPageSchema = z
 export const PublicProductSchema = ProductSummarySchema.extend({
   description: z.string(),
   attributes: AttributesSchema,
-  availability: z.object({ status: z.literal("not_tracked"), quantity: z.null() }).openapi({
-    description:
-      "Stock is not tracked yet: the inventory issue fills this with per-location quantities.",
-  }),
+  availability: z
+    .union([
+      z.object({
+        status: z.enum(["in_stock", "low_stock", "out_of_stock"]),
+        quantity: z.number().int(),
+      }),
+      z.object({ status: z.literal("unknown"), quantity: z.null() }),
+    ])
+    .openapi({
+      description:
+        "Units available now, summed over the shop's locations, from the product's stock " +
+        "object (cached for a few seconds). `low_stock`: some location is at or below its " +
+        "low-stock threshold. `unknown` only when stock could not be read.",
+    }),
 }).openapi("Product");
 
 export const SellerProductSchema = z

@@ -7,11 +7,12 @@ import { type CachedValue, digest, readThrough } from "../../lib/cache.ts";
 import { UUID_PATTERN } from "../../lib/ids.ts";
 import { decodeCursor, encodeCursor, type Page } from "../../lib/pagination.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
+import { productAvailability, UNKNOWN_AVAILABILITY } from "../inventory/availability.ts";
 import { visibleShopCondition } from "../shops/access.ts";
 import { CATALOG_TTL_SECONDS, dataKey, versionKey } from "./cache-keys.ts";
 import type { CatalogContext } from "./context.ts";
 import { productColumns } from "./products.ts";
-import { NOT_TRACKED, type ProductSummary, type PublicProductView } from "./views.ts";
+import type { ProductSummary, PublicProductCore, PublicProductView } from "./views.ts";
 
 export const PRODUCT_SORTS = ["relevance", "newest", "price_asc", "price_desc"] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
@@ -227,7 +228,7 @@ export async function searchProducts(
 }
 
 /** A published product of a visible shop; anything else is NOT_FOUND, as if it did not exist. */
-export async function getPublicProduct(db: Queryable, id: string): Promise<PublicProductView> {
+export async function getPublicProduct(db: Queryable, id: string): Promise<PublicProductCore> {
   const [row] = await db
     .select({
       product: productColumns,
@@ -250,7 +251,6 @@ export async function getPublicProduct(db: Queryable, id: string): Promise<Publi
     attributes: p.attributes,
     publishedAt: (p.publishedAt ?? p.updatedAt).toISOString(),
     shop: row.shop,
-    availability: NOT_TRACKED,
   };
 }
 
@@ -271,16 +271,25 @@ export async function cachedProductList(
   });
 }
 
-/** The public detail through the cache; the key covers the product's and the shops' versions. */
+/**
+ * The public detail through the cache; the key covers the product's and the shops' versions.
+ * Availability is not part of that entry (it moves with every sale, which bumps no catalog
+ * version): it comes from the product's stock object through its own few-seconds cache.
+ * `status` (the x-cache header) describes the detail entry.
+ */
 export async function cachedProduct(
   ctx: CatalogContext,
   id: string,
 ): Promise<CachedValue<PublicProductView>> {
   const ns = ctx.cache.namespace;
-  return readThrough(ctx.cache, {
+  const detail = await readThrough(ctx.cache, {
     versionKeys: [versionKey.product(ns, id), versionKey.shops(ns)],
     key: ([product, shopsVersion]) => dataKey.product(ns, id, product ?? 0, shopsVersion ?? 0),
     ttlSeconds: CATALOG_TTL_SECONDS,
     load: () => getPublicProduct(ctx.db, id),
   });
+  const availability = ctx.stock
+    ? await productAvailability({ stock: ctx.stock, cache: ctx.cache, logger: ctx.logger }, id)
+    : UNKNOWN_AVAILABILITY;
+  return { value: { ...detail.value, availability }, status: detail.status };
 }

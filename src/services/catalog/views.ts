@@ -1,4 +1,5 @@
 import type { ListingType, Product, ProductStatus } from "../../db/schema/catalog.ts";
+import type { Availability } from "../inventory/availability.ts";
 
 export type Attributes = Record<string, string | number | boolean>;
 
@@ -41,23 +42,17 @@ export interface ProductSummary {
   shop: ShopSummary;
 }
 
-/**
- * Stock is tracked per location by the inventory issue; until then the field says so rather
- * than inventing a number.
- */
-export interface Availability {
-  status: "not_tracked";
-  quantity: null;
+/** The public detail as cached: everything but availability, which moves with every sale. */
+export interface PublicProductCore extends ProductSummary {
+  description: string;
+  attributes: Attributes;
 }
 
 /** The public detail of a published product of a visible shop. */
-export interface PublicProductView extends ProductSummary {
-  description: string;
-  attributes: Attributes;
+export interface PublicProductView extends PublicProductCore {
+  /** Units available over every location, from the product's stock object (inventory). */
   availability: Availability;
 }
-
-export const NOT_TRACKED: Availability = { status: "not_tracked", quantity: null };
 
 /** The columns every view reads (never the tsvector). */
 export type ProductRow = Omit<Product, "search">;

@@ -215,7 +215,7 @@ describe("GET /v1/products: visibility", () => {
     }
   });
 
-  it("answers the detail with a shop summary and untracked availability", async () => {
+  it("answers the detail with a shop summary and availability from its (empty) stock", async () => {
     const shop = await seedVisibleShop();
     const cat = await seedCategory();
     const p = await createProduct(shop.owner.accessToken, {
@@ -239,7 +239,7 @@ describe("GET /v1/products: visibility", () => {
       imageUrls: ["https://img.example/tile.jpg"],
       attributes: { color: "blue", sizeCm: 15, glazed: true },
       shop: { id: shop.id, name: `Shop ${shop.slug}`, slug: shop.slug, country: "PT" },
-      availability: { status: "not_tracked", quantity: null },
+      availability: { status: "out_of_stock", quantity: 0 },
     });
     expect(res.body).not.toHaveProperty("sku");
     expect(res.body).not.toHaveProperty("status");
