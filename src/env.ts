@@ -20,6 +20,16 @@ export interface Env {
   LOG_LEVEL?: string;
   RESEND_API_KEY?: string;
   MAIL_FROM?: string;
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_API_BASE?: string;
+  STRIPE_WEBHOOK_SECRET?: string;
+  STRIPE_CONNECT_WEBHOOK_SECRET?: string;
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS?: string;
+  PAYMENT_WINDOW_MINUTES?: string;
+  AUCTION_PAYMENT_DEADLINE_HOURS?: string;
+  DELIVERY_FEE_MINOR?: string;
+  FREE_DELIVERY_MIN_MINOR?: string;
+  PUBLIC_URL?: string;
 }
 
 /** Production refuses PBKDF2 above this; local workerd does not, so we refuse it ourselves. */
@@ -47,6 +57,36 @@ const configSchema = z.object({
     .optional()
     .transform((v) => v || undefined),
   MAIL_FROM: z.string().min(3).default("Souk <no-reply@souk.dev>"),
+  /** Stripe's secret key. Locally the emulator's key; required in production. */
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, "STRIPE_SECRET_KEY must be a Stripe secret key")
+    .optional(),
+  /** Only the local stack sets it: the Stripe emulator's base URL (the SDK's host/port/protocol). */
+  STRIPE_API_BASE: z.string().url().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith("whsec_").optional(),
+  STRIPE_CONNECT_WEBHOOK_SECRET: z.string().startsWith("whsec_").optional(),
+  /** Webhook timestamps further than this from now, in either direction, are refused. */
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  /** How long a checkout holds its stock waiting for payment. */
+  PAYMENT_WINDOW_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(30),
+  /** How long an auction winner has to pay. */
+  AUCTION_PAYMENT_DEADLINE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 14)
+    .default(96),
+  /** Platform delivery fee rules (minor units), overridable per shop. */
+  DELIVERY_FEE_MINOR: z.coerce.number().int().min(0).default(499),
+  FREE_DELIVERY_MIN_MINOR: z.coerce.number().int().min(0).default(5000),
+  /** Where the API is reachable (Stripe onboarding return links). */
+  PUBLIC_URL: z.string().url().default("http://localhost:8787"),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -73,6 +113,14 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(
       "invalid configuration: UPSTASH_REDIS_REST_TOKEN is required with the URL",
     );
+  }
+  if (parsed.data.ENVIRONMENT === "production") {
+    const missing = (
+      ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET"] as const
+    ).filter((k) => !parsed.data[k]);
+    if (missing.length > 0) {
+      throw new ConfigError(`invalid configuration: ${missing.join(", ")} required in production`);
+    }
   }
   cache.set(env, parsed.data);
   return parsed.data;

@@ -10,3 +10,4 @@ export * from "./shops.ts";
 export * from "./stock.ts";
 export * from "./users.ts";
 export * from "./inventory.ts";
+export * from "./orders.ts";

@@ -571,11 +571,11 @@ export interface RedriveDeps {
 /**
  * Finishes operations whose coordinator went quiet (for a cron every minute): `preparing` ones
  * are aborted (no decision was made, so nothing may apply), `committing` ones are committed.
- * Returns what it did per operation.
+ * `ids` limits it to those operations. Returns what it did per operation.
  */
 export async function redriveBulkOperations(
   deps: RedriveDeps,
-  opts: { olderThanMs?: number; limit?: number } = {},
+  opts: { olderThanMs?: number; limit?: number; ids?: string[] } = {},
 ): Promise<Array<{ id: string; state: string }>> {
   const cutoff = new Date(Date.now() - (opts.olderThanMs ?? REDRIVE_AFTER_MS));
   const stale = await deps.db
@@ -585,6 +585,7 @@ export async function redriveBulkOperations(
       and(
         sql`${bulkOperations.state} in ('preparing', 'committing')`,
         lt(bulkOperations.updatedAt, cutoff),
+        opts.ids ? inArray(bulkOperations.id, opts.ids) : undefined,
       ),
     )
     .orderBy(bulkOperations.updatedAt)

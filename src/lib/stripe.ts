@@ -1,0 +1,32 @@
+import Stripe from "stripe";
+import { type Config, ConfigError } from "../env.ts";
+
+/** The emulator accepts any `sk_test_` key; this one is used when only STRIPE_API_BASE is set. */
+const EMULATOR_KEY = "sk_test_souk_local_emulator";
+
+/**
+ * The real Stripe SDK with its fetch client (Workers have no Node http). With STRIPE_API_BASE
+ * (the local stack) it talks to the Stripe emulator; otherwise to Stripe itself.
+ */
+export function createStripe(config: Config): Stripe {
+  const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : null;
+  const key = config.STRIPE_SECRET_KEY ?? (base ? EMULATOR_KEY : null);
+  if (!key) throw new ConfigError("invalid configuration: STRIPE_SECRET_KEY is not set");
+  return new Stripe(key, {
+    httpClient: Stripe.createFetchHttpClient(),
+    maxNetworkRetries: 2,
+    timeout: 10_000,
+    ...(base
+      ? {
+          host: base.hostname,
+          port: Number(base.port || (base.protocol === "https:" ? 443 : 80)),
+          protocol: base.protocol === "https:" ? ("https" as const) : ("http" as const),
+        }
+      : {}),
+  });
+}
+
+/** Verifies webhook signatures with WebCrypto (Workers have no Node crypto HMAC by default). */
+export const webCryptoProvider = Stripe.createSubtleCryptoProvider();
+
+export type { Stripe };
