@@ -25,6 +25,11 @@ export default defineConfig({
             PASSWORD_PEPPER: "test-pepper-0123456789abcdef",
             // Production's ceiling: tests run at the real cost so a slower hash shows up here.
             PBKDF2_ITERATIONS: "100000",
+            // The local Stripe emulator (tests/global-setup.ts): the real SDK is pointed at it.
+            STRIPE_API_BASE: inject("stripeApiUrl"),
+            STRIPE_SECRET_KEY: inject("stripeSecretKey"),
+            STRIPE_WEBHOOK_SECRET: inject("stripeWebhookSecret"),
+            STRIPE_CONNECT_WEBHOOK_SECRET: inject("stripeConnectWebhookSecret"),
           },
         },
       };
