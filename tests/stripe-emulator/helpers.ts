@@ -13,8 +13,8 @@ export function stripeBinding(
     | "STRIPE_WEBHOOK_SECRET"
     | "STRIPE_CONNECT_WEBHOOK_SECRET",
 ): string {
-  const value: unknown = Reflect.get(env, name);
-  if (typeof value !== "string" || value === "") {
+  const value = env[name];
+  if (!value) {
     throw new Error(`${name} is not bound: tests/global-setup.ts and vitest.config.ts set it`);
   }
   return value;
