@@ -311,7 +311,9 @@ async function lockPending(tx: Tx, userId: string, requestId: string): Promise<S
     throw err;
   }
   if (row.status !== "pending") {
-    throw new Conflict(`This stock request was already ${row.status}.`, { status: row.status });
+    throw new Conflict(`This stock request was already ${row.status}.`, {
+      requestStatus: row.status,
+    });
   }
   return row;
 }
