@@ -246,7 +246,9 @@ export class EmulatorCore {
         throw invalidParam(`This property cannot be expanded (${head}).`, "expand");
       }
       node[head] = structuredClone(found);
-    } else if (value !== null && !isRecord(value)) {
+    } else if (value !== null && (!isRecord(value) || (rest.length === 0 && !("id" in value)))) {
+      // Only ids expand; a plain hash such as metadata does not (an already expanded object
+      // may appear again as the prefix of a longer path, or repeated).
       throw invalidParam(`This property cannot be expanded (${head}).`, "expand");
     }
     if (rest.length > 0) this.expandPath(node[head], rest, account);

@@ -80,6 +80,9 @@ describe("Stripe emulator: PaymentIntents through the real SDK", () => {
     const charge = pi.latest_charge as Stripe.Charge;
     expect(charge.object).toBe("charge");
     expect(charge.payment_method_details?.card?.brand).toBe("mastercard");
+    await expect(
+      stripe.paymentIntents.retrieve(pi.id, { expand: ["metadata"] }),
+    ).rejects.toMatchObject({ statusCode: 400, param: "expand" });
     const list = await stripe.charges.list({ payment_intent: pi.id });
     expect(list).toMatchObject({ object: "list", has_more: false, url: "/v1/charges" });
     expect(list.data.map((c) => c.id)).toEqual([charge.id]);

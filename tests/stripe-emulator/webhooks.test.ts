@@ -197,15 +197,27 @@ describe("Stripe emulator: webhook delivery", () => {
     expect(verified.type).toBe("customer.created");
   });
 
-  it("triggers a flow like `stripe trigger`, returning the events it caused", async () => {
-    const triggered = await emulator<{ data: Array<{ type: string; id: string }> }>(
-      "POST",
-      "/_emulator/trigger/charge.refunded",
-    );
-    const types = triggered.data.map((e) => e.type);
-    expect(types).toEqual(
-      expect.arrayContaining(["payment_intent.succeeded", "charge.refunded", "refund.created"]),
-    );
+  it("triggers each supported flow like `stripe trigger`, returning the events it caused", async () => {
+    const flows: Record<string, string[]> = {
+      "payment_intent.succeeded": ["payment_intent.created", "charge.succeeded"],
+      "payment_intent.payment_failed": ["charge.failed"],
+      "payment_intent.requires_action": ["payment_intent.created"],
+      "payment_intent.canceled": ["payment_intent.created"],
+      "charge.refunded": ["payment_intent.succeeded", "refund.created"],
+      "charge.dispute.created": ["charge.succeeded"],
+      "transfer.created": ["account.updated"],
+      "account.updated": [],
+    };
+    for (const [type, alongside] of Object.entries(flows)) {
+      const triggered = await emulator<{ data: Array<{ type: string; id: string }> }>(
+        "POST",
+        `/_emulator/trigger/${type}`,
+      );
+      expect(triggered.data.map((e) => e.type)).toEqual(
+        expect.arrayContaining([type, ...alongside]),
+      );
+    }
+    await expect(emulator("POST", "/_emulator/trigger/invoice.paid")).rejects.toThrow(/400/);
   });
 
   it("lists events by type, newest first", async () => {
