@@ -95,7 +95,11 @@ export const checkouts = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("checkouts_buyer_idx").on(t.buyerId, t.id)],
+  (t) => [
+    index("checkouts_buyer_idx").on(t.buyerId, t.id),
+    // Reconciliation walks the open checkouts, oldest first.
+    index("checkouts_open_idx").on(t.createdAt).where(sql`${t.status} = 'open'`),
+  ],
 );
 
 export const orders = pgTable(
@@ -200,6 +204,11 @@ export const refunds = pgTable(
     reason: text("reason").notNull(),
     /** requested → succeeded (charge.refunded confirmed it) | failed. */
     status: text("status").notNull().default("requested"),
+    /**
+     * The reversal (`trr_…`) that took the shop's share of this refund back from its transfer:
+     * set once, so a later `charge.refunded` never reverses the same refund twice.
+     */
+    transferReversalId: text("transfer_reversal_id"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
   },
