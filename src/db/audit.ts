@@ -23,17 +23,7 @@ export interface AuditRecorder {
 
 /** Writes one audit row inside an open transaction. Prefer `withAudit`; this is for helpers. */
 export async function recordAudit(tx: Tx, actor: Actor, entry: AuditEntry): Promise<void> {
-  await tx.insert(auditLog).values({
-    id: uuidv7(),
-    actorId: actor.id ?? null,
-    actorType: actor.type,
-    action: entry.action,
-    entityType: entry.entityType,
-    entityId: entry.entityId,
-    oldValue: entry.oldValue ?? null,
-    newValue: entry.newValue ?? null,
-    requestId: actor.requestId ?? null,
-  });
+  await recordAudits(tx, [{ actor, entry }]);
 }
 
 /**
