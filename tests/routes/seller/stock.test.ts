@@ -274,3 +274,41 @@ describe("public availability", () => {
     expect((await detail()).body.availability).toEqual({ status: "low_stock", quantity: 5 });
   });
 });
+
+describe("inventory in the OpenAPI document", () => {
+  it("documents every inventory route, its Idempotency-Key and the CSV body", async () => {
+    const res = await api<{
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: Array<{ name: string; in: string }>;
+            requestBody?: { content: Record<string, unknown> };
+          }
+        >
+      >;
+    }>("GET", "/openapi.json");
+    expect(res.status).toBe(200);
+    const paths = res.body.paths;
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/seller/products/{id}/stock",
+        "/v1/seller/products/{id}/stock/adjustments",
+        "/v1/seller/stock/bulk",
+        "/v1/seller/stock/movements",
+        "/v1/seller/stock/movements/{id}/undo",
+        "/v1/seller/stock/alerts",
+        "/v1/seller/stock-requests",
+        "/v1/seller/stock-requests/{id}/approve",
+        "/v1/seller/stock-requests/{id}/reject",
+        "/v1/seller/stock-requests/review",
+        "/v1/seller/inventory/import",
+      ]),
+    );
+    const adjustParams = paths["/v1/seller/products/{id}/stock/adjustments"]?.post?.parameters;
+    expect(adjustParams?.map((p) => [p.name, p.in])).toContainEqual(["idempotency-key", "header"]);
+    const csv = paths["/v1/seller/inventory/import"]?.post?.requestBody?.content;
+    expect(Object.keys(csv ?? {})).toEqual(["text/csv"]);
+  });
+});

@@ -33,7 +33,7 @@ export const named = <S extends z.core.$ZodLooseShape>(schema: { shape: S }, nam
 
 export const IdempotencyHeaders = z.object({
   "idempotency-key": idempotencyKeyField.optional().openapi({
-    param: { name: "Idempotency-Key", in: "header" },
+    param: { name: "idempotency-key", in: "header" },
     description:
       "Optional. The same key (per user) with the same body returns the first result again " +
       "instead of changing stock twice; with another body it answers 422 " +
