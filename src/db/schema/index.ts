@@ -11,3 +11,4 @@ export * from "./stock.ts";
 export * from "./users.ts";
 export * from "./inventory.ts";
 export * from "./orders.ts";
+export * from "./auctions.ts";

@@ -142,6 +142,11 @@ export const orders = pgTable(
     index("orders_shop_idx").on(t.shopId, t.status, t.id),
     index("orders_checkout_idx").on(t.checkoutId),
     index("orders_deadline_idx").on(t.paymentDeadline).where(sql`${t.status} = 'pending_payment'`),
+    // Auctions (issue 6): one order per auction and buyer — the close's order for the winner can
+    // never be made twice, and a second-chance bidder gets at most one.
+    uniqueIndex("orders_auction_buyer_key")
+      .on(t.auctionId, t.buyerId)
+      .where(sql`${t.auctionId} is not null`),
   ],
 );
 
