@@ -3,6 +3,7 @@ import { createApp } from "./http/app.ts";
 import { adminCategoryRoutes } from "./routes/admin/categories.ts";
 import { adminRoutes } from "./routes/admin/index.ts";
 import { authRoutes } from "./routes/auth/index.ts";
+import { cartRoutes } from "./routes/cart/index.ts";
 import { catalogRoutes } from "./routes/catalog/index.ts";
 import { devRoutes } from "./routes/dev/index.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -13,6 +14,7 @@ import { sellerProductRoutes } from "./routes/seller/products.ts";
 import { productStockRoutes, stockRoutes } from "./routes/seller/stock/index.ts";
 import { stockRequestRoutes } from "./routes/seller/stock-requests.ts";
 import { sellerShopRoutes, shopRoutes } from "./routes/shops/index.ts";
+import { wishlistRoutes } from "./routes/wishlist/index.ts";
 
 /** The whole HTTP surface: one place that shows every resource and where it lives. */
 export function buildApp() {
@@ -36,6 +38,8 @@ export function buildApp() {
   app.route("/v1/admin/categories", adminCategoryRoutes);
   app.route("/v1/admin", adminRoutes);
   app.route("/v1/notifications", notificationRoutes);
+  app.route("/v1/cart", cartRoutes);
+  app.route("/v1/wishlist", wishlistRoutes);
   app.route("/dev", devRoutes);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

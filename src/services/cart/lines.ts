@@ -1,0 +1,131 @@
+import { asc, eq } from "drizzle-orm";
+import type { Queryable } from "../../db/client.ts";
+import { type ListingType, products } from "../../db/schema/catalog.ts";
+import { cartItems, carts } from "../../db/schema/orders.ts";
+import { shops } from "../../db/schema/shops.ts";
+import {
+  type Availability,
+  availabilityOf,
+  UNKNOWN_AVAILABILITY,
+} from "../inventory/availability.ts";
+import { type StockNamespace, stockOf } from "../inventory/context.ts";
+import { isShopVisible } from "../shops/access.ts";
+
+/** Most distinct products in one cart (each is reserved in its own object at checkout). */
+export const MAX_CART_LINES = 50;
+/** Most units of one product in one line. */
+export const MAX_LINE_QUANTITY = 999;
+
+/**
+ * Why a line cannot be bought now. The line stays in the cart, flagged, so the buyer sees what
+ * went away instead of it vanishing: `shop_unavailable` (the shop was suspended, rejected or
+ * deleted), `product_unavailable` (unpublished or deleted), `not_for_sale` (moved to auction).
+ */
+export type UnavailableReason = "shop_unavailable" | "product_unavailable" | "not_for_sale";
+
+/** A cart line joined with its product and shop as they are now. */
+export interface CartLineRow {
+  productId: string;
+  quantity: number;
+  addedAt: Date;
+  title: string;
+  sku: string;
+  priceMinor: number;
+  currency: string;
+  listingType: ListingType;
+  imageUrls: string[];
+  shopId: string;
+  shopName: string;
+  shopSlug: string;
+  freeDeliveryMinMinor: number | null;
+  deliveryFeeMinor: number | null;
+  /** Null when the line can be bought. */
+  unavailable: UnavailableReason | null;
+}
+
+/** The buyer's cart id (null before the first add) and its lines, oldest first. */
+export async function loadCartLines(
+  db: Queryable,
+  buyerId: string,
+): Promise<{ cartId: string | null; updatedAt: Date | null; lines: CartLineRow[] }> {
+  const [cart] = await db
+    .select({ id: carts.id, updatedAt: carts.updatedAt })
+    .from(carts)
+    .where(eq(carts.buyerId, buyerId));
+  if (!cart) return { cartId: null, updatedAt: null, lines: [] };
+  const rows = await db
+    .select({
+      productId: cartItems.productId,
+      quantity: cartItems.quantity,
+      addedAt: cartItems.addedAt,
+      title: products.title,
+      sku: products.sku,
+      priceMinor: products.priceMinor,
+      currency: products.currency,
+      listingType: products.listingType,
+      productStatus: products.status,
+      productDeletedAt: products.deletedAt,
+      imageUrls: products.imageUrls,
+      shopId: shops.id,
+      shopName: shops.name,
+      shopSlug: shops.slug,
+      shopStatus: shops.status,
+      shopEmailVerifiedAt: shops.emailVerifiedAt,
+      shopDeletedAt: shops.deletedAt,
+      freeDeliveryMinMinor: shops.freeDeliveryMinMinor,
+      deliveryFeeMinor: shops.deliveryFeeMinor,
+    })
+    .from(cartItems)
+    .innerJoin(products, eq(products.id, cartItems.productId))
+    .innerJoin(shops, eq(shops.id, products.shopId))
+    .where(eq(cartItems.cartId, cart.id))
+    .orderBy(asc(cartItems.addedAt), asc(cartItems.productId));
+  const lines = rows.map((r): CartLineRow => {
+    const shopVisible = isShopVisible({
+      status: r.shopStatus,
+      emailVerifiedAt: r.shopEmailVerifiedAt,
+      deletedAt: r.shopDeletedAt,
+    });
+    const unavailable: UnavailableReason | null = !shopVisible
+      ? "shop_unavailable"
+      : r.productDeletedAt !== null || r.productStatus !== "published"
+        ? "product_unavailable"
+        : r.listingType !== "fixed"
+          ? "not_for_sale"
+          : null;
+    return {
+      productId: r.productId,
+      quantity: r.quantity,
+      addedAt: r.addedAt,
+      title: r.title,
+      sku: r.sku,
+      priceMinor: r.priceMinor,
+      currency: r.currency,
+      listingType: r.listingType,
+      imageUrls: r.imageUrls,
+      shopId: r.shopId,
+      shopName: r.shopName,
+      shopSlug: r.shopSlug,
+      freeDeliveryMinMinor: r.freeDeliveryMinMinor,
+      deliveryFeeMinor: r.deliveryFeeMinor,
+      unavailable,
+    };
+  });
+  return { cartId: cart.id, updatedAt: cart.updatedAt, lines };
+}
+
+/**
+ * Units available now, summed over the product's locations, read from its stock object (not the
+ * few-seconds cache the public page uses: a cart decision should see the latest sale).
+ * `unknown` when the object cannot be reached.
+ */
+export async function liveAvailability(
+  stock: StockNamespace,
+  productId: string,
+): Promise<Availability> {
+  try {
+    return availabilityOf((await stockOf(stock, productId).snapshot()).locations);
+  } catch {
+    return UNKNOWN_AVAILABILITY;
+  }
+}
