@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 
 export interface PgliteServer {
   url: string;
@@ -66,11 +66,187 @@ async function releaseLock(dataDir: string): Promise<void> {
   if (holder?.pid === process.pid) await rm(lockPath(dataDir), { force: true });
 }
 
+/*
+ * Why not @electric-sql/pglite-socket's PGLiteSocketServer: PGlite is one Postgres session, and
+ * that server interleaves clients message by message. Another client's Parse or Sync can land
+ * between one client's Parse and Bind; under the test suite's load that surfaced as
+ * "unnamed prepared statement does not exist". Here a client holds the session from its first
+ * message until Postgres reports it idle again (ReadyForQuery 'I'): a whole extended-protocol
+ * exchange, or a whole transaction, runs without strangers in between.
+ */
+
+const SSL_REQUEST = 80_877_103;
+const GSSENC_REQUEST = 80_877_104;
+const CANCEL_REQUEST = 80_877_102;
+const TERMINATE = 0x58; // 'X'
+const READY_FOR_QUERY = 0x5a; // 'Z'
+const IDLE = 0x49; // 'I'
+const SYNC = Uint8Array.of(0x53, 0, 0, 0, 4);
+
+/** Hands PGlite's single session to one connection at a time, first come first served. */
+class SessionLock {
+  private holder: number | null = null;
+  private readonly waiting: { id: number; settle: (granted: boolean) => void }[] = [];
+
+  /** Resolves true when `id` holds the session, false if it gave up waiting (disconnected). */
+  acquire(id: number): Promise<boolean> {
+    if (this.holder === null || this.holder === id) {
+      this.holder = id;
+      return Promise.resolve(true);
+    }
+    return new Promise((settle) => this.waiting.push({ id, settle }));
+  }
+
+  holds(id: number): boolean {
+    return this.holder === id;
+  }
+
+  release(id: number): void {
+    const index = this.waiting.findIndex((w) => w.id === id);
+    if (index !== -1) this.waiting.splice(index, 1)[0]?.settle(false);
+    if (this.holder !== id) return;
+    const next = this.waiting.shift();
+    this.holder = next ? next.id : null;
+    next?.settle(true);
+  }
+}
+
+interface FrontendMessage {
+  bytes: Buffer;
+  /** Before and including the StartupMessage, messages carry a request code, not a type. */
+  untyped: boolean;
+}
+
+/** Cuts the client's byte stream into protocol messages. */
+class FrontendFramer {
+  private buffer = Buffer.alloc(0);
+  private started = false;
+
+  push(chunk: Buffer): FrontendMessage[] {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    const messages: FrontendMessage[] = [];
+    for (;;) {
+      if (!this.started) {
+        if (this.buffer.length < 8) break;
+        const length = this.buffer.readInt32BE(0);
+        if (this.buffer.length < length) break;
+        // Protocol 3.x marks the StartupMessage; SSL, GSS and cancel requests come before it.
+        if (this.buffer.readInt32BE(4) >>> 16 === 3) this.started = true;
+        messages.push({ bytes: this.buffer.subarray(0, length), untyped: true });
+        this.buffer = this.buffer.subarray(length);
+      } else {
+        if (this.buffer.length < 5) break;
+        const length = 1 + this.buffer.readInt32BE(1);
+        if (this.buffer.length < length) break;
+        messages.push({ bytes: this.buffer.subarray(0, length), untyped: false });
+        this.buffer = this.buffer.subarray(length);
+      }
+    }
+    return messages;
+  }
+}
+
+/** Follows the server's replies just far enough to see the last ReadyForQuery status. */
+class ReadyTracker {
+  private header: number[] = [];
+  private skip = 0;
+  private wantStatus = false;
+  status: number | null = null;
+
+  push(data: Uint8Array): void {
+    let offset = 0;
+    while (offset < data.length) {
+      if (this.skip > 0) {
+        if (this.wantStatus) {
+          this.status = data[offset] ?? null;
+          this.wantStatus = false;
+        }
+        const n = Math.min(this.skip, data.length - offset);
+        this.skip -= n;
+        offset += n;
+        continue;
+      }
+      this.header.push(data[offset] ?? 0);
+      offset += 1;
+      if (this.header.length < 5) continue;
+      const [type = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0] = this.header;
+      this.skip = ((b1 << 24) | (b2 << 16) | (b3 << 8) | b4) - 4;
+      this.wantStatus = type === READY_FOR_QUERY && this.skip === 1;
+      this.header = [];
+    }
+  }
+}
+
+function serveConnection(db: PGlite, lock: SessionLock, socket: net.Socket, id: number): void {
+  socket.setNoDelay(true);
+  const framer = new FrontendFramer();
+  let chain: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  const handle = async ({ bytes, untyped }: FrontendMessage): Promise<void> => {
+    if (closed) return;
+    if (untyped && bytes.length === 8) {
+      const code = bytes.readInt32BE(4);
+      // No TLS locally: 'N' tells the client to go on in plain text.
+      if (code === SSL_REQUEST || code === GSSENC_REQUEST) socket.write("N");
+      return;
+    }
+    if (untyped && bytes.readInt32BE(4) === CANCEL_REQUEST) {
+      socket.end();
+      return;
+    }
+    if (!untyped && bytes[0] === TERMINATE) {
+      socket.end();
+      return;
+    }
+    if (!(await lock.acquire(id)) || closed) return;
+    const tracker = new ReadyTracker();
+    await db.runExclusive(() =>
+      db.execProtocolRawStream(new Uint8Array(bytes), {
+        onRawData: (data) => {
+          tracker.push(data);
+          if (!closed) socket.write(data);
+        },
+      }),
+    );
+    if (tracker.status === IDLE) lock.release(id);
+  };
+
+  // A client that vanishes while holding the session must not leave its transaction (or a
+  // half-sent extended-protocol exchange) to the next one.
+  const cleanUp = async (): Promise<void> => {
+    if (lock.holds(id)) {
+      try {
+        await db.runExclusive(() => db.execProtocolRawStream(SYNC, { onRawData: () => {} }));
+        if (db.isInTransaction()) await db.exec("ROLLBACK");
+      } catch {
+        // The session is reset as far as it can be; the next client gets a clean error if not.
+      }
+    }
+    lock.release(id);
+  };
+
+  socket.on("data", (chunk: Buffer) => {
+    for (const message of framer.push(chunk)) {
+      chain = chain.then(() => handle(message));
+    }
+    chain = chain.catch(() => {
+      socket.destroy();
+    });
+  });
+  socket.on("error", () => socket.destroy());
+  socket.on("close", () => {
+    closed = true;
+    lock.release(id); // stops waiting, if it was
+    chain = chain.then(cleanUp);
+  });
+}
+
 /**
  * Serves an embedded PGlite on the Postgres wire protocol at 127.0.0.1. `dataDir` persists the
- * database there; without it the database lives in memory and is gone on close. PGlite runs one
- * query at a time: the socket server multiplexes up to `maxConnections` clients onto it, holding
- * the others back while one is inside a transaction.
+ * database there; without it the database lives in memory and is gone on close. Up to
+ * `maxConnections` clients share PGlite's one session in turns: one exchange or transaction at a
+ * time, so a client inside a transaction holds the others back until it commits or rolls back.
  */
 export async function startPglite(opts: {
   dataDir?: string;
@@ -90,23 +266,29 @@ export async function startPglite(opts: {
     if (dataDir) await releaseLock(dataDir);
     throw error;
   }
-  const server = new PGLiteSocketServer({
-    db,
-    host: "127.0.0.1",
-    port: opts.port ?? 0,
-    // The Neon Pool opens up to 4 per request and the test files run in parallel; the whole
-    // suite peaked at 9 here. Connections are cheap: only queries are serialized.
-    maxConnections: opts.maxConnections ?? 100,
+  const lock = new SessionLock();
+  const sockets = new Set<net.Socket>();
+  let nextId = 1;
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    serveConnection(db, lock, socket, nextId++);
   });
+  // The Neon Pool opens up to 4 per request and test files run in parallel; the whole suite
+  // peaked at 9. Idle connections cost nothing: only the session itself is taken in turns.
+  server.maxConnections = opts.maxConnections ?? 100;
   try {
-    await server.start();
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+    });
   } catch (error) {
     await db.close();
     if (dataDir) await releaseLock(dataDir);
     throw error;
   }
-  // getServerConn() reports the port the OS chose when we asked for 0.
-  const url = `postgres://postgres:postgres@${server.getServerConn()}/postgres`;
+  const { port } = server.address() as net.AddressInfo;
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   await recordUrl?.(url);
 
   let closing: Promise<void> | null = null;
@@ -114,7 +296,9 @@ export async function startPglite(opts: {
     url,
     close() {
       closing ??= (async () => {
-        await server.stop();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await stopped;
         // Closing flushes a persisted data directory; skipping it risks a torn write.
         await db.close();
         if (dataDir) await releaseLock(dataDir);
