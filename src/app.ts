@@ -5,6 +5,7 @@ import { adminRoutes } from "./routes/admin/index.ts";
 import { authRoutes } from "./routes/auth/index.ts";
 import { cartRoutes } from "./routes/cart/index.ts";
 import { catalogRoutes } from "./routes/catalog/index.ts";
+import { checkoutRoutes } from "./routes/checkout/index.ts";
 import { devRoutes } from "./routes/dev/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me/index.ts";
@@ -40,6 +41,7 @@ export function buildApp() {
   app.route("/v1/notifications", notificationRoutes);
   app.route("/v1/cart", cartRoutes);
   app.route("/v1/wishlist", wishlistRoutes);
+  app.route("/v1/checkout", checkoutRoutes);
   app.route("/dev", devRoutes);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

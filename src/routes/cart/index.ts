@@ -30,7 +30,7 @@ const addItem = createRoute({
   description:
     "Only published fixed-price products of visible shops. The line's new quantity must be " +
     "available now (409 INSUFFICIENT_STOCK with `available`); an auction listing is a 409.",
-  request: { body: json(addCartItemInput.openapi("CartItemInput")) },
+  request: { body: json(addCartItemInput) },
   responses: { 200: ok("The cart", CartSchema), ...problems(401, 403, 404, 409, 422, 503) },
 });
 
@@ -39,7 +39,7 @@ const setItem = createRoute({
   method: "patch",
   path: "/items/{productId}",
   summary: "Set a line's quantity",
-  request: { params: ProductIdParam, body: json(setCartItemInput.openapi("CartItemQuantity")) },
+  request: { params: ProductIdParam, body: json(setCartItemInput) },
   responses: { 200: ok("The cart", CartSchema), ...problems(401, 403, 404, 409, 422, 503) },
 });
 

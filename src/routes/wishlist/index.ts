@@ -55,7 +55,7 @@ const add = createRoute({
   method: "post",
   path: "/",
   summary: "Add a product (fixed-price or auction); adding it again changes nothing",
-  request: { body: json(addWishlistInput.openapi("WishlistInput")) },
+  request: { body: json(addWishlistInput) },
   responses: {
     200: ok("Already on the wishlist", WishlistItemSchema),
     201: ok("Added", WishlistItemSchema),

@@ -1,0 +1,79 @@
+import { createRoute } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import { createRouter } from "../../http/app.ts";
+import type { AppEnv } from "../../http/context.ts";
+import { requireAuth } from "../../http/middleware/auth.ts";
+import { idempotency } from "../../http/middleware/idempotency.ts";
+import { enforceLimit } from "../../lib/rate-limit.ts";
+import { confirmCheckout } from "../../services/checkout/confirm.ts";
+import { checkoutInput } from "../../services/checkout/plan.ts";
+import { previewCheckout } from "../../services/checkout/preview.ts";
+import { buyingContext, json, ok } from "../cart/schema.ts";
+import { bearer, problems } from "../schemas.ts";
+import {
+  CheckoutPreviewSchema,
+  ConfirmedCheckoutSchema,
+  checkoutContext,
+  IdempotencyHeaders,
+} from "./schema.ts";
+
+/** Confirms per user: the "checkout" limit (each one reserves stock and calls Stripe). */
+const checkoutLimit = createMiddleware<AppEnv>(async (c, next) => {
+  await enforceLimit(c.get("services").redis, "checkout", c.get("user").id);
+  await next();
+});
+
+// Service schemas are plain zod: one built before @hono/zod-openapi is loaded (a test importing
+// the service first) has no `.openapi()`, so they are used as they are, unnamed.
+const CheckoutBody = checkoutInput;
+
+const preview = createRoute({
+  method: "post",
+  path: "/preview",
+  tags: ["checkout"],
+  security: bearer,
+  middleware: [requireAuth],
+  summary: "Price the cart: per-shop subtotal, delivery, platform fee, totals, stock warnings",
+  description:
+    "Give one fulfilment entry per shop in the cart: `delivery` with one of your address ids, " +
+    "or `pickup` with a branch location id of that shop. Prices come from the catalog now. " +
+    "Holds nothing. A cart of several currencies is a 409 (one checkout, one currency).",
+  request: { body: json(CheckoutBody) },
+  responses: {
+    200: ok("The preview", CheckoutPreviewSchema),
+    ...problems(401, 403, 409, 422),
+  },
+});
+
+const confirm = createRoute({
+  method: "post",
+  path: "/confirm",
+  tags: ["checkout"],
+  security: bearer,
+  middleware: [
+    requireAuth,
+    checkoutLimit,
+    idempotency({ route: "POST /v1/checkout/confirm" }),
+  ] as const,
+  summary: "Reserve the stock, create the orders and one PaymentIntent",
+  description:
+    "The preview's body (plus optionally `expectedTotalMinor`: 409 if the total changed). All " +
+    "lines are reserved or none (409 INSUFFICIENT_STOCK names the short lines); one order per " +
+    "shop in `pending_payment` until the payment deadline; one PaymentIntent for the total. " +
+    "If Stripe fails, nothing is charged, the orders are cancelled, the items go back to the " +
+    "cart: 402 PAYMENT_FAILED.",
+  request: { headers: IdempotencyHeaders, body: json(CheckoutBody) },
+  responses: {
+    201: ok("Orders created; pay with the client secret", ConfirmedCheckoutSchema),
+    ...problems(400, 401, 402, 403, 409, 422, 429),
+  },
+});
+
+/** `/v1/checkout`: preview and confirm the signed-in user's cart. */
+export const checkoutRoutes = createRouter()
+  .openapi(preview, async (c) =>
+    c.json(await previewCheckout(buyingContext(c), c.var.user.id, c.req.valid("json")), 200),
+  )
+  .openapi(confirm, async (c) =>
+    c.json(await confirmCheckout(checkoutContext(c), c.var.user.id, c.req.valid("json")), 201),
+  );

@@ -1,0 +1,128 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../http/context.ts";
+import { createStripe } from "../../lib/stripe.ts";
+import type { CheckoutContext } from "../../services/checkout/plan.ts";
+import { buyingContext } from "../cart/schema.ts";
+
+/** Confirm's context: the buying deps plus the request's Stripe client. */
+export function checkoutContext(c: Context<AppEnv>): CheckoutContext {
+  return Object.assign(buyingContext(c), { stripe: createStripe(c.get("services").config) });
+}
+
+const minor = (description: string) => z.number().int().openapi({ description });
+
+const AddressSnapshotSchema = z.object({
+  recipientName: z.string(),
+  line1: z.string(),
+  line2: z.string().nullable(),
+  city: z.string(),
+  region: z.string().nullable(),
+  postalCode: z.string(),
+  country: z.string(),
+  phone: z.string().nullable(),
+});
+
+const FulfilmentPlanSchema = z.discriminatedUnion("method", [
+  z.object({
+    method: z.literal("delivery"),
+    addressId: z.uuid(),
+    address: AddressSnapshotSchema,
+  }),
+  z.object({ method: z.literal("pickup"), locationId: z.uuid(), locationName: z.string() }),
+]);
+
+const PreviewLineSchema = z.object({
+  productId: z.uuid(),
+  title: z.string(),
+  sku: z.string(),
+  unitPriceMinor: minor("The catalog price now."),
+  quantity: z.number().int(),
+  lineTotalMinor: z.number().int(),
+  available: z.number().int().nullable().openapi({
+    description: "Units available now at the location this order takes from; null: unknown.",
+  }),
+});
+
+const PreviewShopSchema = z.object({
+  shopId: z.uuid(),
+  shopName: z.string(),
+  fulfilment: FulfilmentPlanSchema,
+  stockLocationId: z.uuid(),
+  lines: z.array(PreviewLineSchema),
+  subtotalMinor: z.number().int(),
+  deliveryFeeMinor: minor(
+    "0 for pickup or at/above the free-delivery minimum (shop override, else platform default).",
+  ),
+  platformFeeMinor: minor(
+    "round half up (subtotal × PLATFORM_FEE_BPS / 10000), kept from the shop's share; not " +
+      "added to what the buyer pays.",
+  ),
+  totalMinor: minor("subtotal + delivery fee: what the buyer pays for this shop's order."),
+});
+
+const WarningSchema = z.object({
+  code: z.enum(["insufficient_stock", "stock_unknown", "unavailable"]),
+  productId: z.uuid(),
+  shopId: z.uuid().optional(),
+  locationId: z.uuid().optional(),
+  requested: z.number().int().optional(),
+  available: z.number().int().optional(),
+  reason: z.string().optional(),
+  message: z.string(),
+});
+
+export const CheckoutPreviewSchema = z
+  .object({
+    currency: z.string(),
+    shops: z.array(PreviewShopSchema),
+    subtotalMinor: z.number().int(),
+    deliveryFeeMinor: z.number().int(),
+    platformFeeMinor: z.number().int(),
+    totalMinor: minor("What confirm would charge: Σ shop totals."),
+    warnings: z.array(WarningSchema),
+    ready: z.boolean(),
+  })
+  .openapi("CheckoutPreview");
+
+export const ConfirmedCheckoutSchema = z
+  .object({
+    checkoutId: z.uuid(),
+    orders: z.array(
+      z.object({
+        id: z.uuid(),
+        shopId: z.uuid(),
+        status: z.literal("pending_payment"),
+        currency: z.string(),
+        subtotalMinor: z.number().int(),
+        deliveryFeeMinor: z.number().int(),
+        platformFeeMinor: z.number().int(),
+        totalMinor: z.number().int(),
+      }),
+    ),
+    paymentIntentId: z.string(),
+    clientSecret: z.string().openapi({
+      description: "Give it to Stripe.js (Payment Element) to take the payment.",
+    }),
+    amountMinor: minor("The PaymentIntent's amount: Σ order totals."),
+    currency: z.string(),
+    platformFeeMinor: z.number().int(),
+    paymentDeadline: z.iso.datetime(),
+  })
+  .openapi("ConfirmedCheckout");
+
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(257)
+    .openapi({
+      param: { name: "idempotency-key", in: "header", required: true },
+      description:
+        "Required. 1–255 printable ASCII characters (a UUID is ideal), new per intended " +
+        "checkout and reused on every retry of it. Same key and body: the first response " +
+        "again (`Idempotent-Replayed: true`); another body: 422 IDEMPOTENCY_KEY_REUSED; while " +
+        "the first is still running: 409 with Retry-After. Kept 24 h.",
+      example: "5f0c7d3e-8a51-4c62-9f4e-2b7c1d9a0e13",
+    }),
+});
