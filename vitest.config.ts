@@ -25,6 +25,8 @@ export default defineConfig({
             PASSWORD_PEPPER: "test-pepper-0123456789abcdef",
             // Production's ceiling: tests run at the real cost so a slower hash shows up here.
             PBKDF2_ITERATIONS: "100000",
+            // A whole suite racing on two cores is slow, not an attack: don't fail auth closed.
+            RATE_LIMIT_TIMEOUT_MS: "10000",
             // The local Stripe emulator (tests/global-setup.ts): the real SDK is pointed at it.
             STRIPE_API_BASE: inject("stripeApiUrl"),
             STRIPE_SECRET_KEY: inject("stripeSecretKey"),

@@ -27,9 +27,11 @@ export interface Env {
   STRIPE_WEBHOOK_TOLERANCE_SECONDS?: string;
   PAYMENT_WINDOW_MINUTES?: string;
   AUCTION_PAYMENT_DEADLINE_HOURS?: string;
+  AUCTION_FRAME_BATCH_MS?: string;
   DELIVERY_FEE_MINOR?: string;
   FREE_DELIVERY_MIN_MINOR?: string;
   PUBLIC_URL?: string;
+  RATE_LIMIT_TIMEOUT_MS?: string;
 }
 
 /** Production refuses PBKDF2 above this; local workerd does not, so we refuse it ourselves. */
@@ -51,6 +53,11 @@ const configSchema = z.object({
     .default(MAX_PBKDF2_ITERATIONS),
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(200),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /**
+   * How long a rate-limit check may wait on Redis. Past it, auth limits fail closed (503) and
+   * others open. The test suite raises it: a loaded CI machine is slow, not an attacker.
+   */
+  RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_500),
   /** Set: email goes out through Resend's HTTP API. Unset: it lands in the dev mailbox table. */
   RESEND_API_KEY: z
     .string()
@@ -82,6 +89,11 @@ const configSchema = z.object({
     .min(1)
     .max(24 * 14)
     .default(96),
+  /**
+   * Coalesce frames to auction watchers into one message (a JSON array) per this many ms;
+   * 0 (the default) sends each frame the moment its bid commits.
+   */
+  AUCTION_FRAME_BATCH_MS: z.coerce.number().int().min(0).max(1000).default(0),
   /** Platform delivery fee rules (minor units), overridable per shop. */
   DELIVERY_FEE_MINOR: z.coerce.number().int().min(0).default(499),
   FREE_DELIVERY_MIN_MINOR: z.coerce.number().int().min(0).default(5000),

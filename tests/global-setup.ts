@@ -30,11 +30,18 @@ declare module "vitest" {
 /** Starts the local stack once per run and hands its addresses to the Worker's bindings. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stack = await startStack({ mode: "test" });
-  // Short retry delays so a test can watch a failing endpoint get its event on a later try.
-  const stripe = await startStripeEmulator({
-    port: 0,
-    retry: { baseDelayMs: 100, maxDelayMs: 2_000, maxAttempts: 6 },
-  });
+  let stripe: Awaited<ReturnType<typeof startStripeEmulator>>;
+  try {
+    // Short retry delays so a test can watch a failing endpoint get its event on a later try.
+    stripe = await startStripeEmulator({
+      port: 0,
+      retry: { baseDelayMs: 100, maxDelayMs: 2_000, maxAttempts: 6 },
+    });
+  } catch (err) {
+    // Never leave the run's database behind because a later part of the setup failed.
+    await stack.stop();
+    throw err;
+  }
   stripe.addWebhookEndpoint({
     url: `${stripe.url}/_emulator/capture/platform`,
     secret: STRIPE_WEBHOOK_SECRET,

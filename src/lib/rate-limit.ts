@@ -1,6 +1,6 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import { RateLimited, ServiceUnavailable } from "../services/errors.ts";
-import type { Redis } from "./redis.ts";
+import { type Redis, rateLimitTimeoutOf } from "./redis.ts";
 
 type Duration = `${number} ${"s" | "m" | "h"}`;
 
@@ -27,15 +27,16 @@ export const LIMITS = {
 } satisfies Record<string, LimitRule>;
 export type LimitName = keyof typeof LIMITS;
 
-const limiters = new WeakMap<Redis, Map<LimitName, Ratelimit>>();
+const limiters = new WeakMap<Redis, Map<string, Ratelimit>>();
 
-function limiterFor(redis: Redis, name: LimitName): Ratelimit {
+function limiterFor(redis: Redis, name: LimitName, timeoutMs: number): Ratelimit {
   let byName = limiters.get(redis);
   if (!byName) {
     byName = new Map();
     limiters.set(redis, byName);
   }
-  let rl = byName.get(name);
+  const cacheKey = `${name}:${timeoutMs}` as const;
+  let rl = byName.get(cacheKey);
   if (!rl) {
     const rule: LimitRule = LIMITS[name];
     rl = new Ratelimit({
@@ -44,10 +45,10 @@ function limiterFor(redis: Redis, name: LimitName): Ratelimit {
       prefix: `souk:rl:${name}`,
       // The library answers success with reason "timeout" when Redis is slow: we treat that
       // as a failure for fail-closed rules rather than trust it.
-      timeout: 1500,
+      timeout: timeoutMs,
       analytics: false,
     });
-    byName.set(name, rl);
+    byName.set(cacheKey, rl);
   }
   return rl;
 }
@@ -62,12 +63,13 @@ export async function enforceLimit(
   name: LimitName,
   identifier: string,
   now: number = Date.now(),
+  timeoutMs: number = rateLimitTimeoutOf(redis),
 ): Promise<void> {
   if (!redis) return;
   const rule: LimitRule = LIMITS[name];
   let result: Awaited<ReturnType<Ratelimit["limit"]>>;
   try {
-    result = await limiterFor(redis, name).limit(identifier);
+    result = await limiterFor(redis, name, timeoutMs).limit(identifier);
   } catch {
     if (rule.failClosed)
       throw new ServiceUnavailable("Rate limiting is unavailable; try again shortly.");

@@ -8,13 +8,24 @@ import type { Config } from "../env.ts";
  */
 export function createRedis(config: Config): Redis | null {
   if (!config.UPSTASH_REDIS_REST_URL || !config.UPSTASH_REDIS_REST_TOKEN) return null;
-  return new Redis({
+  const redis = new Redis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
     // A failing Redis must not hold a request hostage: one quick try, no retry storm.
     retry: { retries: 0 },
     enableTelemetry: false,
   });
+  limitTimeouts.set(redis, config.RATE_LIMIT_TIMEOUT_MS);
+  return redis;
+}
+
+/** How long a limit check may wait on Redis before it counts as failed, unless configured. */
+export const DEFAULT_LIMIT_TIMEOUT_MS = 1_500;
+const limitTimeouts = new WeakMap<Redis, number>();
+
+/** The RATE_LIMIT_TIMEOUT_MS this client was built with (the default for clients built by hand). */
+export function rateLimitTimeoutOf(redis: Redis | null): number {
+  return (redis && limitTimeouts.get(redis)) ?? DEFAULT_LIMIT_TIMEOUT_MS;
 }
 
 export type { Redis };
