@@ -30,7 +30,8 @@ import { ValidationFailed } from "../errors.ts";
 import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { shopManagers } from "./access.ts";
-import type { InventoryContext, StockStub } from "./context.ts";
+import { type InventoryContext, type StockStub, stockOf } from "./context.ts";
+import { inParallel } from "./parallel.ts";
 
 /** Crossings applied per product per sync; a backlog larger than this finishes on the next. */
 const SYNC_BATCH = 500;
@@ -231,6 +232,22 @@ export async function afterMovements(
       error: err instanceof Error ? err.message : String(err),
     });
   }
+}
+
+/**
+ * `afterMovements` for the products of a bulk change, a few at a time: only the products whose
+ * movements crossed a threshold cost a flush and a sync.
+ */
+export async function afterManyMovements(
+  ctx: Pick<InventoryContext, "db" | "queue" | "logger" | "stock">,
+  changed: Array<{ productId: string; movements: Movement[] }>,
+): Promise<void> {
+  const crossed = changed.filter((c) => c.movements.some((m) => m.alert !== null));
+  await inParallel(
+    crossed,
+    (c) => afterMovements(ctx, stockOf(ctx.stock, c.productId), c.productId, c.movements),
+    4,
+  );
 }
 
 export const alertListQuery = z.object({

@@ -60,20 +60,25 @@ export async function productAvailability(
 }
 
 /**
- * Drops a product's cached availability after a change made through the seller API, so the
- * seller sees their own change at once. Never throws; a miss here is bounded by the TTL.
+ * Drops products' cached availability after a change made through the seller API, so the
+ * seller sees their own change at once: one DEL per 500 products. Never throws; a miss here is
+ * bounded by the TTL.
  */
-export async function forgetAvailability(cache: CatalogCache, productId: string): Promise<void> {
-  if (!cache.redis) return;
-  try {
-    await withTimeout(
-      cache.redis.del(availabilityKey(cache.namespace, productId)),
-      cache.timeoutMs,
-    );
-  } catch (err) {
-    cache.logger?.warn("could not drop cached availability; it expires by TTL", {
-      productId,
-      error: err instanceof Error ? err.message : String(err),
-    });
+export async function forgetAvailability(
+  cache: CatalogCache,
+  ...productIds: string[]
+): Promise<void> {
+  if (!cache.redis || productIds.length === 0) return;
+  const keys = productIds.map((id) => availabilityKey(cache.namespace, id));
+  for (let i = 0; i < keys.length; i += 500) {
+    try {
+      await withTimeout(cache.redis.del(...keys.slice(i, i + 500)), cache.timeoutMs);
+    } catch (err) {
+      cache.logger?.warn("could not drop cached availability; it expires by TTL", {
+        products: productIds.length,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return;
+    }
   }
 }

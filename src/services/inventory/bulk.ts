@@ -50,17 +50,16 @@ import {
 } from "../errors.ts";
 import type { NotificationQueue } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
-import { afterMovements } from "./alerts.ts";
+import { afterManyMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
 import { type InventoryContext, type StockNamespace, stockOf } from "./context.ts";
 import { parseOr422 } from "./input.ts";
+import { inParallel, type Settled } from "./parallel.ts";
 import { quantityRule, reasonField } from "./stock.ts";
 import { type MovementView, movementView } from "./views.ts";
 
 /** How long an uncommitted prepare holds units: the window a re-drive has after a crash. */
 export const BULK_PREPARE_TTL_MS = 5 * 60_000;
-/** Objects called at once; enough to overlap round trips without a thundering herd. */
-const PARALLEL_CALLS = 16;
 export const MAX_BULK_ITEMS = 1_000;
 /** A re-drive leaves alone operations a live coordinator touched this recently. */
 export const REDRIVE_AFTER_MS = 30_000;
@@ -336,29 +335,6 @@ async function priorOperation(
   throw new Conflict("A request with this Idempotency-Key is still being processed.");
 }
 
-export type Settled<T> = { ok: true; value: T } | { ok: false; error: string };
-
-/** Calls `fn` for every item, at most PARALLEL_CALLS at once; a throw becomes a value. */
-export async function inParallel<I, T>(
-  items: I[],
-  fn: (item: I) => Promise<T>,
-): Promise<Settled<T>[]> {
-  const results: Settled<T>[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) {
-      const item = items[i] as I;
-      try {
-        results[i] = { ok: true, value: await fn(item) };
-      } catch (err) {
-        results[i] = { ok: false, error: err instanceof Error ? err.message : String(err) };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_CALLS, items.length) }, worker));
-  return results;
-}
-
 function refusedLines(
   plan: BulkPlan,
   entries: BulkPlanEntry[],
@@ -527,11 +503,8 @@ async function driveCommit(deps: CoordinatorDeps, op: BulkOperation): Promise<Dr
     movements: movements.map(movementView),
   };
   await setState(deps.db, op.id, "committing", "committed", result);
-  for (const d of done) {
-    await afterMovements(deps, stockOf(deps.stock, d.productId), d.productId, d.movements);
-  }
-  const cache = deps.cache;
-  if (cache) await Promise.all(done.map((d) => forgetAvailability(cache, d.productId)));
+  await afterManyMovements(deps, done);
+  if (deps.cache) await forgetAvailability(deps.cache, ...done.map((d) => d.productId));
   return { state: "committed", result };
 }
 

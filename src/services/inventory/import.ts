@@ -11,10 +11,11 @@ import { products } from "../../db/schema/catalog.ts";
 import { DomainError, type FieldError, ValidationFailed } from "../errors.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { shopLocationsOf } from "./access.ts";
-import { afterMovements } from "./alerts.ts";
+import { afterManyMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
-import { type BulkLine, inParallel, runBulk } from "./bulk.ts";
+import { type BulkLine, runBulk } from "./bulk.ts";
 import { type InventoryContext, stockOf } from "./context.ts";
+import { inParallel } from "./parallel.ts";
 
 export const MAX_IMPORT_ROWS = 5_000;
 export const MAX_IMPORT_BYTES = 1024 * 1024;
@@ -333,10 +334,11 @@ export async function importInventory(
     if (!productId || !s.ok || !s.value.movement) return;
     moved.set(productId, [...(moved.get(productId) ?? []), s.value.movement]);
   });
-  for (const [productId, movements] of moved) {
-    await afterMovements(ctx, stockOf(ctx.stock, productId), productId, movements);
-    await forgetAvailability(ctx.cache, productId);
-  }
+  await afterManyMovements(
+    ctx,
+    [...moved].map(([productId, movements]) => ({ productId, movements })),
+  );
+  await forgetAvailability(ctx.cache, ...moved.keys());
   const failed = set.filter((s) => !s.ok).length;
   if (failed > 0) {
     ctx.logger.error("import applied but some thresholds could not be set", {
