@@ -67,12 +67,28 @@ export class TerminateWatcher {
  * Starts a WebSocket-to-TCP bridge so the Neon serverless driver, running inside workerd, can
  * reach a local Postgres: each WebSocket connection `/v2?address=host:port` is piped to a TCP
  * socket opened to that (loopback-only) address.
+ *
+ * `maxUpstream` makes it behave like the pooler in front of Neon: at most that many Postgres
+ * connections at once, later WebSockets waiting (first come, first served) with their bytes
+ * buffered. Without it, 200 concurrent requests would open 200 connections and a local server
+ * (max_connections 100) would refuse half of them, which production never does.
  */
 export async function startPgWsBridge(
-  opts: { port?: number; host?: string } = {},
+  opts: { port?: number; host?: string; maxUpstream?: number } = {},
 ): Promise<PgWsBridge> {
   const wss = new WebSocketServer({ port: opts.port ?? 0, host: opts.host ?? "127.0.0.1" });
   const sockets = new Set<net.Socket>();
+  const maxUpstream = opts.maxUpstream ?? Number.POSITIVE_INFINITY;
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    active -= 1;
+    const next = waiting.shift();
+    if (next) {
+      active += 1;
+      next();
+    }
+  };
 
   wss.on("connection", (ws, req) => {
     const url = new URL(req.url ?? "/", "ws://bridge");
@@ -82,20 +98,32 @@ export async function startPgWsBridge(
       ws.close(1008, "address must be a loopback host:port");
       return;
     }
-    const socket = net.connect({ host: target.host, port: target.port });
-    sockets.add(socket);
-    socket.setNoDelay(true);
+    const dest = target;
+    let socket: net.Socket | null = null;
+    const pending: Buffer[] = [];
     const watcher = new TerminateWatcher();
     let terminated = false;
+    let closed = false;
+    let holdsSlot = false;
 
-    // Bytes from the WebSocket may arrive before the TCP connect completes; net buffers them.
-    ws.on("message", (data) => {
-      const chunk = Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.isBuffer(data)
-          ? data
-          : Buffer.from(data);
-      if (terminated) return;
+    const closeBoth = () => {
+      if (closed) return;
+      closed = true;
+      const queued = waiting.indexOf(open);
+      if (queued >= 0) waiting.splice(queued, 1);
+      if (socket) {
+        sockets.delete(socket);
+        socket.destroy();
+      }
+      if (holdsSlot) {
+        holdsSlot = false;
+        release();
+      }
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close();
+    };
+
+    const write = (chunk: Buffer) => {
+      if (!socket) return;
       if (watcher.push(chunk)) {
         // Hang up as Postgres does after Terminate (the client waits for exactly that): our FIN
         // closes the TCP connection, and its close closes the WebSocket.
@@ -105,21 +133,49 @@ export async function startPgWsBridge(
       }
       // Backpressure: stop reading the WebSocket while Postgres is slower than the client.
       if (!socket.write(chunk)) ws.pause();
-    });
-    socket.on("drain", () => ws.resume());
-    socket.on("data", (chunk) => {
-      ws.send(chunk, { binary: true });
-    });
-
-    const closeBoth = () => {
-      sockets.delete(socket);
-      socket.destroy();
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close();
     };
-    socket.on("close", closeBoth);
-    socket.on("error", closeBoth);
+
+    function open(): void {
+      holdsSlot = true;
+      if (closed) {
+        holdsSlot = false;
+        release();
+        return;
+      }
+      const s = net.connect({ host: dest.host, port: dest.port });
+      socket = s;
+      sockets.add(s);
+      s.setNoDelay(true);
+      s.on("drain", () => ws.resume());
+      s.on("data", (chunk) => ws.send(chunk, { binary: true }));
+      s.on("close", closeBoth);
+      s.on("error", closeBoth);
+      // Bytes that came while we waited for a slot; net buffers them until the connect completes.
+      for (const chunk of pending.splice(0)) {
+        if (terminated) break;
+        write(chunk);
+      }
+    }
+
+    ws.on("message", (data) => {
+      const chunk = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data);
+      if (terminated) return;
+      if (socket) write(chunk);
+      else pending.push(chunk);
+    });
     ws.on("close", closeBoth);
     ws.on("error", closeBoth);
+
+    if (active < maxUpstream) {
+      active += 1;
+      open();
+    } else {
+      waiting.push(open);
+    }
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -85,3 +85,21 @@ export async function applyMigrations(
     await pool.end();
   }
 }
+
+/** The server's max_connections and how many it keeps for superusers. */
+export async function connectionBudget(
+  databaseUrl: string,
+): Promise<{ max: number; reserved: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      "SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', 'superuser_reserved_connections')",
+    );
+    const get = (n: string) => Number(rows.find((r) => r.name === n)?.setting ?? 0);
+    return { max: get("max_connections"), reserved: get("superuser_reserved_connections") };
+  } finally {
+    await client.end();
+  }
+}

@@ -3,6 +3,7 @@ import { startPgWsBridge } from "./pg-ws-bridge.ts";
 import { startPglite } from "./pglite-server.ts";
 import {
   applyMigrations,
+  connectionBudget,
   createDatabase,
   dropDatabase,
   listDatabases,
@@ -183,6 +184,30 @@ async function startRedis(
 }
 
 /**
+ * How many Postgres connections the bridge may hold at once, like the pooler in front of Neon:
+ * SOUK_PG_MAX_CONNECTIONS, or the server's budget less a margin for psql, seed and the test
+ * helpers' own pools. PGlite serializes sessions itself, so it gets no cap.
+ */
+async function bridgeConnectionCap(
+  kind: PostgresKind,
+  databaseUrl: string,
+  env: Record<string, string | undefined>,
+  log: (msg: string) => void,
+): Promise<number | undefined> {
+  if (env.SOUK_PG_MAX_CONNECTIONS) return Number(env.SOUK_PG_MAX_CONNECTIONS);
+  if (kind === "pglite") return undefined;
+  try {
+    const { max, reserved } = await connectionBudget(databaseUrl);
+    const cap = Math.max(5, max - reserved - 15);
+    log(`Postgres bridge: at most ${cap} connections at once (server max_connections ${max})`);
+    return cap;
+  } catch (error) {
+    log(`could not read max_connections (${String(error)}); the bridge has no cap`);
+    return undefined;
+  }
+}
+
+/**
  * Starts what the Worker needs around it: Postgres (external, the local server, or embedded
  * PGlite), migrations, the WebSocket bridge for the Neon driver, and the Upstash REST bridge
  * when a Redis answers. Test mode gives every run a fresh database, dropped by `stop()`.
@@ -213,7 +238,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await applyMigrations(databaseUrl);
     log("migrations applied");
 
-    const bridge = await startPgWsBridge();
+    const maxUpstream = await bridgeConnectionCap(choice.kind, databaseUrl, env, log);
+    const bridge = await startPgWsBridge({ maxUpstream });
     cleanups.push(() => bridge.close());
     let neonLocalWsProxy = `127.0.0.1:${bridge.port}`;
     if (!isLoopback(databaseUrl)) {
