@@ -17,7 +17,7 @@
  * idempotent by txId. Only a re-drive later than the TTL can find a participant expired; then
  * the objects that did commit are compensated (undo) and the row ends `failed`, loudly.
  */
-import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import { z } from "zod";
 import { MAX_PREPARE_OPS } from "../../../durable-objects/product-stock/types.ts";
 import type {
@@ -291,9 +291,15 @@ export async function runBulk(ctx: InventoryContext, plan: BulkPlan): Promise<Bu
   }
   const op = await loadOperation(ctx.db, txId);
   const outcome = await driveCommit(ctx, op);
-  if (outcome.state !== "committed") {
+  if (outcome.state === "committing") {
     throw new ServiceUnavailable(
       `Bulk operation ${txId} was decided but not every product confirmed; it will be completed.`,
+    );
+  }
+  if (outcome.state === "failed") {
+    throw new Conflict(
+      `Bulk operation ${txId} expired before every product committed; what did apply was undone.`,
+      { operationId: txId },
     );
   }
   return outcome.result;
@@ -542,9 +548,12 @@ export interface RedriveDeps {
 }
 
 /**
- * Finishes operations whose coordinator went quiet (for a cron every minute): `preparing` ones
- * are aborted (no decision was made, so nothing may apply), `committing` ones are committed.
- * `ids` limits it to those operations. Returns what it did per operation.
+ * Finishes operations whose coordinator went quiet (for a cron every minute). `committing` ones
+ * untouched for `olderThanMs` are committed (a live but slow coordinator committing alongside
+ * is harmless: commits are idempotent). `preparing` ones are aborted only once their holds'
+ * expiry has passed: no decision was made, so nothing may apply, and a coordinator still busy
+ * preparing a large import is never cut off. `ids` limits it to those operations. Returns what
+ * it did per operation.
  */
 export async function redriveBulkOperations(
   deps: RedriveDeps,
@@ -556,8 +565,10 @@ export async function redriveBulkOperations(
     .from(bulkOperations)
     .where(
       and(
-        sql`${bulkOperations.state} in ('preparing', 'committing')`,
-        lt(bulkOperations.updatedAt, cutoff),
+        or(
+          and(eq(bulkOperations.state, "committing"), lt(bulkOperations.updatedAt, cutoff)),
+          and(eq(bulkOperations.state, "preparing"), lt(bulkOperations.expiresAt, new Date())),
+        ),
         opts.ids ? inArray(bulkOperations.id, opts.ids) : undefined,
       ),
     )

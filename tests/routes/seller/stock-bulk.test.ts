@@ -241,7 +241,8 @@ describe("bulk coordinator crash recovery", () => {
         actorId: shop.owner.id,
         reason: "crash test",
         plan,
-        expiresAt: new Date(Date.now() + BULK_PREPARE_TTL_MS),
+        // An undecided operation is re-driven only once its holds' expiry has passed.
+        expiresAt: new Date(Date.now() + (state === "preparing" ? -1 : BULK_PREPARE_TTL_MS)),
       }),
     );
     for (const p of plan) {
@@ -284,7 +285,17 @@ describe("bulk coordinator crash recovery", () => {
     ).toEqual([]);
   });
 
-  it("aborts an undecided operation, releasing its holds", async () => {
+  it("leaves a live coordinator's recent commit phase alone", async () => {
+    const shop = await stockShop();
+    const { txId } = await abandoned(shop, "committing");
+    const report = await withDb((db) =>
+      redriveBulkOperations(deps(db), { olderThanMs: 60_000, ids: [txId] }),
+    );
+    expect(report).toEqual([]);
+    expect((await operation(txId))?.state).toBe("committing");
+  });
+
+  it("aborts an undecided operation whose holds have expired, releasing any left", async () => {
     const shop = await stockShop();
     const { a, b, txId } = await abandoned(shop, "preparing");
     const report = await withDb((db) =>
