@@ -48,6 +48,7 @@ export const CartLineSchema = z
       .array(
         z.enum([
           "shop_unavailable",
+          "shop_paused",
           "product_unavailable",
           "not_for_sale",
           "insufficient_stock",
@@ -57,7 +58,8 @@ export const CartLineSchema = z
       .openapi({
         description:
           "`shop_unavailable`: the shop is no longer visible (the line shows only its product id " +
-          "and quantity). `product_unavailable`: unpublished or deleted. `not_for_sale`: now " +
+          "and quantity). `shop_paused`: the shop takes no orders for now (payouts disabled). " +
+          "`product_unavailable`: unpublished or deleted. `not_for_sale`: now " +
           "sold by auction. `insufficient_stock`: fewer units available than the line holds. " +
           "Flagged lines stay until removed; checkout refuses while unavailable ones remain.",
       }),

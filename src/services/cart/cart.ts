@@ -111,12 +111,13 @@ export async function getCart(ctx: BuyingContext, buyerId: string): Promise<Cart
 }
 
 /**
- * A product a buyer may put in a cart: live, published, fixed-price, of a visible shop. Anything
- * a buyer cannot see is NOT_FOUND; an auction listing is a 409 that says how it is bought.
+ * A product a buyer may put in a cart: live, published, fixed-price, of a visible shop that takes
+ * orders (payouts enabled). Anything a buyer cannot see is NOT_FOUND; an auction listing or a
+ * paused shop is a 409 that says why.
  */
 async function requireBuyableProduct(db: Queryable, productId: string): Promise<void> {
   const [row] = await db
-    .select({ listingType: products.listingType })
+    .select({ listingType: products.listingType, payoutsEnabled: shops.payoutsEnabled })
     .from(products)
     .innerJoin(shops, and(eq(shops.id, products.shopId), visibleShopCondition))
     .where(
@@ -128,6 +129,12 @@ async function requireBuyableProduct(db: Queryable, productId: string): Promise<
       `Product ${productId} is sold by auction: bid on it (POST /v1/auctions/{id}/bids) instead ` +
         "of adding it to a cart.",
       { reason: "not_fixed_price", productId },
+    );
+  }
+  if (!row.payoutsEnabled) {
+    throw new Conflict(
+      `The shop selling product ${productId} is not taking orders right now; try again later.`,
+      { reason: "shop_paused", productId },
     );
   }
 }

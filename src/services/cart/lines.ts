@@ -19,9 +19,15 @@ export const MAX_LINE_QUANTITY = 999;
 /**
  * Why a line cannot be bought now. The line stays in the cart, flagged, so the buyer sees what
  * went away instead of it vanishing: `shop_unavailable` (the shop was suspended, rejected or
- * deleted), `product_unavailable` (unpublished or deleted), `not_for_sale` (moved to auction).
+ * deleted), `shop_paused` (visible, but its payouts are disabled: the platform could not pay it
+ * its share, so it takes no orders), `product_unavailable` (unpublished or deleted),
+ * `not_for_sale` (moved to auction).
  */
-export type UnavailableReason = "shop_unavailable" | "product_unavailable" | "not_for_sale";
+export type UnavailableReason =
+  | "shop_unavailable"
+  | "shop_paused"
+  | "product_unavailable"
+  | "not_for_sale";
 
 /** A cart line joined with its product and shop as they are now. */
 export interface CartLineRow {
@@ -72,6 +78,7 @@ export async function loadCartLines(
       shopStatus: shops.status,
       shopEmailVerifiedAt: shops.emailVerifiedAt,
       shopDeletedAt: shops.deletedAt,
+      payoutsEnabled: shops.payoutsEnabled,
       freeDeliveryMinMinor: shops.freeDeliveryMinMinor,
       deliveryFeeMinor: shops.deliveryFeeMinor,
     })
@@ -92,7 +99,9 @@ export async function loadCartLines(
         ? "product_unavailable"
         : r.listingType !== "fixed"
           ? "not_for_sale"
-          : null;
+          : !r.payoutsEnabled
+            ? "shop_paused"
+            : null;
     return {
       productId: r.productId,
       quantity: r.quantity,

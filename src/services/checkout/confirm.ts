@@ -370,15 +370,27 @@ function boughtValues(bought: BoughtLine[]) {
 
 /**
  * Takes the bought quantities out of the buyer's cart: a line the buyer grew meanwhile (another
- * tab) keeps the difference, the rest go.
+ * tab) keeps the difference, the rest go. The cart is the buyer's statement of what to buy, so
+ * two confirms of one cart under two keys (a double submit) must not both buy it: the cart row
+ * lock serializes them here, and the second finds its lines gone and rolls back (409).
  */
 async function takeOutOfCart(tx: Tx, buyerId: string, bought: BoughtLine[]): Promise<void> {
   if (bought.length === 0) return;
-  await tx.execute(sql`
+  await tx.execute(sql`select id from carts where buyer_id = ${buyerId} for update`);
+  const left = await tx.execute<{ product_id: string; quantity: number }>(sql`
     with bought(product_id, quantity) as (values ${boughtValues(bought)})
     update cart_items ci set quantity = ci.quantity - b.quantity
     from bought b, carts c
-    where c.id = ci.cart_id and c.buyer_id = ${buyerId} and ci.product_id = b.product_id`);
+    where c.id = ci.cart_id and c.buyer_id = ${buyerId} and ci.product_id = b.product_id
+    returning ci.product_id, ci.quantity`);
+  const remaining = new Map(left.rows.map((r) => [r.product_id, Number(r.quantity)]));
+  const gone = bought.filter((b) => (remaining.get(b.productId) ?? -1) < 0);
+  if (gone.length > 0) {
+    throw new Conflict(
+      "Your cart changed while checking out (another checkout took these lines); preview again.",
+      { reason: "cart_changed", productIds: gone.map((b) => b.productId) },
+    );
+  }
   await tx.execute(sql`
     delete from cart_items ci using carts c
     where c.id = ci.cart_id and c.buyer_id = ${buyerId} and ci.quantity <= 0`);

@@ -228,6 +228,27 @@ describe("/v1/cart", () => {
     expect((await cartOf(u)).lines).toHaveLength(5);
   });
 
+  it("takes no orders for a shop whose payouts are paused, and flags its lines", async () => {
+    const shop = await buyShop();
+    const [p, q, u] = await Promise.all([
+      stockedProduct(shop, { warehouse: 3 }),
+      stockedProduct(shop, { warehouse: 3 }),
+      buyer(),
+    ]);
+    await addToCart(u, p.id, 1);
+    await withDb((db) =>
+      db.update(shops).set({ payoutsEnabled: false }).where(eq(shops.id, shop.id)),
+    );
+    const refused = await addItem(u, q.id, 1);
+    expect(refused.status).toBe(409);
+    expect(refused.body.reason).toBe("shop_paused");
+    expect(lineOf(await cartOf(u), p.id)).toMatchObject({
+      purchasable: false,
+      flags: ["shop_paused"],
+      shop: { id: shop.id },
+    });
+  });
+
   it("lets no blocked account add to a cart", async () => {
     const shop = await buyShop();
     const [p, u] = await Promise.all([stockedProduct(shop, { warehouse: 3 }), buyer()]);

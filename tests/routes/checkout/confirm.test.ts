@@ -22,6 +22,7 @@ import {
   stockedProduct,
   stockStub,
 } from "../cart/fixtures.ts";
+import { hasRedis } from "../catalog/fixtures.ts";
 import { type Confirmed, confirm, preview, purchasesOf } from "./fixtures.ts";
 
 const ROUTE = "POST /v1/checkout/confirm";
@@ -198,6 +199,19 @@ describe("POST /v1/checkout/confirm", () => {
     expect(other.status).toBe(422);
     expect(other.body.code).toBe("IDEMPOTENCY_KEY_REUSED");
     expect((await purchasesOf(u.id)).checkouts).toHaveLength(1);
+  });
+
+  it("buys a cart once when it is confirmed twice at once under two keys (a double submit)", async () => {
+    const { p, u, shop, body } = await oneLineCart({ priceMinor: 900, branch: 10, quantity: 2 });
+    const [one, two] = await Promise.all([confirm(u, body), confirm(u, body)]);
+    expect([one.status, two.status].sort()).toEqual([201, 409]);
+    const refused = one.status === 409 ? one : two;
+    expect(["cart_changed", "cart_empty"]).toContain(refused.body.reason);
+    const db = await purchasesOf(u.id);
+    expect(db.checkouts).toHaveLength(1);
+    expect(db.orders).toHaveLength(1);
+    // The loser's holds went back: only the winner's two units are reserved.
+    expect(await levelAt(p.id, shop.branchId)).toMatchObject({ reserved: 2, available: 8 });
   });
 
   it("sells the last unit once when two buyers race for it", async () => {
@@ -395,6 +409,23 @@ describe("POST /v1/checkout/confirm", () => {
     ]);
     expect((await api("POST", "/v1/checkout/confirm", { body })).status).toBe(401);
     expect((await purchasesOf(u.id)).checkouts).toEqual([]);
+  });
+
+  it.runIf(hasRedis)("limits confirms per user (429 with Retry-After)", async () => {
+    const u = await buyer();
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof confirm>> | null = null;
+    for (let i = 0; i < 25 && !limited; i++) {
+      // No cart and no key: each still counts against the limit, which is checked first.
+      const res = await confirm(u, { fulfilment: [] }, null);
+      statuses.push(res.status);
+      if (res.status === 429) limited = res;
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 400)).toBe(true);
+    expect(limited?.status).toBe(429);
+    expect(Number(limited?.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Another buyer is not affected.
+    expect((await confirm(await buyer(), { fulfilment: [] }, null)).status).toBe(400);
   });
 
   it("documents the buying routes in /openapi.json", async () => {
