@@ -1,15 +1,441 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../src/env.ts";
+import { type Config, type Env, loadConfig } from "../src/env.ts";
+import { uuidv7 } from "../src/lib/ids.ts";
+import { createLogger } from "../src/lib/logger.ts";
+import { createRedis } from "../src/lib/redis.ts";
+import { summaryOf } from "../src/services/auctions/cache.ts";
+import { cacheNamespace } from "../src/services/catalog/cache-keys.ts";
+import * as ops from "./auction-room/operations.ts";
+import { flushOutbox } from "./auction-room/outbox.ts";
+import { aliasOf, migrate, RoomStore } from "./auction-room/store.ts";
+import { SummaryPublisher } from "./auction-room/summary.ts";
+import {
+  type BuyNowInput,
+  type BuyNowResult,
+  buyNowInput,
+  type CancelInput,
+  type CancelResult,
+  type CloseIfDueResult,
+  type ConfigureInput,
+  type ConfigureResult,
+  cancelInput,
+  configureInput,
+  type FlushInput,
+  type FlushResult,
+  type Frame,
+  flushInput,
+  type Ledger,
+  type MirrorStatus,
+  type PlaceBidInput,
+  type PlaceBidResult,
+  type PublicBid,
+  type PublicState,
+  parseInput,
+  placeBidInput,
+  type RankedBidder,
+  type RankedBiddersInput,
+  rankedBiddersInput,
+  type WatcherIdentity,
+} from "./auction-room/types.ts";
+import { WatcherHub } from "./auction-room/watchers.ts";
 
-export interface AuctionSummary {
+export type * from "./auction-room/types.ts";
+
+/** The Worker names the signed-in watcher with this header; the object is not reachable otherwise. */
+export const WATCHER_USER_HEADER = "x-souk-watcher-user";
+
+/** What a fresh object answers to `summary()`. */
+export interface UnconfiguredSummary {
   status: "not_configured";
   watchers: number;
 }
 
-/** Single writer for one auction. Issue 6 grows it; this is the seed. */
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The single writer for one auction (one object per auction: `idFromName(auctionId)`). Bids,
+ * buy-now, cancel and the close each run as one synchronous storage transaction, so they are
+ * serialized in arrival order and no await splits a check from its write: one leader, one
+ * result, a gapless bid sequence. Each accepted bid is folded through the pure proxy engine
+ * (src/services/auctions/proxy-bidding.ts), so replaying the stored bids gives the same state.
+ *
+ * Time is the object's clock (`Date.now()`), never the caller's. A bid in the last
+ * `softCloseSeconds` moves the end to bid time + window, capped at the scheduled end plus
+ * `maxExtensionSeconds`. The alarm closes at the (possibly extended) end; the cron sweep's
+ * `closeIfDue` is the safety net. Closing is at-least-once; its effect is once: the state moves
+ * open → final inside one transaction, and the result's outbox row carries it to Postgres,
+ * where the order id minted here and the auction row's `closed_at` make a retry a no-op.
+ *
+ * Watchers connect through `fetch` (the Worker's `/v1/auctions/{id}/live`), held with the
+ * Hibernation API; see ./auction-room/watchers.ts for frames and batching.
+ */
 export class AuctionRoom extends DurableObject<Env> {
-  /** The public state of the room. */
-  async summary(): Promise<AuctionSummary> {
-    return { status: "not_configured", watchers: this.ctx.getWebSockets().length };
+  private readonly store: RoomStore;
+  private readonly hub: WatcherHub;
+  private readonly log = createLogger("info", { component: "AuctionRoom" });
+  private flushChain: Promise<unknown> = Promise.resolve();
+  private summaries: SummaryPublisher | null | undefined;
+  /** Test-only: added to `Date.now()` (see `setClockOffset`). Always 0 outside tests. */
+  private clockOffsetMs = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new RoomStore(ctx.storage.sql);
+    this.hub = new WatcherHub(ctx, this.config()?.AUCTION_FRAME_BATCH_MS ?? 0);
+    // Keep-alives are answered by the runtime without waking a hibernated object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.transactionSync(() => migrate(ctx.storage.sql));
+      if (this.env.ENVIRONMENT === "test") {
+        this.clockOffsetMs = Number(this.store.getMeta("clock_offset_ms") ?? 0);
+      }
+      const batch = this.store.getMeta("frame_batch_ms");
+      if (batch !== null) this.hub.setFrameBatchMs(Number(batch));
+      // Covers a crash between a write and its setAlarm: pending work always has an alarm.
+      await this.scheduleAlarm(false);
+    });
+  }
+
+  /**
+   * Sets the auction up (terms, times, soft close). Idempotent: the same terms again answer the
+   * same state (`replayed`); other terms are refused (CONFLICT configure_mismatch). Arms the
+   * alarm at the start (the status flip) and the end.
+   */
+  async configure(input: ConfigureInput): Promise<ConfigureResult> {
+    const c = parseInput(configureInput, input);
+    const watchers = this.hub.count();
+    const result = this.apply((now) => ops.configure(this.store, c, now, watchers));
+    await this.scheduleAlarm(true);
+    return result;
+  }
+
+  /**
+   * Places a bid: a maximum, by the server's clock. Refused with AUCTION_CLOSED before the start
+   * or at/after the (possibly extended) end, BID_TOO_LOW under the next minimum (or not above
+   * the leader's own maximum); refusals change nothing and tell watchers nothing. Accepted:
+   * leading or outbid, the new price, the next minimum, the end, and the bid's sequence. An
+   * optional `key` makes a retry answer the first result instead of bidding twice.
+   */
+  async placeBid(input: PlaceBidInput): Promise<PlaceBidResult> {
+    const b = parseInput(placeBidInput, input);
+    const result = this.apply((now) => ops.placeBid(this.store, b, now));
+    await this.scheduleAlarm(result.ok && result.extended);
+    return result;
+  }
+
+  /**
+   * Buys at the buy-now price and closes the auction at once. Available until the first bid, or
+   * with a reserve until the reserve is met. Serialized with bids: whichever arrives first wins;
+   * the other is refused (CONFLICT buy_now_unavailable, or AUCTION_CLOSED). The same buyer
+   * asking again gets the same result. Waits for the mirror so the order exists on return
+   * (`mirrored`); if Postgres is down the outbox delivers it later.
+   */
+  async buyNow(input: BuyNowInput): Promise<BuyNowResult> {
+    const i = parseInput(buyNowInput, input);
+    const result = this.apply((now) => ops.buyNow(this.store, i, now));
+    if (!result.ok) return result;
+    const flushed = await this.flush();
+    await this.scheduleAlarm(false);
+    return { ...result, mirrored: flushed.error === null && flushed.pending === 0 };
+  }
+
+  /** The seller withdraws an auction that has no bid (CONFLICT has_bids otherwise). */
+  async cancel(input: CancelInput): Promise<CancelResult> {
+    const c = parseInput(cancelInput, input);
+    const result = this.apply((now) => ops.cancel(this.store, c, now));
+    if (result.ok) await this.flush();
+    await this.scheduleAlarm(false);
+    return result;
+  }
+
+  /**
+   * The cron sweep's poke: closes the auction if its end has passed (a no-op otherwise, or when
+   * already closed), then flushes what the outbox holds. Safe to call any number of times.
+   */
+  async closeIfDue(): Promise<CloseIfDueResult> {
+    const result = this.apply((now) => ops.closeIfDue(this.store, now, "sweep"));
+    let pending = this.store.pendingOutbox();
+    if (pending > 0) pending = (await this.flush()).pending;
+    await this.scheduleAlarm(false);
+    return { ...result, pending };
+  }
+
+  /** The public state, or null for an object never configured. */
+  async state(): Promise<PublicState | null> {
+    const room = this.store.room();
+    return room ? ops.publicState(this.store, room, this.now(), this.hub.count()) : null;
+  }
+
+  /** The public state; `{ status: "not_configured", watchers }` for a fresh object. */
+  async summary(): Promise<PublicState | UnconfiguredSummary> {
+    return (await this.state()) ?? { status: "not_configured", watchers: this.hub.count() };
+  }
+
+  /** Public bid history, newest first: sequence, alias, price after — no ids, no maximums. */
+  async history(input?: { beforeSequence?: number; limit?: number }): Promise<PublicBid[]> {
+    const before = Math.max(1, Math.trunc(input?.beforeSequence ?? Number.MAX_SAFE_INTEGER));
+    const limit = Math.max(1, Math.min(200, Math.trunc(input?.limit ?? 50)));
+    return this.store.recentBids(before, limit).map((b) => ({
+      sequence: b.sequence,
+      bidder: b.alias,
+      priceAfterMinor: b.priceAfterMinor,
+      acceptedAt: b.acceptedAt,
+    }));
+  }
+
+  /**
+   * Everything the object holds about bids, hidden fields included (ids, maximums): for
+   * services (second-chance offers, a bidder's own view) and for tests that replay the bids.
+   */
+  async ledger(): Promise<Ledger | null> {
+    const room = this.store.room();
+    if (!room) return null;
+    return {
+      terms: ops.termsOf(room),
+      state: ops.bidStateOf(room),
+      bids: this.store.bids(),
+    };
+  }
+
+  /** Bidders by their best maximum, highest first (earlier first on ties), minus `exclude`. */
+  async rankedBidders(input?: RankedBiddersInput): Promise<RankedBidder[]> {
+    const r = parseInput(rankedBiddersInput, input);
+    return this.store.ranked(new Set(r.exclude));
+  }
+
+  /** A bidder's own standing: alias and best maximum, or null if they never bid. */
+  async bidder(bidderId: string): Promise<{ alias: string; maxMinor: number } | null> {
+    const n = this.store.aliasNo(bidderId);
+    if (n === null) return null;
+    const best = this.store.ranked(new Set()).find((r) => r.bidderId === bidderId);
+    return { alias: aliasOf(n), maxMinor: best?.maxMinor ?? 0 };
+  }
+
+  /** Flushes the outbox now; a test may aim one flush at an unreachable `databaseUrl`. */
+  async flushOutbox(input?: FlushInput): Promise<FlushResult> {
+    const f = parseInput(flushInput, input);
+    const result = await this.flush(f.databaseUrl);
+    await this.scheduleAlarm(false);
+    return result;
+  }
+
+  /** How far the Postgres mirror lags. */
+  async mirrorStatus(): Promise<MirrorStatus & { pending: number }> {
+    const retryAt = this.store.getMeta("mirror_retry_at");
+    return {
+      pending: this.store.pendingOutbox(),
+      failures: Number(this.store.getMeta("mirror_failures") ?? 0),
+      retryAt: retryAt === null ? null : iso(Number(retryAt)),
+      lastError: this.store.getMeta("mirror_last_error"),
+    };
+  }
+
+  /**
+   * Test and development only: aims every flush (the alarm's too) at another database URL, to
+   * simulate Postgres being down; `null` restores DATABASE_URL.
+   */
+  async setMirrorTarget(input: { databaseUrl: string | null }): Promise<void> {
+    this.requireEnvironment("setMirrorTarget", ["test", "development"]);
+    this.ctx.storage.transactionSync(() => {
+      this.store.setMeta("mirror_target", input.databaseUrl);
+      this.store.setMeta("mirror_retry_at", null);
+    });
+    await this.scheduleAlarm(false);
+  }
+
+  /**
+   * Test only (ENVIRONMENT=test): moves this object's clock by `offsetMs` so a test can stand
+   * 30 s before the end without waiting. Every time the object uses (bids, the end, the close)
+   * reads the shifted clock; alarms are converted back to real time. Persisted, so it survives
+   * an eviction. Refused in every other environment.
+   */
+  async setClockOffset(input: { offsetMs: number }): Promise<{ now: string }> {
+    this.requireEnvironment("setClockOffset", ["test"]);
+    if (!Number.isSafeInteger(input.offsetMs)) throw new Error("VALIDATION_FAILED: offsetMs");
+    this.ctx.storage.transactionSync(() =>
+      this.store.setMeta("clock_offset_ms", String(input.offsetMs)),
+    );
+    this.clockOffsetMs = input.offsetMs;
+    await this.scheduleAlarm(true);
+    return { now: iso(this.now()) };
+  }
+
+  /**
+   * Test and development only (the benchmark compares settings in one run): overrides
+   * AUCTION_FRAME_BATCH_MS for this object; `null` returns to the configured value.
+   */
+  async setFrameBatchMs(input: { ms: number | null }): Promise<{ frameBatchMs: number }> {
+    this.requireEnvironment("setFrameBatchMs", ["test", "development"]);
+    this.ctx.storage.transactionSync(() =>
+      this.store.setMeta("frame_batch_ms", input.ms === null ? null : String(input.ms)),
+    );
+    this.hub.setFrameBatchMs(input.ms ?? this.config()?.AUCTION_FRAME_BATCH_MS ?? 0);
+    return { frameBatchMs: this.hub.frameBatchMs };
+  }
+
+  /**
+   * Only the WebSocket upgrade of `/v1/auctions/{id}/live` arrives here (everything else is
+   * RPC). The socket is accepted with the Hibernation API, its identity kept in its attachment,
+   * and it is sent a snapshot; every later frame follows in order.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("Expected a WebSocket upgrade.", { status: 426 });
+    }
+    const room = this.store.room();
+    if (!room) return new Response("No such auction.", { status: 404 });
+    // Frames still buffered predate the snapshot: send them to the current watchers first.
+    this.hub.flush();
+    const pair = new WebSocketPair();
+    const client = pair[0];
+    const server = pair[1];
+    const identity: WatcherIdentity = {
+      watcherId: uuidv7(),
+      userId: request.headers.get(WATCHER_USER_HEADER) || null,
+      connectedAt: iso(Date.now()),
+    };
+    this.ctx.acceptWebSocket(server, ["watcher"]);
+    server.serializeAttachment(identity);
+    server.send(JSON.stringify(this.snapshot(identity)));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** `whoami` → the socket's identity; `snapshot` → a fresh snapshot (after a gap). */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const identity = ws.deserializeAttachment() as WatcherIdentity | null;
+    const command = typeof message === "string" ? message.trim() : "";
+    if (!identity) return;
+    if (command === "whoami") {
+      ws.send(JSON.stringify({ type: "hello", watcher: identity }));
+    } else if (command === "snapshot") {
+      ws.send(JSON.stringify(this.snapshot(identity)));
+    } else {
+      ws.send(JSON.stringify({ type: "error", message: "Commands: whoami, snapshot, ping." }));
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    try {
+      ws.close(1011, "error");
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** Starts or closes whatever is due, flushes the outbox, then re-arms for the next thing. */
+  override async alarm(): Promise<void> {
+    this.apply((now) => {
+      const frames = ops.startIfDue(this.store, now);
+      return { result: null, frames, changed: frames.length > 0 };
+    });
+    this.apply((now) => ops.closeIfDue(this.store, now, "alarm"));
+    if (this.store.pendingOutbox() > 0) await this.flush();
+    await this.scheduleAlarm(true);
+  }
+
+  private now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  private snapshot(identity: WatcherIdentity): Frame {
+    const room = this.store.room();
+    if (!room) throw new Error("INVARIANT: snapshot of an unconfigured room");
+    const n = identity.userId ? this.store.aliasNo(identity.userId) : null;
+    return {
+      type: "snapshot",
+      seq: room.eventSeq,
+      auction: ops.publicState(this.store, room, this.now(), this.hub.count()),
+      watcher: { id: identity.watcherId, you: n === null ? null : aliasOf(n) },
+    };
+  }
+
+  /**
+   * Runs one change in one storage transaction, then (committed) sends its frames and refreshes
+   * the summary cache without waiting on it. A throw rolls everything back and sends nothing.
+   */
+  private apply<R>(change: (now: number) => ops.Effect<R>): R {
+    const now = this.now();
+    const effect = this.ctx.storage.transactionSync(() => change(now));
+    this.hub.emit(effect.frames);
+    if (effect.changed) this.publishSummary(now);
+    return effect.result;
+  }
+
+  private publishSummary(now: number): void {
+    const publisher = this.publisher();
+    const room = this.store.room();
+    if (!publisher || !room) return;
+    const state = ops.publicState(this.store, room, now, this.hub.count());
+    this.ctx.waitUntil(publisher.publish(room.auctionId, summaryOf(state)));
+  }
+
+  private publisher(): SummaryPublisher | null {
+    if (this.summaries === undefined) {
+      const config = this.config();
+      const redis = config ? createRedis(config) : null;
+      this.summaries =
+        config && redis
+          ? new SummaryPublisher(redis, cacheNamespace(config.DATABASE_URL), this.log)
+          : null;
+    }
+    return this.summaries;
+  }
+
+  private config(): Config | null {
+    try {
+      return loadConfig(this.env);
+    } catch {
+      return null;
+    }
+  }
+
+  private requireEnvironment(method: string, allowed: string[]): void {
+    if (!allowed.includes(this.env.ENVIRONMENT ?? "production")) {
+      throw new Error(`FORBIDDEN: ${method} is only available in ${allowed.join(" and ")}`);
+    }
+  }
+
+  /**
+   * Sets the alarm to the next thing due: the start (status flip), the end, or a flush (now, or
+   * when the backoff allows). `force` rewrites it even if an earlier one looks set.
+   */
+  private async scheduleAlarm(force: boolean): Promise<void> {
+    const room = this.store.room();
+    const candidates: number[] = [];
+    if (room && room.status === "open") {
+      // Not started yet: wake at the start (at once if it has passed) to flip the status.
+      const due = room.started ? room.currentEndsAt : room.startsAt;
+      candidates.push(due - this.clockOffsetMs);
+    }
+    if (this.store.pendingOutbox() > 0) {
+      candidates.push(Math.max(Date.now(), Number(this.store.getMeta("mirror_retry_at") ?? 0)));
+    }
+    if (candidates.length === 0) return;
+    const next = Math.min(...candidates);
+    const current = force ? null : await this.ctx.storage.getAlarm();
+    if (current === null || next < current) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** Flushes one at a time: a flush requested during another runs after it. */
+  private flush(databaseUrl?: string): Promise<FlushResult> {
+    const run = this.flushChain.then(() =>
+      flushOutbox({
+        store: this.store,
+        env: this.env,
+        log: this.log,
+        transact: (fn) => this.ctx.storage.transactionSync(fn),
+        databaseUrl,
+      }),
+    );
+    this.flushChain = run.catch(() => undefined);
+    return run;
   }
 }

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { jobRuns } from "../db/schema/jobs.ts";
 import type { Env } from "../env.ts";
 import { uuidv7 } from "../lib/ids.ts";
+import { auctionSweepJob, auctionUnpaidJob } from "./auctions.ts";
 import { type JobContext, openJobContext } from "./context.ts";
 
 export type CronJob = (ctx: JobContext) => Promise<Record<string, unknown>>;
@@ -15,8 +16,11 @@ const idle =
   };
 
 export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
-  "* * * * *": { "auction-sweep": idle("auction sweep") },
+  "* * * * *": { "auction-sweep": auctionSweepJob },
   "*/5 * * * *": {
+    // First: unpaid auction orders get their strike and second chance before anything else
+    // could expire them (payment-deadlines should skip source = 'auction' orders anyway).
+    "auction-unpaid": auctionUnpaidJob,
     "payment-deadlines": idle("payment deadlines"),
     "reservation-expiry": idle("reservation expiry"),
   },

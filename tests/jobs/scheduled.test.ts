@@ -28,7 +28,11 @@ describe("cron triggers", () => {
         .from(jobRuns)
         .where(and(eq(jobRuns.cron, "*/5 * * * *"), gte(jobRuns.startedAt, since))),
     );
-    expect(runs.map((r) => r.job).sort()).toEqual(["payment-deadlines", "reservation-expiry"]);
+    expect(runs.map((r) => r.job).sort()).toEqual([
+      "auction-unpaid",
+      "payment-deadlines",
+      "reservation-expiry",
+    ]);
     expect(runs.every((r) => r.outcome === "ok" && r.finishedAt)).toBe(true);
   });
 

@@ -1,0 +1,93 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../../http/app.ts";
+import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
+import {
+  blockInput,
+  blockUser,
+  getUserForAdmin,
+  unblockInput,
+  unblockUser,
+} from "../../services/users/moderation.ts";
+import { json, named, ok } from "../auctions/schema.ts";
+import { bearer, IdParam, problems } from "../schemas.ts";
+
+const base = {
+  tags: ["admin"],
+  security: bearer,
+  middleware: [requireAuth, requireRole("admin")],
+};
+
+const AdminUserSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.email(),
+    displayName: z.string(),
+    role: z.enum(["buyer", "seller", "admin"]),
+    blocked: z.boolean(),
+    blockedAt: z.iso.datetime().nullable(),
+    blockedReason: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    deletedAt: z.iso.datetime().nullable(),
+    strikes: z.array(
+      z.object({
+        id: z.uuid(),
+        orderId: z.uuid(),
+        auctionId: z.uuid().nullable(),
+        reason: z.string(),
+        at: z.iso.datetime(),
+      }),
+    ),
+    strikesWithinYear: z.number().int().openapi({
+      description: "Unpaid auction wins in the last 12 months; two block bidding and buying.",
+    }),
+  })
+  .openapi("AdminUser");
+
+const get = createRoute({
+  ...base,
+  method: "get",
+  path: "/{id}",
+  summary: "A user with block state and strike history",
+  request: { params: IdParam },
+  responses: { 200: ok("The user", AdminUserSchema), ...problems(401, 403, 404, 422) },
+});
+
+const block = createRoute({
+  ...base,
+  method: "post",
+  path: "/{id}/block",
+  summary: "Block a user from bidding and buying (audited; their sessions are revoked)",
+  request: { params: IdParam, body: json(named(blockInput, "BlockUserInput")) },
+  responses: { 200: ok("Blocked", AdminUserSchema), ...problems(401, 403, 404, 409, 422) },
+});
+
+const unblock = createRoute({
+  ...base,
+  method: "post",
+  path: "/{id}/unblock",
+  summary: "Lift a block (audited); strikes stay on record",
+  request: {
+    params: IdParam,
+    body: {
+      content: { "application/json": { schema: named(unblockInput, "UnblockUserInput") } },
+      required: false,
+    },
+  },
+  responses: { 200: ok("Unblocked", AdminUserSchema), ...problems(401, 403, 404, 409, 422) },
+});
+
+/** `/v1/admin/users`: moderation. Every change writes one audit row. */
+export const adminUserRoutes = createRouter()
+  .openapi(get, async (c) =>
+    c.json(await getUserForAdmin(serviceContext(c), c.req.valid("param").id), 200),
+  )
+  .openapi(block, async (c) => {
+    const ctx = Object.assign(serviceContext(c), { queue: c.env.NOTIFICATIONS });
+    return c.json(await blockUser(ctx, c.req.valid("param").id, c.req.valid("json")), 200);
+  })
+  .openapi(unblock, async (c) => {
+    const ctx = Object.assign(serviceContext(c), { queue: c.env.NOTIFICATIONS });
+    const body = c.req.valid("json") ?? {};
+    return c.json(await unblockUser(ctx, c.req.valid("param").id, body), 200);
+  });
