@@ -257,10 +257,20 @@ export async function confirmCheckout(
     );
   }
   if (!intent.client_secret) throw new Error(`PaymentIntent ${intent.id} has no client secret`);
-  await ctx.db
-    .update(checkouts)
-    .set({ paymentIntentId: intent.id, updatedAt: new Date() })
-    .where(eq(checkouts.id, checkoutId));
+  try {
+    await ctx.db
+      .update(checkouts)
+      .set({ paymentIntentId: intent.id, updatedAt: new Date() })
+      .where(eq(checkouts.id, checkoutId));
+  } catch (err) {
+    // The buyer can still pay: the payment path finds the checkout through the intent's
+    // metadata (checkout_id). Failing here instead would strand a live intent with no client.
+    ctx.logger.error("could not save the PaymentIntent id on its checkout", {
+      checkoutId,
+      paymentIntentId: intent.id,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
 
   return {
     checkoutId,
@@ -332,6 +342,11 @@ async function voidCheckout(
   await releaseQuietly(ctx, v.heldItems, v.checkoutId);
   try {
     await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
+      // Checkout row first, then its orders: the order the payment path takes these locks in.
+      await tx
+        .update(checkouts)
+        .set({ status: "voided", updatedAt: new Date() })
+        .where(and(eq(checkouts.id, v.checkoutId), eq(checkouts.status, "open")));
       for (const orderId of v.orderIds) {
         await transitionOrder(tx, audit, {
           orderId,
@@ -340,10 +355,6 @@ async function voidCheckout(
           expectFrom: ["pending_payment"],
         });
       }
-      await tx
-        .update(checkouts)
-        .set({ status: "voided", updatedAt: new Date() })
-        .where(and(eq(checkouts.id, v.checkoutId), eq(checkouts.status, "open")));
       await audit.record({
         action: "checkout.voided",
         entityType: "checkout",
