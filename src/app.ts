@@ -19,6 +19,7 @@ import { sellerProductRoutes } from "./routes/seller/products.ts";
 import { productStockRoutes, stockRoutes } from "./routes/seller/stock/index.ts";
 import { stockRequestRoutes } from "./routes/seller/stock-requests.ts";
 import { sellerShopRoutes, shopRoutes } from "./routes/shops/index.ts";
+import { webhookRoutes } from "./routes/webhooks/index.ts";
 import { wishlistRoutes } from "./routes/wishlist/index.ts";
 
 /** The whole HTTP surface: one place that shows every resource and where it lives. */
@@ -44,6 +45,7 @@ export function buildApp() {
   app.route("/v1/admin/users", adminUserRoutes);
   app.route("/v1/admin", adminRoutes);
   app.route("/v1/notifications", notificationRoutes);
+  app.route("/v1/webhooks", webhookRoutes);
   app.route("/v1/auctions", auctionRoutes);
   app.route("/v1/seller/auctions", sellerAuctionRoutes);
   app.route("/v1/orders", orderPayRoutes);

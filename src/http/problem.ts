@@ -19,6 +19,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   BID_TOO_LOW: 409,
   AUCTION_CLOSED: 409,
   SERVICE_UNAVAILABLE: 503,
+  SIGNATURE_INVALID: 400,
 };
 
 const TITLE: Record<ErrorCode, string> = {
@@ -35,6 +36,7 @@ const TITLE: Record<ErrorCode, string> = {
   BID_TOO_LOW: "Bid too low",
   AUCTION_CLOSED: "Auction closed",
   SERVICE_UNAVAILABLE: "Service unavailable",
+  SIGNATURE_INVALID: "Signature invalid",
 };
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {

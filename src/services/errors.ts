@@ -15,7 +15,8 @@ export type ErrorCode =
   | "PAYMENT_FAILED"
   | "BID_TOO_LOW"
   | "AUCTION_CLOSED"
-  | "SERVICE_UNAVAILABLE";
+  | "SERVICE_UNAVAILABLE"
+  | "SIGNATURE_INVALID";
 
 export interface FieldError {
   /** Dotted path of the failing field inside its part of the request, e.g. `email`, `items.0.qty`. */
@@ -78,6 +79,13 @@ export class InsufficientStock extends DomainError {
 export class RateLimited extends DomainError {
   constructor(readonly retryAfterSeconds: number) {
     super("RATE_LIMITED", "Too many requests; try again later.", { retryAfterSeconds });
+  }
+}
+
+/** A signed request (a Stripe webhook) whose signature or timestamp does not verify. */
+export class SignatureInvalid extends DomainError {
+  constructor(message: string) {
+    super("SIGNATURE_INVALID", message);
   }
 }
 
