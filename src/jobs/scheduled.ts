@@ -2,8 +2,11 @@ import { eq } from "drizzle-orm";
 import { jobRuns } from "../db/schema/jobs.ts";
 import type { Env } from "../env.ts";
 import { uuidv7 } from "../lib/ids.ts";
+import { expireLapsedReservations, expireOverduePayments } from "../services/payments/deadlines.ts";
+import { reconcilePayments } from "../services/payments/reconciliation.ts";
 import { auctionSweepJob, auctionUnpaidJob } from "./auctions.ts";
 import { type JobContext, openJobContext } from "./context.ts";
+import { paymentsContext } from "./stripe-events.ts";
 
 export type CronJob = (ctx: JobContext) => Promise<Record<string, unknown>>;
 
@@ -21,10 +24,18 @@ export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
     // First: unpaid auction orders get their strike and second chance before anything else
     // could expire them (payment-deadlines should skip source = 'auction' orders anyway).
     "auction-unpaid": auctionUnpaidJob,
-    "payment-deadlines": idle("payment deadlines"),
-    "reservation-expiry": idle("reservation expiry"),
+    "payment-deadlines": async (ctx) => ({
+      ...(await expireOverduePayments(paymentsContext(ctx), ctx.actor)),
+    }),
+    "reservation-expiry": async (ctx) => ({
+      ...(await expireLapsedReservations(paymentsContext(ctx), ctx.actor)),
+    }),
   },
-  "*/15 * * * *": { "stripe-reconciliation": idle("stripe reconciliation") },
+  "*/15 * * * *": {
+    "stripe-reconciliation": async (ctx) => ({
+      ...(await reconcilePayments(paymentsContext(ctx), ctx.actor)),
+    }),
+  },
   "0 7 * * *": { "low-stock-digest": idle("low-stock digest") },
 };
 

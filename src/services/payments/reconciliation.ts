@@ -1,0 +1,103 @@
+import { and, asc, eq, inArray, isNotNull, lt } from "drizzle-orm";
+import type Stripe from "stripe";
+import type { Actor } from "../../db/audit.ts";
+import { checkouts } from "../../db/schema/orders.ts";
+import { loadCheckoutBundle } from "./checkouts.ts";
+import type { PaymentsContext } from "./context.ts";
+import { settleIntent } from "./payment-intents.ts";
+import { cronRun } from "./run.ts";
+import { chargeIdOf, checkoutsOwingTransfers, ensureTransfers } from "./transfers.ts";
+
+export interface ReconcileSummary {
+  checked: number;
+  /** Payments Stripe took that Souk had not applied: the danger zone. */
+  applied: number;
+  transfersCreated: number;
+  failed: number;
+}
+
+/**
+ * `stripe-reconciliation` cron. Asks Stripe about every open checkout older than `graceMs`
+ * (webhooks normally arrive in seconds): a PaymentIntent Stripe reports `succeeded` that Souk
+ * never applied (a lost or dead-lettered webhook) is applied now through the same path as the
+ * webhook, and logged loudly. Then paid orders still owed a transfer (the shop had no payouts
+ * yet, or Stripe was down) get it. Running it again applies nothing twice.
+ */
+export async function reconcilePayments(
+  ctx: PaymentsContext,
+  actor: Actor,
+  opts: {
+    now?: Date;
+    graceMs?: number;
+    limit?: number;
+    /** Only these checkouts (a test keeping to its own data, an admin checking one). */
+    checkoutIds?: readonly string[];
+  } = {},
+): Promise<ReconcileSummary> {
+  const now = opts.now ?? new Date();
+  const olderThan = new Date(now.getTime() - (opts.graceMs ?? 60_000));
+  const open = await ctx.db
+    .select({ id: checkouts.id, paymentIntentId: checkouts.paymentIntentId })
+    .from(checkouts)
+    .where(
+      and(
+        eq(checkouts.status, "open"),
+        isNotNull(checkouts.paymentIntentId),
+        lt(checkouts.createdAt, olderThan),
+        opts.checkoutIds ? inArray(checkouts.id, [...opts.checkoutIds]) : undefined,
+      ),
+    )
+    .orderBy(asc(checkouts.createdAt))
+    .limit(opts.limit ?? 100);
+  const summary: ReconcileSummary = { checked: 0, applied: 0, transfersCreated: 0, failed: 0 };
+  const errors: unknown[] = [];
+  for (const c of open) {
+    if (!c.paymentIntentId) continue;
+    summary.checked += 1;
+    try {
+      const pi: Stripe.PaymentIntent = await ctx.stripe.paymentIntents.retrieve(c.paymentIntentId);
+      if (pi.status !== "succeeded") continue;
+      const bundle = await loadCheckoutBundle(ctx.db, c.id);
+      if (!bundle) continue;
+      const outcome = await settleIntent(ctx, bundle, pi, cronRun(actor));
+      if (!outcome.startsWith("noop")) {
+        summary.applied += 1;
+        ctx.logger.warn("reconciliation applied a payment the webhook never did", {
+          checkoutId: c.id,
+          paymentIntentId: pi.id,
+          outcome,
+        });
+      }
+    } catch (err) {
+      summary.failed += 1;
+      errors.push(err);
+      ctx.logger.error("reconciliation failed for a checkout", {
+        checkoutId: c.id,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  for (const owed of await checkoutsOwingTransfers(ctx, opts.limit ?? 100, opts.checkoutIds)) {
+    try {
+      const pi = await ctx.stripe.paymentIntents.retrieve(owed.paymentIntentId);
+      const result = await ensureTransfers(ctx, {
+        checkoutId: owed.checkoutId,
+        chargeId: chargeIdOf(pi),
+        paymentIntentId: pi.id,
+        run: cronRun(actor),
+      });
+      summary.transfersCreated += result.created;
+    } catch (err) {
+      summary.failed += 1;
+      errors.push(err);
+      ctx.logger.error("reconciliation could not transfer", {
+        checkoutId: owed.checkoutId,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  if (errors.length > 0) {
+    throw new AggregateError(errors, `reconciliation: ${errors.length} failure(s)`);
+  }
+  return summary;
+}
