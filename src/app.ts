@@ -19,6 +19,7 @@ import { sellerProductRoutes } from "./routes/seller/products.ts";
 import { productStockRoutes, stockRoutes } from "./routes/seller/stock/index.ts";
 import { stockRequestRoutes } from "./routes/seller/stock-requests.ts";
 import { sellerShopRoutes, shopRoutes } from "./routes/shops/index.ts";
+import { payoutRoutes } from "./routes/shops/payouts.ts";
 import { webhookRoutes } from "./routes/webhooks/index.ts";
 import { wishlistRoutes } from "./routes/wishlist/index.ts";
 
@@ -34,6 +35,7 @@ export function buildApp() {
   app.route("/v1/auth", authRoutes);
   app.route("/v1/me", meRoutes);
   app.route("/v1/shops", shopRoutes);
+  app.route("/v1/shops", payoutRoutes);
   app.route("/v1/seller/shops", sellerShopRoutes);
   app.route("/v1", catalogRoutes);
   app.route("/v1/seller/products", sellerProductRoutes);
