@@ -12,3 +12,4 @@ export * from "./users.ts";
 export * from "./inventory.ts";
 export * from "./orders.ts";
 export * from "./auctions.ts";
+export * from "./community.ts";
