@@ -1,5 +1,6 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { createApp } from "./http/app.ts";
+import { adminAuditRoutes } from "./routes/admin/audit.ts";
 import { adminCategoryRoutes } from "./routes/admin/categories.ts";
 import { adminRoutes } from "./routes/admin/index.ts";
 import { adminUserRoutes } from "./routes/admin/users.ts";
@@ -45,6 +46,7 @@ export function buildApp() {
   app.route("/v1/seller/inventory", inventoryImportRoutes);
   app.route("/v1/admin/categories", adminCategoryRoutes);
   app.route("/v1/admin/users", adminUserRoutes);
+  app.route("/v1/admin/audit", adminAuditRoutes);
   app.route("/v1/admin", adminRoutes);
   app.route("/v1/notifications", notificationRoutes);
   app.route("/v1/webhooks", webhookRoutes);
