@@ -37,7 +37,9 @@ const preview = createRoute({
   description:
     "Give one fulfilment entry per shop in the cart: `delivery` with one of your address ids, " +
     "or `pickup` with a branch location id of that shop. Prices come from the catalog now. " +
-    "Holds nothing. A cart of several currencies is a 409 (one checkout, one currency).",
+    "Holds nothing. A cart of several currencies is a 409 (one checkout, one currency). " +
+    "Buy now: with `items` (product ids and quantities), exactly those products are priced " +
+    "instead of the cart, which is not read; a product you cannot see is a 422 naming its entry.",
   request: { body: json(CheckoutBody) },
   responses: {
     200: ok("The preview", CheckoutPreviewSchema),
@@ -61,7 +63,8 @@ const confirm = createRoute({
     "lines are reserved or none (409 INSUFFICIENT_STOCK names the short lines); one order per " +
     "shop in `pending_payment` until the payment deadline; one PaymentIntent for the total. " +
     "If Stripe fails, nothing is charged, the orders are cancelled, the items go back to the " +
-    "cart: 402 PAYMENT_FAILED.",
+    "cart: 402 PAYMENT_FAILED. Buy now: with `items`, exactly those products are bought and " +
+    "the cart is left as it is (neither emptied nor refilled).",
   request: { headers: IdempotencyHeaders, body: json(CheckoutBody) },
   responses: {
     201: ok("Orders created; pay with the client secret", ConfirmedCheckoutSchema),

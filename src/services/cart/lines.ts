@@ -1,6 +1,6 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, inArray } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
-import { type ListingType, products } from "../../db/schema/catalog.ts";
+import { type ListingType, type ProductStatus, products } from "../../db/schema/catalog.ts";
 import { cartItems, carts } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import {
@@ -49,6 +49,88 @@ export interface CartLineRow {
   unavailable: UnavailableReason | null;
 }
 
+/** A line's product and shop columns, as cart lines and buy-now lines both read them. */
+const lineColumns = {
+  title: products.title,
+  sku: products.sku,
+  priceMinor: products.priceMinor,
+  currency: products.currency,
+  listingType: products.listingType,
+  productStatus: products.status,
+  productDeletedAt: products.deletedAt,
+  imageUrls: products.imageUrls,
+  shopId: shops.id,
+  shopName: shops.name,
+  shopSlug: shops.slug,
+  shopStatus: shops.status,
+  shopEmailVerifiedAt: shops.emailVerifiedAt,
+  shopDeletedAt: shops.deletedAt,
+  payoutsEnabled: shops.payoutsEnabled,
+  freeDeliveryMinMinor: shops.freeDeliveryMinMinor,
+  deliveryFeeMinor: shops.deliveryFeeMinor,
+};
+
+interface LineSource {
+  productId: string;
+  quantity: number;
+  addedAt: Date;
+  title: string;
+  sku: string;
+  priceMinor: number;
+  currency: string;
+  listingType: ListingType;
+  productStatus: ProductStatus;
+  productDeletedAt: Date | null;
+  imageUrls: string[];
+  shopId: string;
+  shopName: string;
+  shopSlug: string;
+  shopStatus: Parameters<typeof isShopVisible>[0]["status"];
+  shopEmailVerifiedAt: Date | null;
+  shopDeletedAt: Date | null;
+  payoutsEnabled: boolean;
+  freeDeliveryMinMinor: number | null;
+  deliveryFeeMinor: number | null;
+}
+
+/** Why a line cannot be bought now, in the order a buyer should hear it; null when it can. */
+function unavailableReason(r: LineSource): UnavailableReason | null {
+  const shopVisible = isShopVisible({
+    status: r.shopStatus,
+    emailVerifiedAt: r.shopEmailVerifiedAt,
+    deletedAt: r.shopDeletedAt,
+  });
+  return !shopVisible
+    ? "shop_unavailable"
+    : r.productDeletedAt !== null || r.productStatus !== "published"
+      ? "product_unavailable"
+      : r.listingType !== "fixed"
+        ? "not_for_sale"
+        : !r.payoutsEnabled
+          ? "shop_paused"
+          : null;
+}
+
+function toLineRow(r: LineSource): CartLineRow {
+  return {
+    productId: r.productId,
+    quantity: r.quantity,
+    addedAt: r.addedAt,
+    title: r.title,
+    sku: r.sku,
+    priceMinor: r.priceMinor,
+    currency: r.currency,
+    listingType: r.listingType,
+    imageUrls: r.imageUrls,
+    shopId: r.shopId,
+    shopName: r.shopName,
+    shopSlug: r.shopSlug,
+    freeDeliveryMinMinor: r.freeDeliveryMinMinor,
+    deliveryFeeMinor: r.deliveryFeeMinor,
+    unavailable: unavailableReason(r),
+  };
+}
+
 /** The buyer's cart id (null before the first add) and its lines, oldest first. */
 export async function loadCartLines(
   db: Queryable,
@@ -64,63 +146,46 @@ export async function loadCartLines(
       productId: cartItems.productId,
       quantity: cartItems.quantity,
       addedAt: cartItems.addedAt,
-      title: products.title,
-      sku: products.sku,
-      priceMinor: products.priceMinor,
-      currency: products.currency,
-      listingType: products.listingType,
-      productStatus: products.status,
-      productDeletedAt: products.deletedAt,
-      imageUrls: products.imageUrls,
-      shopId: shops.id,
-      shopName: shops.name,
-      shopSlug: shops.slug,
-      shopStatus: shops.status,
-      shopEmailVerifiedAt: shops.emailVerifiedAt,
-      shopDeletedAt: shops.deletedAt,
-      payoutsEnabled: shops.payoutsEnabled,
-      freeDeliveryMinMinor: shops.freeDeliveryMinMinor,
-      deliveryFeeMinor: shops.deliveryFeeMinor,
+      ...lineColumns,
     })
     .from(cartItems)
     .innerJoin(products, eq(products.id, cartItems.productId))
     .innerJoin(shops, eq(shops.id, products.shopId))
     .where(eq(cartItems.cartId, cart.id))
     .orderBy(asc(cartItems.addedAt), asc(cartItems.productId));
-  const lines = rows.map((r): CartLineRow => {
-    const shopVisible = isShopVisible({
-      status: r.shopStatus,
-      emailVerifiedAt: r.shopEmailVerifiedAt,
-      deletedAt: r.shopDeletedAt,
-    });
-    const unavailable: UnavailableReason | null = !shopVisible
-      ? "shop_unavailable"
-      : r.productDeletedAt !== null || r.productStatus !== "published"
-        ? "product_unavailable"
-        : r.listingType !== "fixed"
-          ? "not_for_sale"
-          : !r.payoutsEnabled
-            ? "shop_paused"
-            : null;
-    return {
-      productId: r.productId,
-      quantity: r.quantity,
-      addedAt: r.addedAt,
-      title: r.title,
-      sku: r.sku,
-      priceMinor: r.priceMinor,
-      currency: r.currency,
-      listingType: r.listingType,
-      imageUrls: r.imageUrls,
-      shopId: r.shopId,
-      shopName: r.shopName,
-      shopSlug: r.shopSlug,
-      freeDeliveryMinMinor: r.freeDeliveryMinMinor,
-      deliveryFeeMinor: r.deliveryFeeMinor,
-      unavailable,
-    };
-  });
-  return { cartId: cart.id, updatedAt: cart.updatedAt, lines };
+  return { cartId: cart.id, updatedAt: cart.updatedAt, lines: rows.map(toLineRow) };
+}
+
+/**
+ * Lines for products named directly (a "buy now"), in the order given, flagged exactly as cart
+ * lines are. A product id that matches no row comes back in `missing`; the caller decides what
+ * a buyer may learn about it.
+ */
+export async function loadProductLines(
+  db: Queryable,
+  items: ReadonlyArray<{ productId: string; quantity: number }>,
+): Promise<{ lines: CartLineRow[]; missing: string[] }> {
+  if (items.length === 0) return { lines: [], missing: [] };
+  const rows = await db
+    .select({ productId: products.id, ...lineColumns })
+    .from(products)
+    .innerJoin(shops, eq(shops.id, products.shopId))
+    .where(
+      inArray(
+        products.id,
+        items.map((i) => i.productId),
+      ),
+    );
+  const byId = new Map(rows.map((r) => [r.productId, r]));
+  const addedAt = new Date();
+  const lines: CartLineRow[] = [];
+  const missing: string[] = [];
+  for (const item of items) {
+    const row = byId.get(item.productId);
+    if (row) lines.push(toLineRow({ ...row, quantity: item.quantity, addedAt }));
+    else missing.push(item.productId);
+  }
+  return { lines, missing };
 }
 
 /**

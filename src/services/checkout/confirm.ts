@@ -57,19 +57,21 @@ interface BoughtLine {
 }
 
 /**
- * Turns the buyer's cart into orders and one PaymentIntent:
+ * Turns the buyer's cart (or, with `items`, just those products: "buy now", leaving the cart as
+ * it is) into orders and one PaymentIntent:
  *
  * 1. every line is reserved in its ProductStock object (key: checkout + product), all or
  *    nothing; a shortage releases whatever was held and answers 409 INSUFFICIENT_STOCK naming
  *    each short line;
  * 2. one transaction writes the checkout, one `pending_payment` order per shop with item
  *    snapshots (title, SKU, unit price, quantity, location, reservation), the payment deadline,
- *    an `order.created` audit row per order, and takes the bought lines out of the cart;
+ *    an `order.created` audit row per order, and takes the bought lines out of the cart (a buy
+ *    now leaves it alone);
  * 3. one PaymentIntent for the total (`transfer_group` = checkout id, metadata with the order
  *    ids, Stripe idempotency key from the checkout id), saved on the checkout.
  *
  * A Stripe failure (refusal, or unreachable after the SDK's retries) voids the checkout: holds
- * released, orders `cancelled`, the lines put back in the cart, then 402 PAYMENT_FAILED. A crash
+ * released, orders `cancelled`, cart lines put back in the cart, then 402 PAYMENT_FAILED. A crash
  * between steps loses nothing: holds end at their TTL by the object's alarm, and orders without
  * a PaymentIntent are expired at their deadline by the deadline cron.
  *
@@ -85,9 +87,12 @@ export async function confirmCheckout(
   await requireCanBuy(ctx.db, buyerId);
   const plan = await planCheckout(ctx, buyerId, input);
   if (plan.unavailable.length > 0) {
+    const ids = plan.unavailable.map((u) => u.productId).join(", ");
     throw new Conflict(
-      `Some lines cannot be bought now (${plan.unavailable.map((u) => u.productId).join(", ")}); ` +
-        "remove them from the cart, preview again, then confirm.",
+      plan.source === "cart"
+        ? `Some lines cannot be bought now (${ids}); remove them from the cart, preview again, ` +
+            "then confirm."
+        : `Some products cannot be bought now (${ids}); leave them out and confirm again.`,
       { reason: "unavailable_lines", lines: plan.unavailable },
     );
   }
@@ -136,9 +141,14 @@ export async function confirmCheckout(
     productId: h.productId,
     reservationId: h.reservationId,
   }));
-  const bought: BoughtLine[] = plan.shops.flatMap((s) =>
-    s.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
-  );
+  // What leaves the cart now and comes back if the payment cannot be set up: nothing for a buy
+  // now, which never touches the cart.
+  const bought: BoughtLine[] =
+    plan.source === "cart"
+      ? plan.shops.flatMap((s) =>
+          s.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
+        )
+      : [];
 
   // 2. The checkout, its orders and their audit rows, in one transaction.
   const made = plan.shops.map((s) => ({ id: uuidv7(), shop: s }));
@@ -194,6 +204,7 @@ export async function confirmCheckout(
         entityId: checkoutId,
         newValue: {
           status: "open",
+          source: plan.source,
           currency: plan.currency,
           amountMinor: plan.totalMinor,
           platformFeeMinor: plan.platformFeeMinor,
@@ -252,7 +263,9 @@ export async function confirmCheckout(
     });
     throw new PaymentFailed(
       `The payment could not be set up: ${stripeError.message} Nothing was charged; the ` +
-        "orders were cancelled and the items put back in your cart.",
+        (plan.source === "cart"
+          ? "orders were cancelled and the items put back in your cart."
+          : "orders were cancelled."),
       { checkoutId, stripe: stripeError },
     );
   }

@@ -4,7 +4,14 @@ import { addresses } from "../../db/schema/addresses.ts";
 import { shopLocations } from "../../db/schema/shops.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import type { BuyingContext } from "../cart/context.ts";
-import { type CartLineRow, loadCartLines, type UnavailableReason } from "../cart/lines.ts";
+import {
+  type CartLineRow,
+  loadCartLines,
+  loadProductLines,
+  MAX_CART_LINES,
+  MAX_LINE_QUANTITY,
+  type UnavailableReason,
+} from "../cart/lines.ts";
 import { Conflict, type FieldError, ValidationFailed } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { deliveryFeeMinor, deliveryRules, MAX_AMOUNT_MINOR, platformFeeMinor } from "./pricing.ts";
@@ -36,8 +43,41 @@ export const fulfilmentChoice = z.discriminatedUnion("method", [
 ]);
 export type FulfilmentChoice = z.infer<typeof fulfilmentChoice>;
 
+/**
+ * "Buy now": the products to buy, instead of the cart. One entry per product, as a cart has one
+ * line per product (each is held in its object under one key per checkout).
+ */
+export const buyNowItems = z
+  .array(
+    z.object({
+      productId: z.uuid(),
+      quantity: z.int().min(1).max(MAX_LINE_QUANTITY),
+    }),
+  )
+  .min(1)
+  .max(MAX_CART_LINES)
+  .superRefine((items, ctx) => {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if (seen.has(item.productId)) {
+        ctx.addIssue({
+          code: "custom",
+          message: "this product is listed twice; give one entry with the total quantity",
+          path: [i, "productId"],
+        });
+      }
+      seen.add(item.productId);
+    });
+  });
+
 export const checkoutInput = z.object({
-  /** One entry per shop in the cart: how that shop's order reaches the buyer. */
+  /**
+   * What to buy when the buyer does not check out the cart ("Buy now"). Given: exactly these
+   * products and quantities are priced and bought, and the cart is neither read nor changed.
+   * Absent: the cart is checked out.
+   */
+  items: buyNowItems.optional(),
+  /** One entry per shop being bought from: how that shop's order reaches the buyer. */
   fulfilment: z
     .array(fulfilmentChoice)
     .min(1)
@@ -106,7 +146,11 @@ export interface UnavailableLine {
   reason: UnavailableReason;
 }
 
+/** Where a checkout's lines come from: the buyer's cart, or the request's `items` (buy now). */
+export type CheckoutSource = "cart" | "items";
+
 export interface CheckoutPlan {
+  source: CheckoutSource;
   currency: string;
   shops: ShopPlan[];
   subtotalMinor: number;
@@ -126,12 +170,14 @@ function sum(values: number[]): number {
 }
 
 /**
- * Prices the buyer's cart as it stands, with the fulfilment chosen per shop. Every price is
- * read from the catalog now; nothing about money comes from the client. Refuses (409) an empty
- * cart, a cart of several currencies (a checkout is one PaymentIntent in one currency), and more
- * than MAX_SHOPS_PER_CHECKOUT shops; a fulfilment entry that is missing, names a shop not in the
- * cart, an address that is not the buyer's, or a location that is not a branch of that shop is
- * a 422 naming the field. Lines that cannot be bought are set aside in `unavailable`.
+ * Prices the buyer's cart as it stands (or, with `items`, exactly those products: "buy now"),
+ * with the fulfilment chosen per shop. Every price is read from the catalog now; nothing about
+ * money comes from the client. Refuses (409) an empty cart, a checkout of several currencies (a
+ * checkout is one PaymentIntent in one currency), and more than MAX_SHOPS_PER_CHECKOUT shops; a
+ * fulfilment entry that is missing, names a shop not being bought from, an address that is not
+ * the buyer's, or a location that is not a branch of that shop is a 422 naming the field, as is
+ * an item naming a product the buyer cannot see. Lines that cannot be bought are set aside in
+ * `unavailable`.
  */
 export async function planCheckout(
   ctx: BuyingContext,
@@ -139,7 +185,10 @@ export async function planCheckout(
   raw: CheckoutInput,
 ): Promise<CheckoutPlan> {
   const input = parseOr422(checkoutInput, raw);
-  const { lines } = await loadCartLines(ctx.db, buyerId);
+  const source: CheckoutSource = input.items ? "items" : "cart";
+  const lines = input.items
+    ? await itemLines(ctx, input.items)
+    : (await loadCartLines(ctx.db, buyerId)).lines;
   if (lines.length === 0) {
     throw new Conflict("Your cart is empty: add products before checking out.", {
       reason: "cart_empty",
@@ -158,23 +207,27 @@ export async function planCheckout(
     }
     byShop.set(line.shopId, [...(byShop.get(line.shopId) ?? []), line]);
   }
+  const where = source === "cart" ? "your cart" : "`items`";
   if (byShop.size === 0) {
-    throw new Conflict("Nothing in your cart can be bought now; remove the flagged lines.", {
-      reason: "nothing_purchasable",
-      unavailable,
-    });
+    throw new Conflict(
+      source === "cart"
+        ? "Nothing in your cart can be bought now; remove the flagged lines."
+        : "None of these products can be bought now.",
+      { reason: "nothing_purchasable", unavailable },
+    );
   }
   const currencies = [...new Set([...byShop.values()].flat().map((l) => l.currency))];
   if (currencies.length > 1) {
     throw new Conflict(
-      `Your cart mixes currencies (${currencies.join(", ")}); a checkout is paid in one. ` +
-        "Remove the lines of all but one currency and check out the rest afterwards.",
+      `${source === "cart" ? "Your cart mixes" : "These products are priced in"} currencies ` +
+        `(${currencies.join(", ")}); a checkout is paid in one. Buy the products of one ` +
+        "currency now and the rest afterwards.",
       { reason: "mixed_currencies", currencies },
     );
   }
   if (byShop.size > MAX_SHOPS_PER_CHECKOUT) {
     throw new Conflict(
-      `One checkout takes products of at most ${MAX_SHOPS_PER_CHECKOUT} shops; this cart has ` +
+      `One checkout takes products of at most ${MAX_SHOPS_PER_CHECKOUT} shops; ${where} has ` +
         `${byShop.size}.`,
       { reason: "too_many_shops" },
     );
@@ -184,7 +237,7 @@ export async function planCheckout(
   const choiceOf = new Map<string, { choice: FulfilmentChoice; index: number }>();
   input.fulfilment.forEach((choice, index) => {
     if (!byShop.has(choice.shopId)) {
-      errors.push(fieldError(index, "shopId", "is not a shop with purchasable lines in your cart"));
+      errors.push(fieldError(index, "shopId", `is not a shop with purchasable lines in ${where}`));
     } else {
       choiceOf.set(choice.shopId, { choice, index });
     }
@@ -319,6 +372,7 @@ export async function planCheckout(
   for (const s of shops)
     s.platformFeeMinor = platformFeeMinor(s.subtotalMinor, ctx.config.PLATFORM_FEE_BPS);
   return {
+    source,
     currency: currencies[0] ?? "",
     shops,
     subtotalMinor: sum(shops.map((s) => s.subtotalMinor)),
@@ -327,4 +381,36 @@ export async function planCheckout(
     totalMinor,
     unavailable,
   };
+}
+
+/**
+ * The lines of a buy-now. A product the buyer could not see in the catalog (unknown, deleted,
+ * unpublished, or of a hidden shop) is a 422 naming its entry, with one message for all of them
+ * so a hidden shop's products cannot be told from ids that never existed (invariant 5). A
+ * product that is visible but cannot be bought now (an auction listing, a paused shop) is
+ * flagged like a cart line: a preview warns, a confirm refuses.
+ */
+async function itemLines(
+  ctx: BuyingContext,
+  items: ReadonlyArray<{ productId: string; quantity: number }>,
+): Promise<CartLineRow[]> {
+  const { lines } = await loadProductLines(ctx.db, items);
+  const seen = new Map(lines.map((l) => [l.productId, l]));
+  const errors: FieldError[] = [];
+  items.forEach((item, i) => {
+    const line = seen.get(item.productId);
+    if (
+      !line ||
+      line.unavailable === "shop_unavailable" ||
+      line.unavailable === "product_unavailable"
+    ) {
+      errors.push({
+        field: `items.${i}.productId`,
+        in: "body",
+        message: "is not a product on sale",
+      });
+    }
+  });
+  if (errors.length > 0) throw new ValidationFailed(errors);
+  return lines;
 }

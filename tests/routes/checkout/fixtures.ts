@@ -9,6 +9,8 @@ export type Fulfilment =
   | { shopId: string; method: "pickup"; locationId: string };
 
 export interface CheckoutBody {
+  /** Buy now: these products instead of the cart. */
+  items?: Array<{ productId: string; quantity: number }>;
   fulfilment: Fulfilment[];
   expectedTotalMinor?: number;
 }
