@@ -1,7 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../../db/audit.ts";
-import { shops } from "../../db/schema/shops.ts";
+import { type Shop, shops } from "../../db/schema/shops.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, ServiceUnavailable } from "../errors.ts";
 import { requireShopPermission } from "../shops/access.ts";
@@ -27,11 +27,99 @@ export function onboardingUrls(publicUrl: string, shopId: string) {
   return { returnUrl: `${base}/return`, refreshUrl: `${base}/refresh` };
 }
 
+async function accountExists(stripe: Stripe, accountId: string): Promise<boolean> {
+  try {
+    await stripe.accounts.retrieve(accountId);
+    return true;
+  } catch (err) {
+    if (stripeErrorCode(err) === "resource_missing" || stripeErrorCode(err) === "account_invalid") {
+      return false;
+    }
+    throw stripeFailure("read the payout account", err);
+  }
+}
+
+/**
+ * The shop's Express account. Stripe's idempotency key `shop:<id>:account` makes a retried or
+ * concurrent request get the same account; a replacement has its own key.
+ */
+async function createAccount(
+  stripe: Stripe,
+  shop: Shop,
+  replacing: string | null,
+): Promise<string> {
+  try {
+    const account = await stripe.accounts.create(
+      {
+        type: "express",
+        country: shop.country,
+        email: shop.contactEmail,
+        business_profile: { name: shop.name },
+        capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+        metadata: { shop_id: shop.id },
+      },
+      {
+        idempotencyKey: replacing
+          ? `shop:${shop.id}:account:replaces:${replacing}`
+          : `shop:${shop.id}:account`,
+      },
+    );
+    return account.id;
+  } catch (err) {
+    throw stripeFailure("create the payout account", err);
+  }
+}
+
+/**
+ * Stores the account on the shop if it still holds `previous` (audited), and answers whatever
+ * the shop holds afterwards: a concurrent request may have stored the same account first.
+ */
+async function storeAccount(
+  ctx: ServiceContext,
+  shop: Shop,
+  previous: string | null,
+  accountId: string,
+): Promise<string> {
+  return ctx.db.transaction(async (tx) => {
+    const [stored] = await tx
+      .update(shops)
+      .set({
+        stripeAccountId: accountId,
+        ...(previous ? { payoutsEnabled: false } : {}),
+        updatedAt: new Date(),
+      })
+      .where(
+        and(
+          eq(shops.id, shop.id),
+          previous ? eq(shops.stripeAccountId, previous) : isNull(shops.stripeAccountId),
+        ),
+      )
+      .returning({ id: shops.stripeAccountId });
+    if (stored) {
+      await recordAudit(tx, ctx.actor, {
+        action: previous ? "shop.payouts_account_replaced" : "shop.payouts_account_created",
+        entityType: "shop",
+        entityId: shop.id,
+        oldValue: { stripeAccountId: previous, payoutsEnabled: shop.payoutsEnabled },
+        newValue: {
+          stripeAccountId: accountId,
+          payoutsEnabled: previous ? false : shop.payoutsEnabled,
+        },
+      });
+      return accountId;
+    }
+    const [current] = await tx
+      .select({ id: shops.stripeAccountId })
+      .from(shops)
+      .where(eq(shops.id, shop.id));
+    return current?.id ?? accountId;
+  });
+}
+
 /**
  * Starts (or resumes) a shop's Stripe Connect onboarding, for its owner. The Express account is
- * created once: Stripe's idempotency key `shop:<id>:account` makes a retried or concurrent
- * request get the same account, and its id is stored on the shop (audited) the first time. Each
- * call makes a fresh single-use account link; `account.updated` later turns payouts on.
+ * created once and its id stored on the shop (audited); one Stripe no longer knows is replaced.
+ * Each call makes a fresh single-use account link; `account.updated` later turns payouts on.
  */
 export async function startPayoutOnboarding(
   ctx: ServiceContext,
@@ -41,46 +129,24 @@ export async function startPayoutOnboarding(
 ): Promise<OnboardingLink> {
   const { shop } = await requireShopPermission(ctx.db, shopId, userId, "payouts.manage");
   let accountId = shop.stripeAccountId;
-  if (!accountId) {
-    let account: Stripe.Account;
-    try {
-      account = await stripe.accounts.create(
-        {
-          type: "express",
-          country: shop.country,
-          email: shop.contactEmail,
-          business_profile: { name: shop.name },
-          capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
-          metadata: { shop_id: shop.id },
-        },
-        { idempotencyKey: `shop:${shop.id}:account` },
-      );
-    } catch (err) {
-      throw stripeFailure("create the payout account", err);
-    }
-    accountId = await ctx.db.transaction(async (tx) => {
-      const [stored] = await tx
-        .update(shops)
-        .set({ stripeAccountId: account.id, updatedAt: new Date() })
-        .where(and(eq(shops.id, shop.id), isNull(shops.stripeAccountId)))
-        .returning({ id: shops.stripeAccountId });
-      if (stored) {
-        await recordAudit(tx, ctx.actor, {
-          action: "shop.payouts_account_created",
-          entityType: "shop",
-          entityId: shop.id,
-          oldValue: { stripeAccountId: null },
-          newValue: { stripeAccountId: account.id },
-        });
-        return account.id;
-      }
-      // A concurrent request stored it first (the same account, by the idempotency key).
-      const [current] = await tx
-        .select({ id: shops.stripeAccountId })
-        .from(shops)
-        .where(eq(shops.id, shop.id));
-      return current?.id ?? account.id;
+  let payoutsEnabled = shop.payoutsEnabled;
+  if (accountId && !(await accountExists(stripe, accountId))) {
+    // The stored account is gone on Stripe (deleted, another Stripe account's keys, demo data):
+    // nothing can be paid to it, so the shop gets a new one and starts onboarding again.
+    ctx.logger.warn("shop's connected account is unknown to Stripe; replacing it", {
+      shopId: shop.id,
+      stripeAccountId: accountId,
     });
+    accountId = await storeAccount(
+      ctx,
+      shop,
+      accountId,
+      await createAccount(stripe, shop, accountId),
+    );
+    payoutsEnabled = false;
+  }
+  if (!accountId) {
+    accountId = await storeAccount(ctx, shop, null, await createAccount(stripe, shop, null));
   }
   const urls = onboardingUrls(ctx.config.PUBLIC_URL, shop.id);
   let link: Stripe.AccountLink;
@@ -98,7 +164,7 @@ export async function startPayoutOnboarding(
     accountId,
     onboardingUrl: link.url,
     expiresAt: new Date(link.expires_at * 1000).toISOString(),
-    payoutsEnabled: shop.payoutsEnabled,
+    payoutsEnabled,
   };
 }
 

@@ -86,6 +86,40 @@ describe("POST /v1/shops/{id}/payouts/onboard", () => {
     expect(audits).toHaveLength(1);
   });
 
+  it("replaces an account Stripe does not know (demo data, other keys): payouts off until onboarded", async () => {
+    // seedShop's default: payouts on, with an account id that exists nowhere.
+    const shop = await seedShop();
+    const before = await shopRow(shop.id);
+    expect(before).toMatchObject({ payoutsEnabled: true });
+    const res = await api<Link>("POST", `/v1/shops/${shop.id}/payouts/onboard`, {
+      token: shop.owner.accessToken,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.accountId).not.toBe(before?.stripeAccountId);
+    expect(res.body.payoutsEnabled).toBe(false);
+    expect(await shopRow(shop.id)).toMatchObject({
+      stripeAccountId: res.body.accountId,
+      payoutsEnabled: false,
+    });
+    expect((await stripe.accounts.retrieve(res.body.accountId)).metadata).toEqual({
+      shop_id: shop.id,
+    });
+    const audits = await withDb((db) =>
+      db
+        .select()
+        .from(auditLog)
+        .where(
+          and(eq(auditLog.entityId, shop.id), eq(auditLog.action, "shop.payouts_account_replaced")),
+        ),
+    );
+    expect(audits).toHaveLength(1);
+    // Once replaced, it stays: the next call finds it.
+    const again = await api<Link>("POST", `/v1/shops/${shop.id}/payouts/onboard`, {
+      token: shop.owner.accessToken,
+    });
+    expect(again.body.accountId).toBe(res.body.accountId);
+  });
+
   it("is the owner's alone: managers 403, strangers 404, anonymous 401", async () => {
     const shop = await newShop();
     const manager = await registerUser("seller");
