@@ -1,7 +1,9 @@
 /**
  * `npm run dev`: the whole system on one machine. Starts the local stack (Postgres or embedded
  * PGlite, migrations, the Neon WebSocket bridge, the Upstash REST bridge when Redis answers),
- * then `wrangler dev` on :8787 with the stack's addresses as vars. Ctrl-C stops everything.
+ * the Stripe emulator when no STRIPE_SECRET_KEY is set (delivering signed webhooks to the
+ * Worker's two endpoints), then `wrangler dev` on :8787 with their addresses as vars. Ctrl-C
+ * stops everything.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,6 +13,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
 import { type Stack, startStack } from "./stack/stack.ts";
+import {
+  DEFAULT_PORT,
+  type StripeEmulator,
+  startStripeEmulator,
+} from "./stripe-emulator/emulator.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEV_VARS = path.join(ROOT, ".dev.vars");
@@ -39,10 +46,51 @@ async function stackEnv(): Promise<Record<string, string | undefined>> {
   return { ...fromFile, ...process.env };
 }
 
-function wranglerArgs(stack: Stack): string[] {
+interface LocalStripe {
+  emulator: StripeEmulator;
+  /** What the Worker needs to use it: the SDK's base URL and the two signing secrets. */
+  vars: Record<string, string>;
+}
+
+/**
+ * The Stripe emulator on :12111 (STRIPE_EMULATOR_PORT), unless a real STRIPE_SECRET_KEY is set.
+ * It signs webhooks with the secrets from .dev.vars when given, fresh ones otherwise, and the
+ * Worker gets the same ones, so its signature check passes exactly as against Stripe.
+ */
+async function startLocalStripe(
+  env: Record<string, string | undefined>,
+): Promise<LocalStripe | null> {
+  if (env.STRIPE_SECRET_KEY) {
+    log("STRIPE_SECRET_KEY is set: using Stripe itself, not the emulator");
+    return null;
+  }
+  const secret = () => `whsec_${randomBytes(24).toString("hex")}`;
+  const platformSecret = env.STRIPE_WEBHOOK_SECRET || secret();
+  const connectSecret = env.STRIPE_CONNECT_WEBHOOK_SECRET || secret();
+  const emulator = await startStripeEmulator({
+    port: Number(env.STRIPE_EMULATOR_PORT || DEFAULT_PORT),
+    log: (m) => console.log(`[stripe] ${m}`),
+  });
+  const endpoint = `http://127.0.0.1:${PORT}/v1/webhooks/stripe`;
+  // Events raised before wrangler listens are retried with backoff until it does.
+  emulator.addWebhookEndpoint({ url: endpoint, secret: platformSecret, connect: false });
+  emulator.addWebhookEndpoint({ url: `${endpoint}/connect`, secret: connectSecret, connect: true });
+  log(`Stripe emulator on ${emulator.url}; webhooks → ${endpoint} and ${endpoint}/connect`);
+  return {
+    emulator,
+    vars: {
+      STRIPE_API_BASE: emulator.url,
+      STRIPE_WEBHOOK_SECRET: platformSecret,
+      STRIPE_CONNECT_WEBHOOK_SECRET: connectSecret,
+    },
+  };
+}
+
+function wranglerArgs(stack: Stack, stripe: LocalStripe | null): string[] {
   const vars: Record<string, string> = {
     ENVIRONMENT: "development",
     DATABASE_URL: stack.databaseUrl,
+    ...stripe?.vars,
   };
   if (stack.neonLocalWsProxy) vars.NEON_LOCAL_WS_PROXY = stack.neonLocalWsProxy;
   if (stack.redisRest) {
@@ -63,6 +111,7 @@ function waitForExit(child: ChildProcess): Promise<number> {
 
 async function main(): Promise<void> {
   let starting: Promise<Stack> | null = null;
+  let startingStripe: Promise<LocalStripe | null> | null = null;
   let wrangler: ChildProcess | null = null;
   let shuttingDown = false;
 
@@ -79,6 +128,8 @@ async function main(): Promise<void> {
       await exited;
       clearTimeout(timer);
     }
+    const stripe = await startingStripe?.catch(() => null);
+    await stripe?.emulator.stop();
     // During start-up, wait for the stack so what it opened gets closed.
     const stack = await starting?.catch(() => null);
     await stack?.stop();
@@ -92,10 +143,18 @@ async function main(): Promise<void> {
   }
 
   await ensureDevVars();
-  starting = startStack({ mode: "dev", log, env: await stackEnv() });
+  const env = await stackEnv();
+  starting = startStack({ mode: "dev", log, env });
   const stack = await starting;
   if (shuttingDown) return;
-  wrangler = spawn(process.execPath, [WRANGLER, ...wranglerArgs(stack)], {
+  startingStripe = startLocalStripe(env);
+  const stripe = await startingStripe.catch(async (e: unknown) => {
+    // Port taken, most likely: close the stack (an embedded database must flush) before leaving.
+    await shutdown(`the Stripe emulator could not start: ${e instanceof Error ? e.message : e}`, 1);
+    return null;
+  });
+  if (shuttingDown) return;
+  wrangler = spawn(process.execPath, [WRANGLER, ...wranglerArgs(stack, stripe)], {
     cwd: ROOT,
     stdio: "inherit",
   });
