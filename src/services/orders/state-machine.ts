@@ -9,19 +9,30 @@ import { Conflict, NotFound } from "../errors.ts";
  * `transitionOrder`, which refuses anything not in this table with a 409 naming the current
  * state, and writes the change and its audit row (actor, reason) together.
  *
- * pending_payment → paid → picking → ready → shipped → delivered is the happy path. Refunds can
- * end any paid state; a payment that succeeds after its order expired is recorded and refunded.
+ * pending_payment → paid → picking → ready → shipped → delivered is the happy path. `paid →
+ * picking` happens on the first line a seller decides (picked or missing), `picking → ready` when
+ * every line is decided (and `picking → refunded` when every line was missing).
+ *
+ * Refunds: a full refund ends any paid state (`refunded`). A partial refund is a status only
+ * where fulfilment is not under way: before picking (`paid → partially_refunded`, from which
+ * picking may still start) and after delivery. During picking, ready and shipped a partial refund
+ * (a missing line, a goodwill refund) keeps the fulfilment status, so the order can still move
+ * on; `refundedMinor` says how much went back. A payment that succeeds after its order expired
+ * or was cancelled unpaid is recorded and refunded; a paid order the buyer cancels becomes
+ * `refunded` once Stripe confirms the refund.
  */
 export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending_payment: ["paid", "payment_failed", "expired", "cancelled"],
   // Stripe lets the buyer retry a failed PaymentIntent with another card.
   payment_failed: ["paid", "expired", "cancelled"],
   paid: ["picking", "cancelled", "partially_refunded", "refunded"],
-  picking: ["ready", "partially_refunded", "refunded"],
-  ready: ["shipped", "partially_refunded", "refunded"],
-  shipped: ["delivered", "partially_refunded", "refunded"],
+  picking: ["ready", "refunded"],
+  ready: ["shipped", "refunded"],
+  shipped: ["delivered", "refunded"],
   delivered: ["partially_refunded", "refunded"],
-  partially_refunded: ["partially_refunded", "refunded"],
+  // Picking may still start on an order partially refunded before any line was decided (the
+  // fulfilment service only starts it while every line is pending).
+  partially_refunded: ["picking", "partially_refunded", "refunded"],
   // The late-success path: the money came after the order expired; it goes back.
   expired: ["refunded"],
   cancelled: ["refunded"],

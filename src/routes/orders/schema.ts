@@ -1,0 +1,125 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { orderItemStatus, orderStatus } from "../../db/schema/orders.ts";
+import type { AppEnv } from "../../http/context.ts";
+import { serviceContext } from "../../http/service-context.ts";
+import { createStripe } from "../../lib/stripe.ts";
+import type { OrdersContext } from "../../services/orders/refunds.ts";
+
+/** The request's order context: db, actor, logger, Stripe, the stock objects, the queue. */
+export function ordersContext(c: Context<AppEnv>): OrdersContext {
+  return Object.assign(serviceContext(c), {
+    stripe: createStripe(c.get("services").config),
+    stock: c.env,
+    queue: c.env.NOTIFICATIONS,
+  });
+}
+
+const minor = (description: string) =>
+  z
+    .number()
+    .int()
+    .openapi({ description: `${description} Integer minor units of \`currency\`.` });
+
+export const OrderStatusSchema = z.enum(orderStatus.enumValues).openapi("OrderStatus", {
+  description:
+    "pending_payment → paid → picking → ready → shipped → delivered; cancelled, " +
+    "payment_failed, expired, partially_refunded, refunded. See the README's state table.",
+});
+
+export const OrderSchema = z
+  .object({
+    id: z.uuid(),
+    checkoutId: z.uuid().nullable(),
+    buyerId: z.uuid(),
+    shop: z.object({ id: z.uuid(), name: z.string(), slug: z.string() }),
+    status: OrderStatusSchema,
+    source: z.string().openapi({ description: "`checkout` or `auction`." }),
+    currency: z.string(),
+    subtotalMinor: minor("Σ line totals."),
+    deliveryFeeMinor: minor("Delivery charged for this order."),
+    platformFeeMinor: minor("Kept by the platform from the shop's share."),
+    totalMinor: minor("What the buyer paid for this order."),
+    refundedMinor: minor("Refunds Stripe has confirmed."),
+    fulfilment: z.enum(["delivery", "pickup"]),
+    shippingAddress: z.record(z.string(), z.unknown()).nullable(),
+    carrier: z.string().nullable(),
+    trackingNumber: z.string().nullable(),
+    paidAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi("Order");
+
+export const OrderDetailSchema = OrderSchema.extend({
+  items: z.array(
+    z.object({
+      id: z.uuid(),
+      productId: z.uuid(),
+      title: z.string(),
+      sku: z.string(),
+      unitPriceMinor: z.number().int(),
+      quantity: z.number().int(),
+      lineTotalMinor: z.number().int(),
+      status: z.enum(orderItemStatus.enumValues).openapi({
+        description: "`pending` until a seller marks it `picked` or `missing`.",
+      }),
+      refundedMinor: z.number().int(),
+    }),
+  ),
+  refunds: z.array(
+    z.object({
+      id: z.uuid(),
+      amountMinor: z.number().int(),
+      reason: z.string(),
+      status: z.string().openapi({
+        description: "`requested` (sent, Stripe not yet done), `succeeded` or `failed`.",
+      }),
+      stripeRefundId: z.string().nullable(),
+      createdAt: z.iso.datetime(),
+      confirmedAt: z.iso.datetime().nullable(),
+    }),
+  ),
+}).openapi("OrderDetail");
+
+export const OrderPageSchema = z
+  .object({ items: z.array(OrderSchema), nextCursor: z.string().nullable() })
+  .openapi("OrderPage");
+
+export const ListQuery = z.object({
+  status: OrderStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
+  cursor: z.string().min(1).max(512).optional().openapi({ description: "From `nextCursor`." }),
+});
+
+export const RefundBody = z
+  .object({
+    amountMinor: z.int().min(1).max(100_000_000).openapi({
+      description: "How much to give back, at most what remains unrefunded (else 409).",
+    }),
+    reason: z.string().trim().min(1).max(500),
+  })
+  .openapi("RefundInput");
+
+export const RefundHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description:
+        "Optional. The same key (per user and order) returns the same refund instead of " +
+        "refunding twice; with another amount, 409.",
+    }),
+});
+
+export const OrderIdParam = z.object({
+  id: z.uuid().openapi({ param: { name: "id", in: "path" } }),
+});
+
+export const OrderItemParams = z.object({
+  id: z.uuid().openapi({ param: { name: "id", in: "path" } }),
+  itemId: z.uuid().openapi({ param: { name: "itemId", in: "path" } }),
+});

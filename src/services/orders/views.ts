@@ -1,0 +1,140 @@
+import { asc, eq } from "drizzle-orm";
+import type { Queryable } from "../../db/client.ts";
+import { type Order, orderItems, refunds } from "../../db/schema/orders.ts";
+import { shops } from "../../db/schema/shops.ts";
+
+type OrderItemRow = typeof orderItems.$inferSelect;
+type RefundRow = typeof refunds.$inferSelect;
+
+export interface ShopSummary {
+  id: string;
+  name: string;
+  slug: string;
+}
+
+export interface OrderItemView {
+  id: string;
+  productId: string;
+  title: string;
+  sku: string;
+  unitPriceMinor: number;
+  quantity: number;
+  lineTotalMinor: number;
+  status: OrderItemRow["status"];
+  refundedMinor: number;
+}
+
+export interface RefundView {
+  id: string;
+  amountMinor: number;
+  reason: string;
+  status: string;
+  stripeRefundId: string | null;
+  createdAt: string;
+  confirmedAt: string | null;
+}
+
+export interface OrderView {
+  id: string;
+  checkoutId: string | null;
+  buyerId: string;
+  shop: ShopSummary;
+  status: Order["status"];
+  source: string;
+  currency: string;
+  subtotalMinor: number;
+  deliveryFeeMinor: number;
+  platformFeeMinor: number;
+  totalMinor: number;
+  refundedMinor: number;
+  fulfilment: Order["fulfilment"];
+  shippingAddress: Record<string, unknown> | null;
+  carrier: string | null;
+  trackingNumber: string | null;
+  paidAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OrderDetailView extends OrderView {
+  items: OrderItemView[];
+  refunds: RefundView[];
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function addressOf(raw: unknown): Record<string, unknown> | null {
+  return raw !== null && typeof raw === "object" && !Array.isArray(raw)
+    ? (raw as Record<string, unknown>)
+    : null;
+}
+
+export function orderView(o: Order, shop: ShopSummary): OrderView {
+  return {
+    id: o.id,
+    checkoutId: o.checkoutId,
+    buyerId: o.buyerId,
+    shop,
+    status: o.status,
+    source: o.source,
+    currency: o.currency,
+    subtotalMinor: o.subtotalMinor,
+    deliveryFeeMinor: o.deliveryFeeMinor,
+    platformFeeMinor: o.platformFeeMinor,
+    totalMinor: o.totalMinor,
+    refundedMinor: o.refundedMinor,
+    fulfilment: o.fulfilment,
+    shippingAddress: addressOf(o.shippingAddress),
+    carrier: o.carrier,
+    trackingNumber: o.trackingNumber,
+    paidAt: iso(o.paidAt),
+    createdAt: o.createdAt.toISOString(),
+    updatedAt: o.updatedAt.toISOString(),
+  };
+}
+
+export function itemView(i: OrderItemRow): OrderItemView {
+  return {
+    id: i.id,
+    productId: i.productId,
+    title: i.title,
+    sku: i.sku,
+    unitPriceMinor: i.unitPriceMinor,
+    quantity: i.quantity,
+    lineTotalMinor: i.unitPriceMinor * i.quantity,
+    status: i.status,
+    refundedMinor: i.refundedMinor,
+  };
+}
+
+export function refundView(r: RefundRow): RefundView {
+  return {
+    id: r.id,
+    amountMinor: r.amountMinor,
+    reason: r.reason,
+    status: r.status,
+    stripeRefundId: r.stripeRefundId,
+    createdAt: r.createdAt.toISOString(),
+    confirmedAt: iso(r.confirmedAt),
+  };
+}
+
+/** An order with its lines, its shop's name and its refunds, as buyers and sellers read it. */
+export async function orderDetail(db: Queryable, o: Order): Promise<OrderDetailView> {
+  const shopRows = await db
+    .select({ id: shops.id, name: shops.name, slug: shops.slug })
+    .from(shops)
+    .where(eq(shops.id, o.shopId));
+  const items = await db
+    .select()
+    .from(orderItems)
+    .where(eq(orderItems.orderId, o.id))
+    .orderBy(asc(orderItems.id));
+  const rs = await db
+    .select()
+    .from(refunds)
+    .where(eq(refunds.orderId, o.id))
+    .orderBy(asc(refunds.createdAt), asc(refunds.id));
+  const shop = shopRows[0] ?? { id: o.shopId, name: "", slug: "" };
+  return { ...orderView(o, shop), items: items.map(itemView), refunds: rs.map(refundView) };
+}
