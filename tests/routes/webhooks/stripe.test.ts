@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Problem } from "../../helpers/http.ts";
+import { api, type Problem } from "../../helpers/http.ts";
 import {
   eventPayload,
   eventRow,
@@ -123,5 +123,21 @@ describe("POST /v1/webhooks/stripe: signature, timestamps, queue", () => {
     const payload = JSON.stringify({ hello: "world" });
     const res = await postWebhook(payload);
     expect(res.status).toBe(400);
+  });
+});
+
+describe("the payments surface in /openapi.json", () => {
+  it("documents both webhook endpoints (signed, not schema-validated) and payout onboarding", async () => {
+    const res = await api<{ paths: Record<string, Record<string, { responses: object }>> }>(
+      "GET",
+      "/openapi.json",
+    );
+    expect(res.status).toBe(200);
+    const { paths } = res.body;
+    for (const path of ["/v1/webhooks/stripe", "/v1/webhooks/stripe/connect"]) {
+      expect(Object.keys(paths[path]?.post?.responses ?? {}).sort()).toEqual(["200", "400", "503"]);
+    }
+    expect(paths["/v1/shops/{id}/payouts/onboard"]?.post).toBeDefined();
+    expect(paths["/v1/shops/{id}/payouts/onboarding/return"]?.get).toBeDefined();
   });
 });
