@@ -240,17 +240,19 @@ export async function offerSecondChance(
         .from(auctions)
         .where(eq(auctions.id, auctionId))
         .for("update");
-      if (await hasLiveOrder(tx, auctionId)) return null;
-      return insertOffer(tx, audit, {
+      if (await hasLiveOrder(tx, auctionId)) throw new NoOffer();
+      const made = await insertOffer(tx, audit, {
         auction,
         bidder,
         offeredBy: "seller",
         sourceOrderId: null,
         now: Date.now(),
       });
+      if (!made) throw new NoOffer(); // rolls back; nothing was written
+      return made;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) offer = null;
+    if (err instanceof NoOffer || isUniqueViolation(err)) offer = null;
     else throw err;
   }
   if (!offer) {
@@ -261,6 +263,9 @@ export async function offerSecondChance(
   await notifyOffer(ctx, offer, title);
   return offerView(offer);
 }
+
+/** Inside a transaction: nothing to offer after all (an open offer exists, or an order). */
+class NoOffer extends Error {}
 
 export interface AcceptedOffer {
   offer: OfferView;
