@@ -12,6 +12,7 @@ import { catalogRoutes } from "./routes/catalog/index.ts";
 import { checkoutRoutes } from "./routes/checkout/index.ts";
 import { complaintRoutes } from "./routes/complaints/index.ts";
 import { devRoutes } from "./routes/dev/index.ts";
+import { feedbackRoutes, shopFeedbackRoutes } from "./routes/feedback/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me/index.ts";
 import { notificationRoutes } from "./routes/notifications/index.ts";
@@ -66,6 +67,8 @@ export function buildApp() {
   app.route("/v1/wishlist", wishlistRoutes);
   app.route("/v1/checkout", checkoutRoutes);
   app.route("/v1/complaints", complaintRoutes);
+  app.route("/v1/feedback", feedbackRoutes);
+  app.route("/v1/shops", shopFeedbackRoutes);
   app.route("/dev", devRoutes);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
