@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Actor } from "../../db/audit.ts";
 import { checkouts, type Order, orderItems, orders } from "../../db/schema/orders.ts";
-import { NotFound, ValidationFailed } from "../errors.ts";
+import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { stockOf } from "../inventory/context.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { AWAITING_PAYMENT, isAwaitingPayment } from "../payments/checkouts.ts";
@@ -35,6 +35,8 @@ function stockActor(actor: Actor) {
 async function restock(ctx: OrdersContext, order: Order): Promise<void> {
   const items = await ctx.db.select().from(orderItems).where(eq(orderItems.orderId, order.id));
   for (const item of items) {
+    // A line without a hold never took units through checkout (an auction lot): nothing to put back.
+    if (!item.reservationId) continue;
     try {
       const r = await stockOf(ctx.stock.PRODUCT_STOCK, item.productId).adjust({
         productId: item.productId,
@@ -66,7 +68,8 @@ async function restock(ctx: OrdersContext, order: Order): Promise<void> {
  *   the intent is left alone: paying it refunds this order's share the same way.
  * - Paid: `cancelled`, a full refund through Stripe (with the shop's transfer reversed), the
  *   units restocked; the order becomes `refunded` once the refund succeeds.
- * Any other state (picking started, shipped…) is a 409 naming it.
+ * Any other state (picking started, shipped…) is a 409 naming it, and so is an unpaid auction
+ * win (it expires at its deadline with a strike instead).
  */
 export async function cancelOrder(
   ctx: OrdersContext,
@@ -87,6 +90,14 @@ export async function cancelOrder(
     if (!locked) throw new NotFound("order", orderId);
     const audit = auditOn(tx, ctx.actor);
     const wasPaid = locked.status === "paid";
+    if (!wasPaid && locked.source === "auction") {
+      // An unpaid win is not the buyer's to walk away from: it expires at its deadline and
+      // counts as a strike (the auctions' unpaid-order job), which cancelling would dodge.
+      throw new Conflict(
+        `Order ${orderId} is an unpaid auction win; it cannot be cancelled, only paid or left to expire.`,
+        { currentStatus: locked.status, source: "auction" },
+      );
+    }
     const next = await transitionOrder(tx, audit, {
       orderId,
       to: "cancelled",

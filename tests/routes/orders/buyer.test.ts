@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { orders } from "../../../src/db/schema/index.ts";
+import { uuidv7 } from "../../../src/lib/ids.ts";
+import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
+import { seedShop } from "../../helpers/shops.ts";
 import { level } from "../../helpers/stock.ts";
 import { seedCheckout, stripeClient } from "../../helpers/stripe.ts";
 import { registerUser } from "../../helpers/users.ts";
@@ -137,6 +141,30 @@ describe("cancel", () => {
     expect(res.body.detail).toContain("picking");
     expect((await orderRow(f.order.id)).status).toBe("picking");
     expect(await refundRows(f.order.id)).toEqual([]);
+  });
+});
+
+describe("cancel an auction win", () => {
+  it("refuses to cancel an unpaid auction win (it expires with a strike instead)", async () => {
+    const buyer = await registerUser();
+    const shop = await seedShop();
+    const orderId = uuidv7();
+    await withDb((db) =>
+      db.insert(orders).values({
+        id: orderId,
+        buyerId: buyer.id,
+        shopId: shop.id,
+        source: "auction",
+        currency: "EUR",
+        subtotalMinor: 9_000,
+        platformFeeMinor: 180,
+        totalMinor: 9_000,
+      }),
+    );
+    const res = await buyerPost(buyer, `/${orderId}/cancel`);
+    expect(res.status).toBe(409);
+    expect(res.body.detail).toContain("auction");
+    expect((await orderRow(orderId)).status).toBe("pending_payment");
   });
 });
 
