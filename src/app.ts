@@ -11,6 +11,7 @@ import { cartRoutes } from "./routes/cart/index.ts";
 import { catalogRoutes } from "./routes/catalog/index.ts";
 import { checkoutRoutes } from "./routes/checkout/index.ts";
 import { complaintRoutes } from "./routes/complaints/index.ts";
+import { conversationRoutes } from "./routes/conversations/index.ts";
 import { devRoutes } from "./routes/dev/index.ts";
 import { feedbackRoutes, shopFeedbackRoutes } from "./routes/feedback/index.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -68,6 +69,7 @@ export function buildApp() {
   app.route("/v1/checkout", checkoutRoutes);
   app.route("/v1/complaints", complaintRoutes);
   app.route("/v1/feedback", feedbackRoutes);
+  app.route("/v1/conversations", conversationRoutes);
   app.route("/v1/shops", shopFeedbackRoutes);
   app.route("/dev", devRoutes);
   app.doc31("/openapi.json", {

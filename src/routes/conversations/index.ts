@@ -1,0 +1,116 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../../http/app.ts";
+import { requireAuth } from "../../http/middleware/auth.ts";
+import { pageQuery } from "../../lib/pagination.ts";
+import {
+  getConversation,
+  listConversations,
+  listMessages,
+  markConversationRead,
+  messageInput,
+  openConversation,
+  openConversationInput,
+  postMessage,
+} from "../../services/community/conversations.ts";
+import { json, named, ok } from "../auctions/schema.ts";
+import { communityContext } from "../complaints/schema.ts";
+import { bearer, IdParam, problems } from "../schemas.ts";
+import {
+  ConversationPage,
+  ConversationSchema,
+  MessagePage,
+  MessageSchema,
+  OpenedSchema,
+} from "./schema.ts";
+
+const base = { tags: ["conversations"], security: bearer, middleware: [requireAuth] };
+
+const open = createRoute({
+  ...base,
+  method: "post",
+  path: "/",
+  summary: "Write to a shop, optionally about a product or your order (one per subject)",
+  request: { body: json(named(openConversationInput, "OpenConversationInput")) },
+  responses: {
+    201: ok("Opened", OpenedSchema),
+    200: ok("The existing conversation, with the message added", OpenedSchema),
+    ...problems(401, 404, 409, 422),
+  },
+});
+
+const list = createRoute({
+  ...base,
+  method: "get",
+  path: "/",
+  summary: "Your conversations as a buyer, or your shop's with `shopId`; with unread counts",
+  request: {
+    query: pageQuery.extend({
+      shopId: z.uuid().optional().openapi({ description: "A shop whose team you are on." }),
+    }),
+  },
+  responses: { 200: ok("A page of conversations", ConversationPage), ...problems(401, 404, 422) },
+});
+
+const get = createRoute({
+  ...base,
+  method: "get",
+  path: "/{id}",
+  summary: "One conversation (its buyer, the shop's team, admins)",
+  request: { params: IdParam },
+  responses: { 200: ok("The conversation", ConversationSchema), ...problems(401, 404, 422) },
+});
+
+const messages = createRoute({
+  ...base,
+  method: "get",
+  path: "/{id}/messages",
+  summary: "A conversation's messages, newest first",
+  request: { params: IdParam, query: pageQuery },
+  responses: { 200: ok("A page of messages", MessagePage), ...problems(401, 404, 422) },
+});
+
+const post = createRoute({
+  ...base,
+  method: "post",
+  path: "/{id}/messages",
+  summary: "Write in a conversation; the other side is notified",
+  request: { params: IdParam, body: json(named(messageInput, "MessageInput")) },
+  responses: { 201: ok("Sent", MessageSchema), ...problems(401, 403, 404, 422) },
+});
+
+const read = createRoute({
+  ...base,
+  method: "post",
+  path: "/{id}/read",
+  summary: "Mark every message read for your side",
+  request: { params: IdParam },
+  responses: { 200: ok("Read", ConversationSchema), ...problems(401, 404, 422) },
+});
+
+/** `/v1/conversations`: buyers and shops talking; only the two parties and admins can read. */
+export const conversationRoutes = createRouter()
+  .openapi(open, async (c) => {
+    const result = await openConversation(communityContext(c), c.req.valid("json"));
+    return result.created ? c.json(result, 201) : c.json(result, 200);
+  })
+  .openapi(list, async (c) =>
+    c.json(await listConversations(communityContext(c), c.req.valid("query")), 200),
+  )
+  .openapi(get, async (c) =>
+    c.json(await getConversation(communityContext(c), c.req.valid("param").id), 200),
+  )
+  .openapi(messages, async (c) =>
+    c.json(
+      await listMessages(communityContext(c), c.req.valid("param").id, c.req.valid("query")),
+      200,
+    ),
+  )
+  .openapi(post, async (c) =>
+    c.json(
+      await postMessage(communityContext(c), c.req.valid("param").id, c.req.valid("json")),
+      201,
+    ),
+  )
+  .openapi(read, async (c) =>
+    c.json(await markConversationRead(communityContext(c), c.req.valid("param").id), 200),
+  );
