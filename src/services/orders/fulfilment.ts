@@ -80,7 +80,12 @@ export async function decideLine(
       entityType: "order_item",
       entityId: itemId,
       oldValue: { status: "pending" },
-      newValue: { status: decision, orderId },
+      newValue: {
+        status: decision,
+        orderId,
+        // The units were sold (committed) at payment; a missing one does not exist to restock.
+        ...(decision === "missing" ? { stock: "not restocked: the units are missing" } : {}),
+      },
     });
     let opened = false;
     if (decision === "missing") {
@@ -116,7 +121,8 @@ export async function decideLine(
     });
     return opened;
   });
-  if (refundsOpened) await driveRefunds(ctx, orderId, ctx.actor);
+  // Always: a refund a transient Stripe error left unsent goes out on the next decision call.
+  if (refundsOpened || decision === "missing") await driveRefunds(ctx, orderId, ctx.actor);
   return freshDetail(ctx, orderId);
 }
 
