@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditLog, paymentIssues, shops, transfers } from "../../src/db/schema/index.ts";
+import { auditLog, checkouts, paymentIssues, shops, transfers } from "../../src/db/schema/index.ts";
 import { openJobContext } from "../../src/jobs/context.ts";
 import { paymentsContext } from "../../src/jobs/stripe-events.ts";
 import type { PaymentsContext } from "../../src/services/payments/context.ts";
@@ -118,6 +118,46 @@ describe("payment-deadlines cron", () => {
     const late = await forwardDelivery("payment_intent.succeeded", checkout.paymentIntentId);
     expect((await processed(late.eventId)).outcome).toBe("noop:already_applied");
     expect(await countAudits([o.id], "order.paid")).toBe(1);
+  });
+});
+
+describe("a checkout that never stored its PaymentIntent id (confirm created it, then failed)", () => {
+  async function unlinked(deadline?: Date) {
+    const checkout = await seedCheckout({
+      orders: [{ lines: [{ priceMinor: 2_700, quantity: 1 }] }],
+      ...(deadline ? { deadline } : {}),
+    });
+    await withDb((db) =>
+      db.update(checkouts).set({ paymentIntentId: null }).where(eq(checkouts.id, checkout.id)),
+    );
+    return checkout;
+  }
+
+  it("is not expired unpaid at its deadline when the buyer paid: the intent is found by its metadata and applied", async () => {
+    const checkout = await unlinked(inAnHour());
+    await pay(checkout.paymentIntentId);
+    const first = await asCron((ctx) => expireOverduePayments(ctx, cronActor, overdue(checkout)));
+    expect(first.outcomes).toEqual({ deadline_found_payment: 1 });
+    expect((await ordersOf(checkout))[0]?.status).toBe("paid");
+    expect((await checkoutRow(checkout.id))?.paymentIntentId).toBe(checkout.paymentIntentId);
+  });
+
+  it("is still expired, its intent cancelled, when nobody paid", async () => {
+    const checkout = await unlinked(inAnHour());
+    const first = await asCron((ctx) => expireOverduePayments(ctx, cronActor, overdue(checkout)));
+    expect(first.outcomes).toEqual({ expired: 1 });
+    expect((await stripe.paymentIntents.retrieve(checkout.paymentIntentId)).status).toBe(
+      "canceled",
+    );
+  });
+
+  it("is reconciled when its webhook was lost", async () => {
+    const checkout = await unlinked();
+    await pay(checkout.paymentIntentId);
+    const scope = { checkoutIds: [checkout.id], graceMs: 0 };
+    const first = await asCron((ctx) => reconcilePayments(ctx, cronActor, scope));
+    expect(first).toMatchObject({ checked: 1, applied: 1 });
+    expect((await ordersOf(checkout))[0]?.status).toBe("paid");
   });
 });
 

@@ -1,11 +1,13 @@
+import { and, eq, isNull } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Actor } from "../../db/audit.ts";
-import type { Order } from "../../db/schema/orders.ts";
+import { checkouts, type Order } from "../../db/schema/orders.ts";
 import { stockOf } from "../inventory/context.ts";
 import { commitReservations, releaseReservations } from "../orders/reservations.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
 import {
   AWAITING_PAYMENT,
+  type Checkout,
   type CheckoutBundle,
   endedUnpaid,
   findCheckoutForIntent,
@@ -456,6 +458,43 @@ export async function settleUnpaid(
   return changed.length > 0 ? `${input.to}:${changed.length}` : `noop:already_${input.to}`;
 }
 
+/** How far around a checkout's creation its PaymentIntent is looked for, and how many are read. */
+const RECOVERY_WINDOW_S = { before: 120, after: 900 };
+const RECOVERY_SCAN_LIMIT = 1_000;
+
+/**
+ * The PaymentIntent of a checkout that never stored its id (confirm created the intent, then
+ * could not save it on the checkout): found among the intents Stripe created around the
+ * checkout's creation by the `checkout_id` in their metadata, and stored now. Without this a
+ * deadline would expire, and reconciliation would never look at, a checkout the buyer paid.
+ */
+export async function recoverIntentId(
+  ctx: PaymentsContext,
+  checkout: Pick<Checkout, "id" | "createdAt">,
+): Promise<string | null> {
+  const created = Math.floor(checkout.createdAt.getTime() / 1000);
+  let scanned = 0;
+  for await (const pi of ctx.stripe.paymentIntents.list({
+    created: { gte: created - RECOVERY_WINDOW_S.before, lte: created + RECOVERY_WINDOW_S.after },
+    limit: 100,
+  })) {
+    if (pi.metadata?.checkout_id === checkout.id) {
+      await ctx.db
+        .update(checkouts)
+        .set({ paymentIntentId: pi.id, updatedAt: new Date() })
+        .where(and(eq(checkouts.id, checkout.id), isNull(checkouts.paymentIntentId)));
+      ctx.logger.warn("found the PaymentIntent of a checkout that had not stored it", {
+        checkoutId: checkout.id,
+        paymentIntentId: pi.id,
+      });
+      return pi.id;
+    }
+    scanned += 1;
+    if (scanned >= RECOVERY_SCAN_LIMIT) break;
+  }
+  return null;
+}
+
 /**
  * The deadline passed without a payment being applied. Cancels the PaymentIntent first, so no
  * payment can land afterwards; if Stripe says it already succeeded (the buyer paid at the last
@@ -468,7 +507,7 @@ export async function expireCheckout(
   run: PaymentRun,
   why: string,
 ): Promise<string> {
-  const piId = bundle.checkout.paymentIntentId;
+  const piId = bundle.checkout.paymentIntentId ?? (await recoverIntentId(ctx, bundle.checkout));
   let pi: Stripe.PaymentIntent | null = null;
   if (piId) {
     try {

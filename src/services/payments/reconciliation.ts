@@ -1,10 +1,10 @@
-import { and, asc, eq, inArray, isNotNull, lt } from "drizzle-orm";
+import { and, asc, eq, inArray, lt } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Actor } from "../../db/audit.ts";
 import { checkouts } from "../../db/schema/orders.ts";
 import { loadCheckoutBundle } from "./checkouts.ts";
 import type { PaymentsContext } from "./context.ts";
-import { settleIntent } from "./payment-intents.ts";
+import { recoverIntentId, settleIntent } from "./payment-intents.ts";
 import { cronRun } from "./run.ts";
 import { chargeIdOf, checkoutsOwingTransfers, ensureTransfers } from "./transfers.ts";
 
@@ -37,12 +37,15 @@ export async function reconcilePayments(
   const now = opts.now ?? new Date();
   const olderThan = new Date(now.getTime() - (opts.graceMs ?? 60_000));
   const open = await ctx.db
-    .select({ id: checkouts.id, paymentIntentId: checkouts.paymentIntentId })
+    .select({
+      id: checkouts.id,
+      paymentIntentId: checkouts.paymentIntentId,
+      createdAt: checkouts.createdAt,
+    })
     .from(checkouts)
     .where(
       and(
         eq(checkouts.status, "open"),
-        isNotNull(checkouts.paymentIntentId),
         lt(checkouts.createdAt, olderThan),
         opts.checkoutIds ? inArray(checkouts.id, [...opts.checkoutIds]) : undefined,
       ),
@@ -52,10 +55,12 @@ export async function reconcilePayments(
   const summary: ReconcileSummary = { checked: 0, applied: 0, transfersCreated: 0, failed: 0 };
   const errors: unknown[] = [];
   for (const c of open) {
-    if (!c.paymentIntentId) continue;
     summary.checked += 1;
     try {
-      const pi: Stripe.PaymentIntent = await ctx.stripe.paymentIntents.retrieve(c.paymentIntentId);
+      // A checkout that never stored its intent's id is the likeliest to have lost its webhook.
+      const piId = c.paymentIntentId ?? (await recoverIntentId(ctx, c));
+      if (!piId) continue;
+      const pi: Stripe.PaymentIntent = await ctx.stripe.paymentIntents.retrieve(piId);
       if (pi.status !== "succeeded") continue;
       const bundle = await loadCheckoutBundle(ctx.db, c.id);
       if (!bundle) continue;

@@ -186,8 +186,9 @@ export async function refundLateOrders(
       );
     } catch (err) {
       if (!isPermanentStripeError(err)) throw err;
-      const issue = await ctx.db.transaction((tx) =>
-        raiseIssue(tx, run.actor, {
+      const issue = await ctx.db.transaction(async (tx) => {
+        await lockCheckout(tx, bundle.checkout.id);
+        return raiseIssue(tx, run.actor, {
           kind: "late_refund_failed",
           checkoutId: bundle.checkout.id,
           orderId: order.id,
@@ -195,8 +196,8 @@ export async function refundLateOrders(
           stripeEventId: run.eventId,
           detail: { amountMinor: order.totalMinor, stripeError: err.message, code: err.code },
           flag: { orderIds: [order.id], reason: "a late payment could not be refunded" },
-        }),
-      );
+        });
+      });
       ctx.logger.error("late payment could not be refunded", {
         orderId: order.id,
         paymentIntentId: input.paymentIntentId,

@@ -4,6 +4,7 @@ import { recordAudit } from "../../db/audit.ts";
 import { checkouts, type Order, orders, transfers } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { lockCheckout } from "./checkouts.ts";
 import type { PaymentsContext } from "./context.ts";
 import { isPermanentStripeError } from "./context.ts";
 import { raiseIssue } from "./issues.ts";
@@ -66,8 +67,9 @@ export async function ensureTransfers(
     if (amount <= 0) continue;
     if (!shop.stripeAccountId || !shop.payoutsEnabled) {
       summary.waiting += 1;
-      await ctx.db.transaction((tx) =>
-        raiseIssue(tx, input.run.actor, {
+      await ctx.db.transaction(async (tx) => {
+        await lockCheckout(tx, input.checkoutId);
+        await raiseIssue(tx, input.run.actor, {
           kind: "transfer_pending",
           checkoutId: input.checkoutId,
           orderId: order.id,
@@ -78,8 +80,8 @@ export async function ensureTransfers(
             amountMinor: amount,
             why: shop.stripeAccountId ? "payouts are not enabled" : "no connected account",
           },
-        }),
-      );
+        });
+      });
       ctx.logger.warn("transfer waits for the shop's payouts", {
         orderId: order.id,
         shopId: shop.id,
@@ -102,8 +104,9 @@ export async function ensureTransfers(
     } catch (err) {
       if (!isPermanentStripeError(err)) throw err;
       summary.waiting += 1;
-      await ctx.db.transaction((tx) =>
-        raiseIssue(tx, input.run.actor, {
+      await ctx.db.transaction(async (tx) => {
+        await lockCheckout(tx, input.checkoutId);
+        await raiseIssue(tx, input.run.actor, {
           kind: "transfer_failed",
           checkoutId: input.checkoutId,
           orderId: order.id,
@@ -115,8 +118,8 @@ export async function ensureTransfers(
             stripeError: err.message,
             code: err.code,
           },
-        }),
-      );
+        });
+      });
       ctx.logger.error("Stripe refused a transfer", { orderId: order.id, error: err.message });
       continue;
     }
