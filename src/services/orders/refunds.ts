@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, ne, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, ne, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { z } from "zod";
 import { type Actor, recordAudit } from "../../db/audit.ts";
@@ -214,6 +214,33 @@ export async function driveRefunds(
   }
   await ensureReversals(ctx, { orderIds: [orderId], run: cronRun(actor) });
   return result;
+}
+
+/**
+ * Cron-ready: sends refunds that were opened but never reached Stripe (a transient Stripe error
+ * or a crash between the row and the call), older than `olderThanMs` so a request still working
+ * on its own refund is left alone. Each goes out with the same idempotency key as before, so a
+ * refund Stripe did make is returned, not made twice. Returns how many orders were driven.
+ */
+export async function redriveUnsentRefunds(
+  ctx: OrdersContext,
+  actor: Actor,
+  opts: { olderThanMs?: number; limit?: number; now?: Date } = {},
+): Promise<number> {
+  const cutoff = new Date((opts.now ?? new Date()).getTime() - (opts.olderThanMs ?? 5 * 60_000));
+  const rows = await ctx.db
+    .selectDistinct({ orderId: refunds.orderId })
+    .from(refunds)
+    .where(
+      and(
+        eq(refunds.status, "requested"),
+        isNull(refunds.stripeRefundId),
+        lt(refunds.createdAt, cutoff),
+      ),
+    )
+    .limit(opts.limit ?? 50);
+  for (const { orderId } of rows) await driveRefunds(ctx, orderId, actor);
+  return rows.length;
 }
 
 export const refundInput = z.object({
