@@ -2,6 +2,8 @@ import { eq } from "drizzle-orm";
 import { jobRuns } from "../db/schema/jobs.ts";
 import type { Env } from "../env.ts";
 import { uuidv7 } from "../lib/ids.ts";
+import { sendLowStockDigests } from "../services/inventory/digest.ts";
+import { inventoryMaintenance } from "../services/inventory/maintenance.ts";
 import { expireLapsedReservations, expireOverduePayments } from "../services/payments/deadlines.ts";
 import { reconcilePayments } from "../services/payments/reconciliation.ts";
 import { auctionSweepJob, auctionUnpaidJob } from "./auctions.ts";
@@ -10,16 +12,13 @@ import { paymentsContext } from "./stripe-events.ts";
 
 export type CronJob = (ctx: JobContext) => Promise<Record<string, unknown>>;
 
-/** Jobs are filled by later issues; until then each says it had nothing to do. */
-const idle =
-  (what: string): CronJob =>
-  async (ctx) => {
-    ctx.logger.info(`${what}: nothing to do yet`);
-    return { processed: 0 };
-  };
-
 export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
-  "* * * * *": { "auction-sweep": auctionSweepJob },
+  "* * * * *": {
+    "auction-sweep": auctionSweepJob,
+    // Re-drives bulk stock operations whose coordinator went quiet; turns threshold crossings
+    // made outside the seller API (reservations, expiries) into alerts.
+    "inventory-maintenance": async (ctx) => ({ ...(await inventoryMaintenance(ctx)) }),
+  },
   "*/5 * * * *": {
     // First: unpaid auction orders get their strike and second chance before anything else
     // could expire them (payment-deadlines should skip source = 'auction' orders anyway).
@@ -36,7 +35,7 @@ export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
       ...(await reconcilePayments(paymentsContext(ctx), ctx.actor)),
     }),
   },
-  "0 7 * * *": { "low-stock-digest": idle("low-stock digest") },
+  "0 7 * * *": { "low-stock-digest": async (ctx) => ({ ...(await sendLowStockDigests(ctx)) }) },
 };
 
 /**
