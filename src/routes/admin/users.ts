@@ -2,6 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
+import { pageQuery } from "../../lib/pagination.ts";
+import { listUsersForAdmin } from "../../services/admin/users.ts";
 import {
   blockInput,
   blockUser,
@@ -44,6 +46,46 @@ const AdminUserSchema = z
   })
   .openapi("AdminUser");
 
+const AdminUserListItemSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.email(),
+    displayName: z.string(),
+    role: z.enum(["buyer", "seller", "admin"]),
+    blocked: z.boolean(),
+    blockedAt: z.iso.datetime().nullable(),
+    blockedReason: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    deletedAt: z.iso.datetime().nullable(),
+    strikeCount: z.number().int().openapi({ description: "Unpaid auction wins, all time." }),
+  })
+  .openapi("AdminUserListItem");
+
+const list = createRoute({
+  ...base,
+  method: "get",
+  path: "/",
+  summary: "Users, newest first: search by email or display name, filter by role and block",
+  request: {
+    query: pageQuery.extend({
+      q: z.string().trim().min(1).max(200).optional().openapi({
+        description: "A part of the email or the display name, case-insensitive.",
+      }),
+      role: z.enum(["buyer", "seller", "admin"]).optional(),
+      blocked: z.enum(["true", "false"]).optional(),
+    }),
+  },
+  responses: {
+    200: ok(
+      "A page of users",
+      z
+        .object({ items: z.array(AdminUserListItemSchema), nextCursor: z.string().nullable() })
+        .openapi("AdminUserPage"),
+    ),
+    ...problems(401, 403, 422),
+  },
+});
+
 const get = createRoute({
   ...base,
   method: "get",
@@ -79,6 +121,14 @@ const unblock = createRoute({
 
 /** `/v1/admin/users`: moderation. Every change writes one audit row. */
 export const adminUserRoutes = createRouter()
+  .openapi(list, async (c) => {
+    const { blocked, ...q } = c.req.valid("query");
+    const page = await listUsersForAdmin(serviceContext(c), {
+      ...q,
+      blocked: blocked === undefined ? undefined : blocked === "true",
+    });
+    return c.json(page, 200);
+  })
   .openapi(get, async (c) =>
     c.json(await getUserForAdmin(serviceContext(c), c.req.valid("param").id), 200),
   )
