@@ -1,7 +1,18 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { createLogger } from "vite";
 import { defineConfig } from "vitest/config";
 
+// The stripe package ships sourcemaps that name files it does not ship; Vite warns once per
+// module (hundreds of lines). Only that warning is dropped.
+const logger = createLogger();
+const warn = logger.warn.bind(logger);
+logger.warn = (msg, options) => {
+  if (msg.includes("points to missing source files") && msg.includes("node_modules/stripe")) return;
+  warn(msg, options);
+};
+
 export default defineConfig({
+  customLogger: logger,
   plugins: [
     // The stack (tests/global-setup.ts) runs in Node; its addresses reach the Worker as bindings.
     cloudflareTest(({ inject }) => {
