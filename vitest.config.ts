@@ -1,23 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { createLogger } from "vite";
 import { defineConfig } from "vitest/config";
 
-// The stripe package ships sourcemaps that name files it does not ship; Vite warns once per
-// module (hundreds of lines). Only that warning is dropped.
-const logger = createLogger();
-const isStripeSourcemapNoise = (msg: string) =>
-  msg.includes("points to missing source files") && msg.includes("node_modules/stripe");
-const warn = logger.warn.bind(logger);
-const warnOnce = logger.warnOnce.bind(logger);
-logger.warn = (msg, options) => {
-  if (!isStripeSourcemapNoise(msg)) warn(msg, options);
-};
-logger.warnOnce = (msg, options) => {
-  if (!isStripeSourcemapNoise(msg)) warnOnce(msg, options);
-};
-
 export default defineConfig({
-  customLogger: logger,
   plugins: [
     // The stack (tests/global-setup.ts) runs in Node; its addresses reach the Worker as bindings.
     cloudflareTest(({ inject }) => {
