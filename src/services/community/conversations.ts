@@ -143,7 +143,9 @@ async function insertMessage(
   await tx
     .update(conversations)
     .set({
-      lastMessageAt: m.createdAt,
+      // Milliseconds from the server's clock, as the list's (lastMessageAt, id) cursor carries
+      // them, so it compares exactly; greatest() keeps a racing older message from rewinding it.
+      lastMessageAt: sql`greatest(${conversations.lastMessageAt}, ${new Date().toISOString()}::timestamptz)`,
       ...(side === "buyer" ? { buyerReadUpTo: id } : { shopReadUpTo: id }),
     })
     .where(eq(conversations.id, conv.id));
@@ -217,7 +219,13 @@ export async function openConversation(
     const [p] = await ctx.db
       .select({ id: products.id })
       .from(products)
-      .where(and(eq(products.id, input.productId), eq(products.shopId, input.shopId)));
+      .where(
+        and(
+          eq(products.id, input.productId),
+          eq(products.shopId, input.shopId),
+          isNull(products.deletedAt),
+        ),
+      );
     if (!p) throw new NotFound("product", input.productId);
   }
   if ((await shopRoleOf(ctx.db, input.shopId, buyerId)) !== null) {
@@ -239,6 +247,8 @@ export async function openConversation(
         productId: input.productId ?? null,
         orderId: input.orderId ?? null,
         subjectKey,
+        // Milliseconds, not now()'s microseconds: see insertMessage.
+        lastMessageAt: new Date(),
       })
       .onConflictDoNothing({
         target: [conversations.buyerId, conversations.shopId, conversations.subjectKey],
