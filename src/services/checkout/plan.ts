@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull, or } from "drizzle-orm";
 import { z } from "zod";
 import { addresses } from "../../db/schema/addresses.ts";
 import { shopLocations } from "../../db/schema/shops.ts";
@@ -257,10 +257,14 @@ export async function planCheckout(
     c.method === "delivery" ? [c.addressId] : [],
   );
   const pickupIds = input.fulfilment.flatMap((c) => (c.method === "pickup" ? [c.locationId] : []));
-  const [ownAddresses, pickupLocations, warehouses] = await Promise.all([
+  // One query at a time, so a request needs one connection: a second one costs a Postgres
+  // startup (a round trip and a backend) for one small read, and where connections are capped per
+  // session (the local bridge) requests each holding one while waiting for another stall one
+  // another until an idle timeout frees a slot (the stock benchmark found it at N ≥ 64).
+  const ownAddresses =
     addressIds.length === 0
       ? []
-      : ctx.db
+      : await ctx.db
           .select()
           .from(addresses)
           .where(
@@ -269,24 +273,25 @@ export async function planCheckout(
               eq(addresses.userId, buyerId),
               isNull(addresses.deletedAt),
             ),
+          );
+  // The pickup branches named and every shop's warehouse, in one read.
+  const locations = await ctx.db
+    .select()
+    .from(shopLocations)
+    .where(
+      and(
+        isNull(shopLocations.deletedAt),
+        or(
+          pickupIds.length === 0 ? undefined : inArray(shopLocations.id, pickupIds),
+          and(
+            inArray(shopLocations.shopId, [...byShop.keys()]),
+            eq(shopLocations.kind, "warehouse"),
           ),
-    pickupIds.length === 0
-      ? []
-      : ctx.db
-          .select()
-          .from(shopLocations)
-          .where(and(inArray(shopLocations.id, pickupIds), isNull(shopLocations.deletedAt))),
-    ctx.db
-      .select({ id: shopLocations.id, shopId: shopLocations.shopId })
-      .from(shopLocations)
-      .where(
-        and(
-          inArray(shopLocations.shopId, [...byShop.keys()]),
-          eq(shopLocations.kind, "warehouse"),
-          isNull(shopLocations.deletedAt),
         ),
       ),
-  ]);
+    );
+  const pickupLocations = locations.filter((l) => pickupIds.includes(l.id));
+  const warehouses = locations.filter((l) => l.kind === "warehouse" && byShop.has(l.shopId));
 
   const shops: ShopPlan[] = [];
   for (const [shopId, shopLines] of byShop) {
