@@ -13,7 +13,11 @@ import { checkoutRoutes } from "./routes/checkout/index.ts";
 import { complaintRoutes } from "./routes/complaints/index.ts";
 import { conversationRoutes } from "./routes/conversations/index.ts";
 import { devRoutes } from "./routes/dev/index.ts";
-import { feedbackRoutes, shopFeedbackRoutes } from "./routes/feedback/index.ts";
+import {
+  feedbackRoutes,
+  orderFeedbackRoutes,
+  shopFeedbackRoutes,
+} from "./routes/feedback/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me/index.ts";
 import { notificationRoutes } from "./routes/notifications/index.ts";
@@ -71,6 +75,7 @@ export function buildApp() {
   app.route("/v1/feedback", feedbackRoutes);
   app.route("/v1/conversations", conversationRoutes);
   app.route("/v1/shops", shopFeedbackRoutes);
+  app.route("/v1/orders", orderFeedbackRoutes);
   app.route("/dev", devRoutes);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

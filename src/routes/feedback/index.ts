@@ -29,15 +29,6 @@ const platform = createRoute({
   responses: { 201: ok("Thanks", PlatformFeedbackSchema), ...problems(401, 422) },
 });
 
-const create = createRoute({
-  ...base,
-  method: "post",
-  path: "/orders",
-  summary: "Rate a delivered order of yours (once)",
-  request: { body: json(named(orderFeedbackInput, "OrderFeedbackInput")) },
-  responses: { 201: ok("Left", FeedbackSchema), ...problems(401, 404, 409, 422) },
-});
-
 const edit = createRoute({
   ...base,
   method: "patch",
@@ -56,13 +47,10 @@ const reply = createRoute({
   responses: { 200: ok("Replied", FeedbackSchema), ...problems(401, 403, 404, 409, 422) },
 });
 
-/** `/v1/feedback`: platform feedback and order feedback (leave, edit, the shop's reply). */
+/** `/v1/feedback`: platform feedback; order feedback is edited and replied to here. */
 export const feedbackRoutes = createRouter()
   .openapi(platform, async (c) =>
     c.json(await createPlatformFeedback(communityContext(c), c.req.valid("json")), 201),
-  )
-  .openapi(create, async (c) =>
-    c.json(await createOrderFeedback(communityContext(c), c.req.valid("json")), 201),
   )
   .openapi(edit, async (c) =>
     c.json(
@@ -76,6 +64,29 @@ export const feedbackRoutes = createRouter()
       200,
     ),
   );
+
+const create = createRoute({
+  ...base,
+  method: "post",
+  path: "/{id}/feedback",
+  summary: "Rate a delivered order of yours (once; editable for 7 days)",
+  request: {
+    params: IdParam,
+    body: json(named(orderFeedbackInput.omit({ orderId: true }), "OrderFeedbackInput")),
+  },
+  responses: { 201: ok("Left", FeedbackSchema), ...problems(401, 404, 409, 422) },
+});
+
+/** `/v1/orders/{id}/feedback`: the buyer rates their delivered order (mounted beside orders). */
+export const orderFeedbackRoutes = createRouter().openapi(create, async (c) =>
+  c.json(
+    await createOrderFeedback(communityContext(c), {
+      ...c.req.valid("json"),
+      orderId: c.req.valid("param").id,
+    }),
+    201,
+  ),
+);
 
 const shopList = createRoute({
   tags: ["feedback"],

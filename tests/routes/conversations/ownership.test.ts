@@ -28,9 +28,9 @@ async function world() {
     token: buyer.accessToken,
     body: { shopId: shop.id, orderId, body: "Hello" },
   });
-  const fb = await api<{ id: string }>("POST", "/v1/feedback/orders", {
+  const fb = await api<{ id: string }>("POST", `/v1/orders/${orderId}/feedback`, {
     token: buyer.accessToken,
-    body: { orderId, rating: 5, comment: "Great" },
+    body: { rating: 5, comment: "Great" },
   });
   const complaint = await api<{ id: string }>("POST", "/v1/complaints", {
     token: buyer.accessToken,
@@ -102,8 +102,8 @@ describe("ownership: another user gets 404 on every community route", () => {
       {
         name: "rate another's order",
         method: "POST",
-        path: "/v1/feedback/orders",
-        body: { orderId: w.orderId, rating: 1, comment: "x" },
+        path: `/v1/orders/${w.orderId}/feedback`,
+        body: { rating: 1, comment: "x" },
         stranger: 404,
       },
       {
@@ -211,7 +211,7 @@ describe("/openapi.json", () => {
       ["/v1/conversations/{id}/messages", "post"],
       ["/v1/conversations/{id}/read", "post"],
       ["/v1/feedback", "post"],
-      ["/v1/feedback/orders", "post"],
+      ["/v1/orders/{id}/feedback", "post"],
       ["/v1/feedback/orders/{id}", "patch"],
       ["/v1/feedback/orders/{id}/reply", "post"],
       ["/v1/shops/{id}/feedback", "get"],

@@ -21,9 +21,9 @@ interface ShopPage {
 }
 
 const leave = (token: string, orderId: string, rating = 5, comment = "Lovely mug") =>
-  api<Feedback & Problem>("POST", "/v1/feedback/orders", {
+  api<Feedback & Problem>("POST", `/v1/orders/${orderId}/feedback`, {
     token,
-    body: { orderId, rating, comment },
+    body: { rating, comment },
   });
 
 describe("order feedback", () => {
@@ -145,12 +145,18 @@ describe("order feedback", () => {
 
   it("answers 422 naming each bad field", async () => {
     const buyer = await registerUser();
-    const res = await api<Problem>("POST", "/v1/feedback/orders", {
+    const badId = await api<Problem>("POST", "/v1/orders/nope/feedback", {
       token: buyer.accessToken,
-      body: { orderId: "nope", rating: 6, comment: "" },
+      body: { rating: 5, comment: "Fine" },
+    });
+    expect(badId.status).toBe(422);
+    expect(badId.body.errors?.map((e) => [e.in, e.field])).toEqual([["path", "id"]]);
+    const res = await api<Problem>("POST", `/v1/orders/${crypto.randomUUID()}/feedback`, {
+      token: buyer.accessToken,
+      body: { rating: 6, comment: "" },
     });
     expect(res.status).toBe(422);
-    expect(res.body.errors?.map((e) => e.field).sort()).toEqual(["comment", "orderId", "rating"]);
+    expect(res.body.errors?.map((e) => e.field).sort()).toEqual(["comment", "rating"]);
   });
 });
 
