@@ -18,6 +18,7 @@
  *   npm run bench:stock -- --n 1,64 --rtt 0,20 --units 10000 --purchases 2000 --duration 5
  *   npm run bench:stock -- --rate 300          (a fixed arrival rate, purchases/s)
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -383,6 +384,19 @@ async function warmUp(rig: Rig): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The commit the Worker was built from, and whether the tree had changes on top. */
+function revision(): string {
+  const sha = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" });
+  const dirty = spawnSync("git", ["status", "--porcelain", "--", "src", "durable-objects"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  const head = sha.stdout.trim() || "unknown";
+  return dirty.stdout.trim()
+    ? `${head} with uncommitted changes under src/ or durable-objects/`
+    : head;
+}
+
 function machine(): string[] {
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   return [
@@ -488,6 +502,7 @@ async function main(): Promise<void> {
     // wrangler's own chatter (the unreachable Request.cf lookup, no internet here) stays quiet.
     process.env.WRANGLER_LOG ??= "error";
     const workerLog = path.join(benchDir, `worker-${stamp}.log`);
+    const builtFrom = revision();
     const worker = await startWorker({ vars, persistTo, logFile: workerLog });
     log(`the Worker's logs go to ${path.relative(ROOT, workerLog)}`);
     cleanups.push(() => worker.stop());
@@ -572,6 +587,7 @@ async function main(): Promise<void> {
       `- measured RTT (median SELECT 1 through the proxy): ${[...rttMeasured].map(([k, v]) => `${k} → ${v.toFixed(2)} ms`).join(", ")}`,
       `- Postgres connections: Souk's bridge cap ${opts.pgConnections} (one Neon Pool per request, shared by the object's mirror flush), classic pg.Pool max ${opts.pgConnections}`,
       `- Redis: ${stack.redisRest ? "on (rate limits on the confirm route)" : "off"}; Stripe: the local emulator`,
+      `- Worker: built once from ${builtFrom}, run by wrangler's unstable_startWorker (workerd, Durable Objects local, no file watching); it logged ${worker.errors()} error lines (${path.relative(ROOT, workerLog)})`,
       `- pinning: ${pinned ? "servers on core 0 (workerd, wrangler + bridges + Stripe emulator, the classic service); load generator and delaying proxy on core 1; Postgres and Redis (system services) unpinned" : "none (taskset or a second core unavailable)"}`,
       `- per step: a fresh product with ${opts.units} units; up to ${opts.purchases} purchases, each by its own buyer, started for at most ${opts.durationMs / 1000} s, every answer waited for; ${opts.ratePerSec === null ? "closed loop (each buyer sends again when answered)" : `fixed arrival rate ${opts.ratePerSec}/s, latency from each purchase's scheduled time`}`,
       `- load average (1/5/15 min): before ${loadBefore.map((v) => v.toFixed(2)).join(" ")}, after ${loadAfter.map((v) => v.toFixed(2)).join(" ")} (other work shares this machine)`,
