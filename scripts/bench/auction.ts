@@ -408,6 +408,14 @@ async function main(): Promise<void> {
   }
   const rows: Row[] = [];
   const failures: string[] = [];
+  const dir = path.join(ROOT, ".bench");
+  mkdirSync(dir, { recursive: true });
+  const stamp = startedAt
+    .toISOString()
+    .replace(/:\d\d\.\d+Z$/, "")
+    .replace(":", "");
+  const workerLog = path.join(dir, `auction-${stamp}-worker.log`);
+  const workerErrors: string[] = [];
   try {
     const stack = await startStack({ mode: "test", log: (m) => log(`stack: ${m}`) });
     cleanups.push(() => stack.stop());
@@ -444,7 +452,7 @@ async function main(): Promise<void> {
         vars.UPSTASH_REDIS_REST_TOKEN = stack.redisRest.token;
       }
       log(`${mode}: starting the Worker (AUCTION_FRAME_BATCH_MS=${batch})`);
-      const worker = await startWorker({ vars, persistTo });
+      const worker = await startWorker({ vars, persistTo, logFile: workerLog });
       try {
         const tokens = await signTokens(bidderIds, "buyer", jwtSecret);
         const [sellerToken = ""] = await signTokens([shop.sellerId], "seller", jwtSecret);
@@ -487,6 +495,7 @@ async function main(): Promise<void> {
           }
         }
       } finally {
+        workerErrors.push(`${mode}: ${worker.errors()}`);
         await worker.stop();
       }
     }
@@ -500,6 +509,7 @@ async function main(): Promise<void> {
       `- ${opts.watchers} watchers (the \`ws\` package) on one auction; each rate runs ${opts.seconds} s, bids sent open-loop at the target rate by a rotation of ${bidderIds.length} bidders, maxima rising so each takes the lead`,
       "- latency: watcher arrival (Date.now() at the message) − the `at` the object stamps on the bid frame (ms clock, same machine), over every (bid, watcher) pair; max = the last watcher",
       `- gate: every accepted bid at every watcher; each socket's \`seq\` strictly +1 after its snapshot`,
+      `- the Worker's error-level log lines (in ${path.relative(ROOT, workerLog)}): ${workerErrors.join(", ")}`,
       `- no-watchers row: closed loop, ${opts.maxConcurrency.join(" / ")} bids in flight for ${opts.maxSeconds} s on a fresh auction; its latencies are HTTP round trips`,
       "",
       table(rows),
@@ -508,12 +518,6 @@ async function main(): Promise<void> {
         ? `**GATE FAILED**\n\n${failures.map((f) => `- ${f}`).join("\n")}\n`
         : "Gate held: every accepted bid reached every watcher, in order, no gaps.\n",
     ].join("\n");
-    const dir = path.join(ROOT, ".bench");
-    mkdirSync(dir, { recursive: true });
-    const stamp = startedAt
-      .toISOString()
-      .replace(/:\d\d\.\d+Z$/, "")
-      .replace(":", "");
     const file = path.join(dir, `auction-${stamp}.md`);
     writeFileSync(file, out);
     console.log(`\n${out}`);
