@@ -163,6 +163,8 @@ interface StepOutcome {
   row: StepRow;
   failures: string[];
   samples: string[];
+  /** With a fixed rate: how far behind its schedule the generator fell, ms. */
+  lagMs: number;
 }
 
 type ReadyMessage = { type: "ready"; port?: number };
@@ -287,6 +289,7 @@ async function soukStep(rig: Rig, opts: Options, rttMs: number, n: number): Prom
     row: stepRow("souk", rttMs, n, result, ok, oversold, mirrorSeconds, failures.length === 0),
     failures,
     samples: result.samples,
+    lagMs: result.maxLagMs,
   };
 }
 
@@ -326,6 +329,7 @@ async function classicStep(
     row: stepRow("classic", rttMs, n, result, ok, oversold, null, failures.length === 0),
     failures,
     samples: result.samples,
+    lagMs: result.maxLagMs,
   };
 }
 
@@ -568,6 +572,9 @@ async function main(): Promise<void> {
               `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, sold ${r.sold}, ` +
               `sold out ${r.soldOut}, errors ${r.errors} (${((performance.now() - t) / 1000).toFixed(0)} s)`,
           );
+          if (opts.ratePerSec !== null && step.lagMs > 1_000) {
+            log(`  ${design} fell ${(step.lagMs / 1000).toFixed(1)} s behind the arrival rate`);
+          }
           for (const s of step.samples) log(`  ${design} answer: ${s}`);
           for (const f of step.failures) {
             const msg = `OVERSELL GATE FAILED (${design}, RTT ${rtt}, N ${n}): ${f}`;
