@@ -8,6 +8,7 @@ import { createDb, type DbHandle } from "../../src/db/client.ts";
 import { type Env, loadConfig } from "../../src/env.ts";
 import type { Logger } from "../../src/lib/logger.ts";
 import { resultNotifications, sendNotifications } from "../../src/services/auctions/results.ts";
+import { backoffMs, errorMessage, sleep, withTimeout } from "../shared/mirror-retry.ts";
 import { mirrorBatch } from "./mirror.ts";
 import type { RoomStore } from "./store.ts";
 import type { FlushResult } from "./types.ts";
@@ -16,8 +17,6 @@ const FLUSH_BATCH = 200;
 /** Batches per flush, so one alarm does not hold the mirror for minutes; the alarm returns. */
 const FLUSH_MAX_BATCHES = 20;
 const FLUSH_TIMEOUT_MS = 15_000;
-const BACKOFF_BASE_MS = 1_000;
-const BACKOFF_CAP_MS = 5 * 60_000;
 
 export interface FlushDeps {
   store: RoomStore;
@@ -84,33 +83,5 @@ export async function flushOutbox(deps: FlushDeps): Promise<FlushResult> {
   } finally {
     // A pool stuck on a dead connection must not hold up the alarm; the next flush opens anew.
     if (handle) await Promise.race([handle.close().catch(() => undefined), sleep(1_000)]);
-  }
-}
-
-function backoffMs(failures: number): number {
-  const base = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures - 1, 20));
-  // Jitter spreads the retries of many objects after a shared outage.
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-}
-
-function errorMessage(err: unknown): string {
-  const e = err as { message?: unknown; cause?: { message?: unknown } } | null;
-  const cause = typeof e?.cause?.message === "string" ? `: ${e.cause.message}` : "";
-  return `${typeof e?.message === "string" ? e.message : String(err)}${cause}`.slice(0, 1_000);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`mirror flush timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
