@@ -3,20 +3,18 @@
  * the local Stripe emulator, as the buyer would in the browser. The emulator then delivers
  * `payment_intent.succeeded` (or `payment_failed`) to the Worker's webhook route.
  *
- * A `pi_…` id is confirmed directly. Any other id is looked up in Postgres (DATABASE_URL, from
- * the shell or .dev.vars): an order's checkout, or a checkout, gives the PaymentIntent.
+ * A `pi_…` id is confirmed directly. Any other id is looked up in Postgres (DATABASE_URL from the
+ * shell or .dev.vars, else the dev PGlite): an order's checkout, or a checkout, gives the
+ * PaymentIntent.
  * Other test cards: pm_card_chargeDeclined, pm_card_chargeDeclinedInsufficientFunds,
  * pm_card_authenticationRequired (then `--complete-action` or `--fail-action` on the pi_…).
  *
  * The emulator is found at STRIPE_EMULATOR_URL (default http://127.0.0.1:12111).
  */
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs, parseEnv } from "node:util";
+import { parseArgs } from "node:util";
 import pg from "pg";
+import { loadDevEnv, openDevDatabase } from "./stack/dev-database.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const EMULATOR_URL = (process.env.STRIPE_EMULATOR_URL ?? "http://127.0.0.1:12111").replace(
   /\/$/,
   "",
@@ -26,13 +24,6 @@ const USAGE = `usage: npm run stripe:pay -- <order id | checkout id | pi_…> [-
        npm run stripe:pay -- <pi_…> --complete-action | --fail-action`;
 
 class UsageError extends Error {}
-
-function databaseUrl(): string | undefined {
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  const devVars = path.join(ROOT, ".dev.vars");
-  if (!existsSync(devVars)) return undefined;
-  return parseEnv(readFileSync(devVars, "utf8")).DATABASE_URL || undefined;
-}
 
 /**
  * The PaymentIntent behind an order or a checkout: `orders.checkout_id` → `checkouts`, whose
@@ -117,13 +108,13 @@ async function main(): Promise<void> {
   }
   let pi = id;
   if (!id.startsWith("pi_")) {
-    const url = databaseUrl();
-    if (!url) {
-      throw new UsageError(
-        "DATABASE_URL is not set (shell or .dev.vars), so an order id cannot be looked up; pass the PaymentIntent id (pi_…)",
-      );
+    // DATABASE_URL, or the dev PGlite (through the running `npm run dev` when it holds it).
+    const target = await openDevDatabase(loadDevEnv(), () => {});
+    try {
+      pi = await findPaymentIntentId(id, target.url);
+    } finally {
+      await target.close();
     }
-    pi = await findPaymentIntentId(id, url);
     console.log(`[stripe:pay] ${id} → ${pi}`);
   }
   const action = values["complete-action"]
