@@ -1,3 +1,6 @@
+import { createDb, type Database, type DbHandle } from "../../src/db/client.ts";
+import { type Config, type Env, loadConfig } from "../../src/env.ts";
+
 /**
  * What every Durable Object's outbox flush shares: the retry schedule after a failed flush to
  * Postgres, and small guards so a dead database cannot hold an alarm up.
@@ -34,5 +37,93 @@ export async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
     return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** What a Durable Object's SQLite store offers its outbox. Keys are increasing row numbers. */
+export interface OutboxStore<Row> {
+  outboxBatch(limit: number): Row[];
+  /** Deletes every outbox row up to and including `key`: Postgres has it. */
+  ackOutbox(key: number): void;
+  outboxFailed(key: number, error: string): void;
+  pendingOutbox(): number;
+  getMeta(key: string): string | null;
+  setMeta(key: string, value: string | null): void;
+}
+
+export interface DrainOptions<Row> {
+  store: OutboxStore<Row>;
+  env: Env;
+  /** Runs a synchronous storage transaction (`ctx.storage.transactionSync`). */
+  transact: (fn: () => void) => void;
+  /** Aims this flush at another database (tests simulate an outage with it). */
+  databaseUrl?: string | undefined;
+  batchSize: number;
+  keyOf: (row: Row) => number;
+  /** Writes one batch to Postgres idempotently; returns how many rows it counts as mirrored. */
+  send: (db: Database, rows: Row[], config: Config) => Promise<number>;
+  /** Told of each failed flush (for the log line naming the object). */
+  onFailure: (failure: { failures: number; retryAt: number; error: string }) => void;
+}
+
+export interface DrainResult {
+  mirrored: number;
+  pending: number;
+  error: string | null;
+}
+
+/** Batches per flush, so one alarm does not hold the mirror for minutes; the alarm returns. */
+const FLUSH_MAX_BATCHES = 20;
+const FLUSH_TIMEOUT_MS = 15_000;
+
+/**
+ * Mirrors pending outbox rows, oldest first, acknowledging each batch once Postgres committed
+ * it. A failure leaves the rows in place, counts the failure and sets the retry time
+ * (`backoffMs`) for the object's alarm. `send` must be idempotent: a batch whose
+ * acknowledgement was lost is sent again.
+ */
+export async function drainOutbox<Row>(opts: DrainOptions<Row>): Promise<DrainResult> {
+  const { store, transact } = opts;
+  let batch = store.outboxBatch(opts.batchSize);
+  if (batch.length === 0) return { mirrored: 0, pending: 0, error: null };
+  let mirrored = 0;
+  let handle: DbHandle | null = null;
+  try {
+    const config = loadConfig(opts.env);
+    handle = createDb({
+      databaseUrl: opts.databaseUrl ?? store.getMeta("mirror_target") ?? config.DATABASE_URL,
+      localWsProxy: config.NEON_LOCAL_WS_PROXY,
+    });
+    const db = handle.db;
+    for (let i = 0; i < FLUSH_MAX_BATCHES; i++) {
+      const last = batch.at(-1);
+      if (!last) break;
+      mirrored += await withTimeout(opts.send(db, batch, config), FLUSH_TIMEOUT_MS);
+      transact(() => {
+        store.ackOutbox(opts.keyOf(last));
+        store.setMeta("mirror_failures", null);
+        store.setMeta("mirror_retry_at", null);
+        store.setMeta("mirror_last_error", null);
+      });
+      batch = store.outboxBatch(opts.batchSize);
+    }
+    return { mirrored, pending: store.pendingOutbox(), error: null };
+  } catch (err) {
+    const message = errorMessage(err);
+    const lastRow = batch.at(-1);
+    const failed = lastRow ? opts.keyOf(lastRow) : 0;
+    const failures = Number(store.getMeta("mirror_failures") ?? 0) + 1;
+    const retryAt = Date.now() + backoffMs(failures);
+    transact(() => {
+      store.outboxFailed(failed, message);
+      store.setMeta("mirror_failures", String(failures));
+      store.setMeta("mirror_retry_at", String(retryAt));
+      store.setMeta("mirror_last_error", message);
+    });
+    opts.onFailure({ failures, retryAt, error: message });
+    return { mirrored, pending: store.pendingOutbox(), error: message };
+  } finally {
+    // A pool stuck on a dead connection must not hold up the alarm; the next flush opens anew.
+    if (handle) await Promise.race([handle.close().catch(() => undefined), sleep(1_000)]);
   }
 }
