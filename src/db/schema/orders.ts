@@ -265,6 +265,12 @@ export const idempotencyKeys = pgTable(
     lockedUntil: timestamp("locked_until", { withTimezone: true }).notNull(),
     responseStatus: integer("response_status"),
     responseBody: jsonb("response_body"),
+    /**
+     * Checkout confirm only: which attempt of this key the record speaks for. The checkout id is
+     * derived from (buyer, key, attempt), so a retry after a voided attempt (Stripe refused the
+     * PaymentIntent) makes a new checkout instead of colliding with the voided one.
+     */
+    attempt: integer("attempt").notNull().default(1),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   },
