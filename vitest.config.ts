@@ -7,6 +7,7 @@ export default defineConfig({
     cloudflareTest(({ inject }) => {
       const redisRestUrl = inject("redisRestUrl");
       const neonLocalWsProxy = inject("neonLocalWsProxy");
+      const neonLocalHttp = inject("neonLocalHttp");
       return {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
@@ -14,6 +15,7 @@ export default defineConfig({
             ENVIRONMENT: "test",
             DATABASE_URL: inject("databaseUrl"),
             ...(neonLocalWsProxy ? { NEON_LOCAL_WS_PROXY: neonLocalWsProxy } : {}),
+            ...(neonLocalHttp ? { NEON_LOCAL_HTTP: neonLocalHttp } : {}),
             // Omitted when no Redis answered: the Worker then runs with limits and cache off.
             ...(redisRestUrl
               ? {

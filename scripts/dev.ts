@@ -1,9 +1,9 @@
 /**
  * `npm run dev`: the whole system on one machine. Starts the local stack (Postgres or embedded
- * PGlite, migrations, the Neon WebSocket bridge, the Upstash REST bridge when Redis answers),
- * the Stripe emulator when no STRIPE_SECRET_KEY is set (delivering signed webhooks to the
- * Worker's two endpoints), then `wrangler dev` on :8787 with their addresses as vars. Ctrl-C
- * stops everything.
+ * PGlite, migrations, the Neon WebSocket bridge and HTTP endpoint, the Upstash REST bridge when
+ * Redis answers), the Stripe emulator when no STRIPE_SECRET_KEY is set (delivering signed
+ * webhooks to the Worker's two endpoints), then `wrangler dev` on :8787 with their addresses as
+ * vars. Ctrl-C stops everything.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -93,6 +93,7 @@ function wranglerArgs(stack: Stack, stripe: LocalStripe | null): string[] {
     ...stripe?.vars,
   };
   if (stack.neonLocalWsProxy) vars.NEON_LOCAL_WS_PROXY = stack.neonLocalWsProxy;
+  if (stack.neonLocalHttp) vars.NEON_LOCAL_HTTP = stack.neonLocalHttp;
   if (stack.redisRest) {
     vars.UPSTASH_REDIS_REST_URL = stack.redisRest.url;
     vars.UPSTASH_REDIS_REST_TOKEN = stack.redisRest.token;

@@ -11,6 +11,7 @@ export interface Env {
   ENVIRONMENT?: string;
   DATABASE_URL?: string;
   NEON_LOCAL_WS_PROXY?: string;
+  NEON_LOCAL_HTTP?: string;
   UPSTASH_REDIS_REST_URL?: string;
   UPSTASH_REDIS_REST_TOKEN?: string;
   JWT_SECRET?: string;
@@ -41,6 +42,8 @@ const configSchema = z.object({
   ENVIRONMENT: z.enum(["development", "test", "production"]).default("production"),
   DATABASE_URL: z.string().url(),
   NEON_LOCAL_WS_PROXY: z.string().min(1).optional(),
+  /** `host:port` of the local stack's Neon SQL-over-HTTP endpoint; unset in production. */
+  NEON_LOCAL_HTTP: z.string().min(1).optional(),
   UPSTASH_REDIS_REST_URL: z.string().url().optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),

@@ -12,6 +12,8 @@ declare module "vitest" {
     databaseUrl: string;
     /** `127.0.0.1:PORT` of the WebSocket bridge the Neon driver goes through. */
     neonLocalWsProxy: string;
+    /** `127.0.0.1:PORT` of the local Neon SQL-over-HTTP endpoint the driver's `neon()` uses. */
+    neonLocalHttp: string;
     /** Upstash REST bridge URL and token; both empty when no Redis answered. */
     redisRestUrl: string;
     redisRestToken: string;
@@ -54,6 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   project.provide("databaseUrl", stack.databaseUrl);
   project.provide("neonLocalWsProxy", stack.neonLocalWsProxy);
+  project.provide("neonLocalHttp", stack.neonLocalHttp);
   project.provide("redisRestUrl", stack.redisRest?.url ?? "");
   project.provide("redisRestToken", stack.redisRest?.token ?? "");
   project.provide("stripeApiUrl", stripe.url);

@@ -439,6 +439,7 @@ async function main(): Promise<void> {
         ENVIRONMENT: "development",
         DATABASE_URL: stack.databaseUrl,
         NEON_LOCAL_WS_PROXY: stack.neonLocalWsProxy,
+        NEON_LOCAL_HTTP: stack.neonLocalHttp,
         JWT_SECRET: jwtSecret,
         PASSWORD_PEPPER: randomBytes(24).toString("base64url"),
         STRIPE_SECRET_KEY: "sk_test_bench_unused",

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { DEFAULT_HTTP_POOL_SIZE, startNeonHttp } from "./neon-http.ts";
 import { startPgWsBridge } from "./pg-ws-bridge.ts";
 import { startPglite } from "./pglite-server.ts";
 import {
@@ -33,6 +34,12 @@ export interface Stack {
    * the database is not on this machine (a real Neon): the driver then talks to it directly.
    */
   neonLocalWsProxy: string;
+  /**
+   * `127.0.0.1:PORT` of the local stand-in for Neon's SQL-over-HTTP endpoint, the Worker's
+   * NEON_LOCAL_HTTP (the driver's `neon()` and `transaction()`). Empty when the database is not on
+   * this machine, as for the bridge.
+   */
+  neonLocalHttp: string;
   /** The Worker's UPSTASH_REDIS_REST_URL and _TOKEN, or null when no Redis is available. */
   redisRest: { url: string; token: string } | null;
   postgresKind: PostgresKind;
@@ -186,7 +193,8 @@ async function startRedis(
 /**
  * How many Postgres connections the bridge may hold at once, like the pooler in front of Neon:
  * SOUK_PG_MAX_CONNECTIONS, or the server's budget less a margin for psql, seed and the test
- * helpers' own pools. PGlite serializes sessions itself, so it gets no cap.
+ * helpers' own pools and less the HTTP endpoint's pool. PGlite serializes sessions itself, so it
+ * gets no cap.
  */
 async function bridgeConnectionCap(
   kind: PostgresKind,
@@ -198,7 +206,7 @@ async function bridgeConnectionCap(
   if (kind === "pglite") return undefined;
   try {
     const { max, reserved } = await connectionBudget(databaseUrl);
-    const cap = Math.max(5, max - reserved - 15);
+    const cap = Math.max(5, max - reserved - 15 - DEFAULT_HTTP_POOL_SIZE);
     log(`Postgres bridge: at most ${cap} connections at once (server max_connections ${max})`);
     return cap;
   } catch (error) {
@@ -209,8 +217,9 @@ async function bridgeConnectionCap(
 
 /**
  * Starts what the Worker needs around it: Postgres (external, the local server, or embedded
- * PGlite), migrations, the WebSocket bridge for the Neon driver, and the Upstash REST bridge
- * when a Redis answers. Test mode gives every run a fresh database, dropped by `stop()`.
+ * PGlite), migrations, the WebSocket bridge and the SQL-over-HTTP endpoint for the Neon driver's
+ * two transports, and the Upstash REST bridge when a Redis answers. Test mode gives every run a
+ * fresh database, dropped by `stop()`.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const env = opts.env ?? process.env;
@@ -241,16 +250,27 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const maxUpstream = await bridgeConnectionCap(choice.kind, databaseUrl, env, log);
     const bridge = await startPgWsBridge({ maxUpstream });
     cleanups.push(() => bridge.close());
+    const neonHttp = await startNeonHttp();
+    cleanups.push(() => neonHttp.close());
     let neonLocalWsProxy = `127.0.0.1:${bridge.port}`;
+    let neonLocalHttp = `127.0.0.1:${neonHttp.port}`;
     if (!isLoopback(databaseUrl)) {
       neonLocalWsProxy = "";
+      neonLocalHttp = "";
       log(
-        "DATABASE_URL is not on this machine: the Worker reaches it directly, not via the bridge",
+        "DATABASE_URL is not on this machine: the Worker reaches it directly, not via the bridges",
       );
     }
 
     const redisRest = await startRedis(opts.mode, env, log, cleanups);
-    return { databaseUrl, neonLocalWsProxy, redisRest, postgresKind: choice.kind, stop };
+    return {
+      databaseUrl,
+      neonLocalWsProxy,
+      neonLocalHttp,
+      redisRest,
+      postgresKind: choice.kind,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
