@@ -1,5 +1,10 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { copyDocsAssets } from "./scripts/docs-assets.ts";
+
+// The test Worker serves public/ as its static assets (wrangler.toml); /docs needs its viewer
+// there, and wrangler's [build] step does not run under the vitest plugin.
+await copyDocsAssets();
 
 export default defineConfig({
   plugins: [

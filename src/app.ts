@@ -86,6 +86,19 @@ export function buildApp() {
         "Edge-native marketplace: verified shops, fixed-price items and live auctions. Errors are application/problem+json (RFC 9457) with a stable `code`.",
     },
   });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Souk API" }));
+  // The viewer comes from this Worker's own static assets (public/docs/scalar.js, see
+  // wrangler.toml), never a CDN: /docs works offline and loads no fonts or telemetry elsewhere.
+  app.get(
+    "/docs",
+    Scalar({
+      url: "/openapi.json",
+      pageTitle: "Souk API",
+      cdn: "/docs/scalar.js",
+      withDefaultFonts: false,
+      telemetry: false,
+      // Scalar's own promotion (SDK generator, deploy) shows on localhost by default.
+      showDeveloperTools: "never",
+    }),
+  );
   return app;
 }
