@@ -3,6 +3,7 @@
  * to one CPU with `taskset`, answering typed messages.
  */
 import { type ChildProcess, type Serializable, spawn, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 
 /** True when `taskset` exists here and this machine has a second core to give the load. */
@@ -104,4 +105,106 @@ export function startChild(
 export function messageOf<T extends { type: string }>(type: T["type"]) {
   return (m: unknown): m is T =>
     typeof m === "object" && m !== null && (m as { type?: unknown }).type === type;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU time from /proc (Linux)
+
+interface ProcStat {
+  pid: number;
+  comm: string;
+  ppid: number;
+  /** utime + stime, clock ticks. */
+  ticks: number;
+}
+
+let ticksPerSecond: number | null = null;
+
+/** The kernel's USER_HZ (`getconf CLK_TCK`), 100 nearly everywhere. */
+function clockTicks(): number {
+  if (ticksPerSecond === null) {
+    const out = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
+    const n = Number(out.stdout?.trim());
+    ticksPerSecond = Number.isFinite(n) && n > 0 ? n : 100;
+  }
+  return ticksPerSecond;
+}
+
+function readStat(pid: number): ProcStat | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // comm is in parentheses and may hold spaces: the fields after it start at the last ')'.
+    const open = text.indexOf("(");
+    const close = text.lastIndexOf(")");
+    const rest = text.slice(close + 2).split(" ");
+    // rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
+    return {
+      pid,
+      comm: text.slice(open + 1, close),
+      ppid: Number(rest[1]),
+      ticks: Number(rest[11]) + Number(rest[12]),
+    };
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
+function allStats(): ProcStat[] {
+  const stats: ProcStat[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = readStat(Number(name));
+    if (s) stats.push(s);
+  }
+  return stats;
+}
+
+function subtree(root: number, stats: ProcStat[]): ProcStat[] {
+  const byParent = new Map<number, ProcStat[]>();
+  for (const s of stats) byParent.set(s.ppid, [...(byParent.get(s.ppid) ?? []), s]);
+  const out: ProcStat[] = [];
+  const walk = (pid: number) => {
+    for (const child of byParent.get(pid) ?? []) {
+      out.push(child);
+      walk(child.pid);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Processes below `root` (children, grandchildren…) whose name is `comm`, e.g. "workerd". */
+export function descendantsNamed(root: number, comm: string): number[] {
+  return subtree(root, allStats())
+    .filter((s) => s.comm === comm)
+    .map((s) => s.pid);
+}
+
+/**
+ * CPU time (user + system) the processes `pids` and everything below them have used so far, ms.
+ * Take the difference over a step. Threads are included (a process's stat sums them); a child
+ * that exited meanwhile is not.
+ */
+export function treeCpuMs(pids: number[]): number {
+  const stats = allStats();
+  const seen = new Set<number>();
+  let ticks = 0;
+  for (const pid of pids) {
+    const own = stats.find((s) => s.pid === pid);
+    for (const s of own ? [own, ...subtree(pid, stats)] : []) {
+      if (seen.has(s.pid)) continue;
+      seen.add(s.pid);
+      ticks += s.ticks;
+    }
+  }
+  return (ticks * 1000) / clockTicks();
+}
+
+/** A process's command line, arguments joined by spaces ("" once it is gone). */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+  } catch {
+    return "";
+  }
 }

@@ -7,8 +7,27 @@
  * time); changing the RTT affects chunks that arrive afterwards. Node timers have a 1 ms grain,
  * so a half-delay under 1 ms is rounded up by the runtime: measure the effective RTT rather than
  * trust the nominal one (the benchmark does).
+ *
+ * It also counts the round trips it carries. **One round trip** is one client→server burst
+ * answered by the server: per connection, the first client bytes after the server last spoke
+ * (or since the connection opened) start a burst, and the first server bytes after that close it
+ * and count one. A burst spread over many chunks or messages (a pipelined Parse/Bind/Execute/
+ * Sync, a transaction batch in one HTTP request) is one round trip; bytes nobody answers (a
+ * Terminate) and bytes the server sends unasked (a notice, a keep-alive ping) count none. That
+ * is the number of times a client on this connection had to wait for the other side, which is
+ * what an RTT multiplies. The TCP handshake itself is not seen (the proxy accepts locally);
+ * new connections are counted apart.
  */
 import net from "node:net";
+
+export interface ProxyCounts {
+  /** Client→server bursts answered by the server (see above). */
+  roundTrips: number;
+  /** Connections accepted. */
+  connections: number;
+  bytesUp: number;
+  bytesDown: number;
+}
 
 export interface DelayProxy {
   port: number;
@@ -16,6 +35,8 @@ export interface DelayProxy {
   rtt(): number;
   /** Sockets open now (two per proxied connection). */
   connections(): number;
+  /** Totals since the proxy started (take differences to measure a step). */
+  counts(): ProxyCounts;
   close(): Promise<void>;
 }
 
@@ -24,8 +45,16 @@ interface Held {
   chunk: Buffer;
 }
 
-/** One direction of one connection: bytes from `from`, each written to `to` once it is due. */
-function delayedPipe(from: net.Socket, to: net.Socket, halfDelay: () => number): void {
+/**
+ * One direction of one connection: bytes from `from`, each written to `to` once it is due.
+ * `onData` sees each chunk as it arrives (before the delay), for the round-trip count.
+ */
+function delayedPipe(
+  from: net.Socket,
+  to: net.Socket,
+  halfDelay: () => number,
+  onData: (chunk: Buffer) => void,
+): void {
   const queue: Held[] = [];
   let timer: NodeJS.Timeout | null = null;
   let lastDue = 0;
@@ -52,6 +81,7 @@ function delayedPipe(from: net.Socket, to: net.Socket, halfDelay: () => number):
   };
 
   from.on("data", (chunk: Buffer) => {
+    onData(chunk);
     const delay = halfDelay();
     if (delay <= 0 && queue.length === 0) {
       write(chunk);
@@ -85,6 +115,7 @@ export async function startDelayProxy(opts: {
   let rtt = opts.rttMs ?? 0;
   const half = () => rtt / 2;
   const open = new Set<net.Socket>();
+  const counts: ProxyCounts = { roundTrips: 0, connections: 0, bytesUp: 0, bytesDown: 0 };
 
   // Half-open on both sides: a FIN is passed on only after the bytes held ahead of it, so a
   // client's Terminate still reaches Postgres before the connection closes.
@@ -94,12 +125,24 @@ export async function startDelayProxy(opts: {
       port: opts.targetPort,
       allowHalfOpen: true,
     });
+    counts.connections += 1;
     open.add(client);
     open.add(upstream);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
-    delayedPipe(client, upstream, half);
-    delayedPipe(upstream, client, half);
+    // True from the first client bytes of a burst until the server's first bytes after them.
+    let asking = false;
+    delayedPipe(client, upstream, half, (chunk) => {
+      counts.bytesUp += chunk.length;
+      asking = true;
+    });
+    delayedPipe(upstream, client, half, (chunk) => {
+      counts.bytesDown += chunk.length;
+      if (asking) {
+        asking = false;
+        counts.roundTrips += 1;
+      }
+    });
     const destroyBoth = () => {
       client.destroy();
       upstream.destroy();
@@ -124,6 +167,7 @@ export async function startDelayProxy(opts: {
     },
     rtt: () => rtt,
     connections: () => open.size,
+    counts: () => ({ ...counts }),
     close() {
       for (const socket of open) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));

@@ -7,8 +7,19 @@
  *   limit, Idempotency-Key, the reservation in the product's Durable Object, checkout + order +
  *   items + audit rows in one Postgres transaction, one PaymentIntent on the Stripe emulator.
  *   The stock mirror is written behind by the object's alarm, never on the buyer's path.
- * - classic: the seeds' design, a Node service doing BEGIN; SELECT … FOR UPDATE; UPDATE; INSERT
- *   order; COMMIT per purchase from a `pg` Pool.
+ * - row lock, same work: the seeds' design doing what Souk's route does (idempotency record, the
+ *   buyer and price plan read, SELECT … FOR UPDATE, order + items + audit rows one statement at
+ *   a time, a PaymentIntent on the same Stripe emulator) from a `pg` Pool in a Node service: the
+ *   ratio to Souk measures the stock design alone.
+ * - row lock, minimal: BEGIN; SELECT … FOR UPDATE; UPDATE; INSERT order; COMMIT, nothing else.
+ *
+ * Every design's Postgres traffic crosses the same delaying proxy (./delay-proxy.ts), which adds
+ * the RTT and counts round trips. For the Worker it sits on the Worker→bridge hop (the Neon
+ * driver's WebSocket) and the Worker→SQL-over-HTTP-endpoint hop when the stack has one: in
+ * production both Neon front ends sit next to Postgres, the Worker is the one far away. Per step
+ * the table gives round trips and new connections per answered purchase, and the server's CPU
+ * ms per answered purchase (workerd and its children for Souk, from /proc; the Node service for
+ * the row locks). For N = 1 it fits p50 ≈ a + k·RTT and prints `k = …`.
  *
  * Sweeps N × RTT and prints one table. Hard gate: zero oversell (orders = units sold =
  * successful answers, stock never negative) after every step; a breach is printed loudly and
@@ -31,10 +42,27 @@ import { uuidv7 } from "../../src/lib/ids.ts";
 import { ROOT } from "../stack/dev-database.ts";
 import { redact, type Stack, startStack } from "../stack/stack.ts";
 import { type StripeEmulator, startStripeEmulator } from "../stripe-emulator/emulator.ts";
-import { type Child, canPin, messageOf, pinSelf, startChild } from "./children.ts";
-import { classicTally, createClassicTables, stockClassicProduct } from "./classic.ts";
+import {
+  type Child,
+  canPin,
+  commandLine,
+  descendantsNamed,
+  messageOf,
+  pinSelf,
+  startChild,
+  treeCpuMs,
+} from "./children.ts";
+import {
+  classicTally,
+  createClassicTables,
+  fullTally,
+  insertClassicBuyers,
+  stockClassicProduct,
+  stockFullProduct,
+} from "./classic.ts";
+import type { ProxyCounts } from "./delay-proxy.ts";
 import type { LoadPlan, LoadResult, PreparedRequest } from "./load.ts";
-import { type Design, type StepRow, table } from "./report.ts";
+import { type Design, LABEL, type StepRow, slopeLines, slopes, table } from "./report.ts";
 import {
   type BenchShop,
   insertBuyers,
@@ -75,8 +103,13 @@ const HELP = `npm run bench:stock -- [options]
   --purchases 3000     most purchases per step
   --duration 5         seconds a step keeps starting purchases (in-flight ones are waited for)
   --rate 300           a fixed arrival rate, purchases/s (default: closed loop, as fast as served)
-  --pg-connections 40  Postgres connections each design may hold (bridge cap = classic pool)
-  --designs souk,classic  which designs to run`;
+  --pg-connections 40  Postgres connections each design may hold (bridge cap = row-lock pool)
+  --designs souk,same-work,classic  which designs to run (classic = the minimal row lock)
+
+Columns: round trips = client→server bursts answered by the server, counted at the delaying
+proxy over the step ÷ answered purchases; conns = new connections through it ÷ purchases;
+CPU ms = the server's CPU time over the step ÷ purchases (workerd and its children for Souk).
+For N = 1 over two or more RTTs: k = slope of p50 against the measured RTT.`;
 
 function numbers(flag: string, value: string): number[] {
   const list = value.split(",").map((v) => Number(v.trim()));
@@ -91,6 +124,8 @@ function positive(flag: string, value: string): number {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${flag} must be a positive number`);
   return v;
 }
+
+const DESIGNS = new Set<string>(["souk", "same-work", "classic"]);
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -116,9 +151,9 @@ function parseOptions(argv: string[]): Options {
   const ns = values.n ? numbers("n", values.n) : quick ? [1, 8, 64] : [1, 8, 64, 256, 1024];
   if (ns.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--n: whole numbers ≥ 1");
   const envCap = process.env.SOUK_PG_MAX_CONNECTIONS;
-  const designs = (values.designs ?? "souk,classic").split(",").map((d) => d.trim());
-  if (designs.length === 0 || designs.some((d) => d !== "souk" && d !== "classic")) {
-    throw new Error("--designs takes souk, classic or both");
+  const designs = (values.designs ?? "souk,same-work,classic").split(",").map((d) => d.trim());
+  if (designs.length === 0 || designs.some((d) => !DESIGNS.has(d))) {
+    throw new Error("--designs takes souk, same-work and classic (the minimal row lock)");
   }
   return {
     designs: designs as Design[],
@@ -151,12 +186,63 @@ interface Rig {
   proxy: Child;
   proxiedUrl: string;
   worker: Worker;
+  /** The workerd processes running the Worker (CPU is read from them and their children). */
+  workerdPids: number[];
   classic: Child;
   classicUrl: string;
   load: Child;
   shop: BenchShop;
   jwtSecret: string;
   pinned: boolean;
+}
+
+/** Proxy names whose traffic is the Worker's: the WebSocket bridge and the HTTP endpoint. */
+const WORKER_HOPS = ["ws", "http"];
+/** The row-lock services' hop, straight to Postgres. */
+const PG_HOP = ["pg"];
+
+type CountsMessage = { type: "counts"; counts: Record<string, ProxyCounts> };
+
+async function proxyCounts(rig: Rig, names: string[]): Promise<ProxyCounts> {
+  rig.proxy.send({ type: "counts" });
+  const { counts } = await rig.proxy.next(messageOf<CountsMessage>("counts"));
+  const sum: ProxyCounts = { roundTrips: 0, connections: 0, bytesUp: 0, bytesDown: 0 };
+  for (const name of names) {
+    const c = counts[name];
+    if (!c) continue;
+    sum.roundTrips += c.roundTrips;
+    sum.connections += c.connections;
+    sum.bytesUp += c.bytesUp;
+    sum.bytesDown += c.bytesDown;
+  }
+  return sum;
+}
+
+interface Meter {
+  counts: ProxyCounts;
+  cpuMs: number;
+}
+
+/** Round trips and CPU from here on, for one design's server. */
+async function meter(rig: Rig, design: Design): Promise<() => Promise<Meter>> {
+  const hops = design === "souk" ? WORKER_HOPS : PG_HOP;
+  const pids =
+    design === "souk" ? rig.workerdPids : rig.classic.process.pid ? [rig.classic.process.pid] : [];
+  const before = await proxyCounts(rig, hops);
+  const cpuBefore = treeCpuMs(pids);
+  return async () => {
+    const cpuMs = treeCpuMs(pids) - cpuBefore;
+    const after = await proxyCounts(rig, hops);
+    return {
+      cpuMs,
+      counts: {
+        roundTrips: after.roundTrips - before.roundTrips,
+        connections: after.connections - before.connections,
+        bytesUp: after.bytesUp - before.bytesUp,
+        bytesDown: after.bytesDown - before.bytesDown,
+      },
+    };
+  };
 }
 
 interface StepOutcome {
@@ -167,7 +253,7 @@ interface StepOutcome {
   lagMs: number;
 }
 
-type ReadyMessage = { type: "ready"; port?: number };
+type ReadyMessage = { type: "ready"; port?: number; ports?: Record<string, number> };
 type ResultMessage = { type: "result"; result: LoadResult };
 type FailedMessage = { type: "failed"; error: string };
 
@@ -254,6 +340,7 @@ async function soukStep(rig: Rig, opts: Options, rttMs: number, n: number): Prom
     headers: { authorization: `Bearer ${token}`, "idempotency-key": randomUUID() },
     body,
   }));
+  const stop = await meter(rig, "souk");
   const result = await runLoad(rig, {
     url: `${rig.worker.url}/v1/checkout/confirm`,
     requests,
@@ -262,6 +349,7 @@ async function soukStep(rig: Rig, opts: Options, rttMs: number, n: number): Prom
     ratePerSec: opts.ratePerSec,
     timeoutMs: 300_000,
   });
+  const measured = await stop();
   const mirrorSeconds = await mirrorCatchUp(rig, sellerToken, productId);
   const levels = await stockLevels(rig.worker.url, sellerToken, productId, rig.shop.branchId);
   const tally = await soukTally(rig.pool, productId);
@@ -286,7 +374,7 @@ async function soukStep(rig: Rig, opts: Options, rttMs: number, n: number): Prom
   }
   const oversold = Math.max(0, tally.liveUnits - opts.units, sold - opts.units, -levels.available);
   return {
-    row: stepRow("souk", rttMs, n, result, ok, oversold, mirrorSeconds, failures.length === 0),
+    row: stepRow("souk", rttMs, n, result, measured, ok, oversold, mirrorSeconds, !failures.length),
     failures,
     samples: result.samples,
     lagMs: result.maxLagMs,
@@ -305,6 +393,7 @@ async function classicStep(
     headers: { "idempotency-key": randomUUID() },
     body: JSON.stringify({ productId, buyerId: uuidv7() }),
   }));
+  const stop = await meter(rig, "classic");
   const result = await runLoad(rig, {
     url: `${rig.classicUrl}/purchases`,
     requests,
@@ -313,6 +402,7 @@ async function classicStep(
     ratePerSec: opts.ratePerSec,
     timeoutMs: 300_000,
   });
+  const measured = await stop();
   const tally = await classicTally(rig.pool, productId);
   const ok = count(result, isOk);
   const sold = opts.units - tally.onHand;
@@ -326,7 +416,60 @@ async function classicStep(
   if (tally.onHand < 0) failures.push(`on hand went negative: ${tally.onHand}`);
   const oversold = Math.max(0, tally.unitsOrdered - opts.units, -tally.onHand);
   return {
-    row: stepRow("classic", rttMs, n, result, ok, oversold, null, failures.length === 0),
+    row: stepRow("classic", rttMs, n, result, measured, ok, oversold, null, !failures.length),
+    failures,
+    samples: result.samples,
+    lagMs: result.maxLagMs,
+  };
+}
+
+/** The row lock doing Souk's work: buy now of one unit through the service's confirm route. */
+async function sameWorkStep(
+  rig: Rig,
+  opts: Options,
+  rttMs: number,
+  n: number,
+): Promise<StepOutcome> {
+  const productId = uuidv7();
+  const locationId = rig.shop.branchId;
+  await stockFullProduct(rig.pool, {
+    productId,
+    shopId: rig.shop.id,
+    locationId,
+    units: opts.units,
+  });
+  const buyers = Array.from({ length: opts.purchases }, () => uuidv7());
+  await insertClassicBuyers(rig.pool, buyers);
+  const body = JSON.stringify({ productId, locationId, quantity: 1 });
+  const requests: PreparedRequest[] = buyers.map((buyerId) => ({
+    headers: { "idempotency-key": randomUUID(), "x-buyer-id": buyerId },
+    body,
+  }));
+  const stop = await meter(rig, "same-work");
+  const result = await runLoad(rig, {
+    url: `${rig.classicUrl}/checkout/confirm`,
+    requests,
+    connections: n,
+    durationMs: opts.durationMs,
+    ratePerSec: opts.ratePerSec,
+    timeoutMs: 300_000,
+  });
+  const measured = await stop();
+  const tally = await fullTally(rig.pool, productId);
+  const ok = count(result, isOk);
+  const { reserved, onHand } = tally;
+  const sold = reserved + (opts.units - onHand);
+  const failures: string[] = [];
+  if (tally.unitsOrdered !== sold || sold !== ok || tally.intents !== ok) {
+    failures.push(
+      `orders (${tally.unitsOrdered} units in ${tally.orders} orders, ${tally.intents} ` +
+        `PaymentIntents) = units reserved (${sold}) = successful answers (${ok}) does not hold`,
+    );
+  }
+  if (onHand - reserved < 0) failures.push(`available went negative: ${onHand - reserved}`);
+  const oversold = Math.max(0, tally.unitsOrdered - opts.units, reserved - onHand);
+  return {
+    row: stepRow("same-work", rttMs, n, result, measured, ok, oversold, null, !failures.length),
     failures,
     samples: result.samples,
     lagMs: result.maxLagMs,
@@ -338,12 +481,14 @@ function stepRow(
   rttMs: number,
   n: number,
   result: LoadResult,
+  measured: Meter,
   ok: number,
   oversold: number,
   mirrorSeconds: number | null,
   gate: boolean,
 ): StepRow {
   const soldOut = count(result, isSoldOut);
+  const answered = Math.max(1, result.started);
   return {
     design,
     rttMs,
@@ -356,6 +501,9 @@ function stepRow(
     soldOut,
     errors: result.started - ok - soldOut,
     oversold,
+    roundTrips: measured.counts.roundTrips / answered,
+    connections: measured.counts.connections / answered,
+    cpuMs: measured.cpuMs / answered,
     mirrorSeconds,
     load1: loadavg()[0] ?? 0,
     gate,
@@ -373,11 +521,12 @@ async function warmUp(rig: Rig): Promise<void> {
     durationMs: 10_000,
     ratePerSec: null,
     pgConnections: 0,
-    designs: ["souk", "classic"],
+    designs: ["souk", "same-work", "classic"],
   };
   const souk = await soukStep(rig, opts, 0, 4);
+  const sameWork = await sameWorkStep(rig, opts, 0, 4);
   const classic = await classicStep(rig, opts, 0, 4);
-  for (const s of [souk, classic]) {
+  for (const s of [souk, sameWork, classic]) {
     if (s.failures.length > 0 || s.row.sold === 0) {
       throw new Error(
         `warm-up failed for ${s.row.design}: ${[...s.failures, ...s.samples].join("; ")}`,
@@ -387,6 +536,13 @@ async function warmUp(rig: Rig): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** `host:port` out of an address or URL (`127.0.0.1:5000`, `http://localhost:5000/sql`). */
+function hostPort(address: string): { host: string; port: number } | null {
+  const m = /(?:^|\/\/)(\[[^\]]+\]|[\w.-]+):(\d+)/.exec(address);
+  if (!m?.[1] || !m[2]) return null;
+  return { host: m[1], port: Number(m[2]) };
+}
 
 /** The commit the Worker was built from, and whether the tree had changes on top. */
 function revision(): string {
@@ -463,18 +619,34 @@ async function main(): Promise<void> {
     cleanups.push(() => stripe.stop());
 
     const target = new URL(stack.databaseUrl);
+    // Neon's SQL-over-HTTP endpoint, when the stack serves one (NEON_LOCAL_HTTP for the Worker).
+    const httpEndpoint = (stack as Stack & { neonLocalHttp?: string }).neonLocalHttp ?? "";
+    const httpTarget = hostPort(httpEndpoint);
+    const wsTarget = hostPort(stack.neonLocalWsProxy);
+    if (!wsTarget) throw new Error(`no WebSocket bridge address in "${stack.neonLocalWsProxy}"`);
     // The proxy stands in for the network, so it runs beside the load generator rather than
-    // taking CPU from the servers (and its timers fire later on the servers' busy core).
+    // taking CPU from the servers (and its timers fire later on the servers' busy core). One
+    // listener per hop, one RTT for all: the row locks' pg Pool → Postgres, and the Worker →
+    // the WebSocket bridge and → the HTTP endpoint, which both reach Postgres directly.
     const proxy = startChild(path.join(HERE, "proxy-process.ts"), {
       name: "proxy",
-      args: [`${target.hostname}:${target.port || 5432}`],
+      args: [
+        `pg=${target.hostname}:${target.port || 5432}`,
+        `ws=${wsTarget.host}:${wsTarget.port}`,
+        ...(httpTarget ? [`http=${httpTarget.host}:${httpTarget.port}`] : []),
+      ],
       cpu: pinned ? 1 : null,
     });
     cleanups.push(() => proxy.stop());
     const proxyReady = await proxy.next(messageOf<ReadyMessage>("ready"), 30_000);
+    const portOf = (name: string) => {
+      const port = proxyReady.ports?.[name];
+      if (!port) throw new Error(`the proxy has no ${name} listener`);
+      return port;
+    };
     const proxied = new URL(stack.databaseUrl);
     proxied.hostname = "127.0.0.1";
-    proxied.port = String(proxyReady.port);
+    proxied.port = String(portOf("pg"));
     const proxiedUrl = proxied.toString();
 
     const jwtSecret = randomBytes(32).toString("base64url");
@@ -488,8 +660,10 @@ async function main(): Promise<void> {
     cleanups.push(async () => rmSync(persistTo, { recursive: true, force: true }));
     const vars: Record<string, string> = {
       ENVIRONMENT: "development",
-      DATABASE_URL: proxiedUrl,
-      NEON_LOCAL_WS_PROXY: stack.neonLocalWsProxy,
+      // Straight to Postgres: the bridge and the HTTP endpoint dial it from next door, and the
+      // delay sits on the Worker's side of them.
+      DATABASE_URL: stack.databaseUrl,
+      NEON_LOCAL_WS_PROXY: `127.0.0.1:${portOf("ws")}`,
       JWT_SECRET: jwtSecret,
       PASSWORD_PEPPER: randomBytes(24).toString("base64url"),
       STRIPE_API_BASE: stripe.url,
@@ -498,6 +672,13 @@ async function main(): Promise<void> {
       STRIPE_CONNECT_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("hex")}`,
       LOG_LEVEL: "warn",
     };
+    // Neon's HTTP mode, through the proxy too (the endpoint itself dials Postgres from next door).
+    if (httpTarget) {
+      vars.NEON_LOCAL_HTTP = httpEndpoint.replace(
+        `${httpTarget.host}:${httpTarget.port}`,
+        `127.0.0.1:${portOf("http")}`,
+      );
+    }
     if (stack.redisRest) {
       vars.UPSTASH_REDIS_REST_URL = stack.redisRest.url;
       vars.UPSTASH_REDIS_REST_TOKEN = stack.redisRest.token;
@@ -507,9 +688,23 @@ async function main(): Promise<void> {
     process.env.WRANGLER_LOG ??= "error";
     const workerLog = path.join(benchDir, `worker-${stamp}.log`);
     const builtFrom = revision();
+    const workerdBefore = new Set(descendantsNamed(process.pid, "workerd"));
     const worker = await startWorker({ vars, persistTo, logFile: workerLog });
     log(`the Worker's logs go to ${path.relative(ROOT, workerLog)}`);
     cleanups.push(() => worker.stop());
+    // wrangler runs two workerd: its dev proxy, listening on the Worker's URL, which forwards
+    // every request, and the Worker itself. Production has no such proxy: only the second counts.
+    const entry = `entry=127.0.0.1:${new URL(worker.url).port} `;
+    const started = descendantsNamed(process.pid, "workerd").filter((p) => !workerdBefore.has(p));
+    const devProxyPids = started.filter((pid) => `${commandLine(pid)} `.includes(entry));
+    const workerdPids = started.filter((pid) => !devProxyPids.includes(pid));
+    if (workerdPids.length === 0) log("no workerd process found: CPU ms will read 0");
+    else {
+      log(
+        `workerd: the Worker is pid ${workerdPids.join(", ")} (CPU ms is read from it and its ` +
+          `children); wrangler's dev proxy is pid ${devProxyPids.join(", ") || "?"} (not counted)`,
+      );
+    }
 
     const classic = startChild(path.join(HERE, "classic-process.ts"), {
       name: "classic",
@@ -517,6 +712,8 @@ async function main(): Promise<void> {
         ...process.env,
         BENCH_DATABASE_URL: proxiedUrl,
         BENCH_POOL_MAX: String(opts.pgConnections),
+        BENCH_STRIPE_URL: stripe.url,
+        BENCH_STRIPE_KEY: stripe.secretKey,
       },
     });
     cleanups.push(() => classic.stop());
@@ -538,6 +735,7 @@ async function main(): Promise<void> {
       proxy,
       proxiedUrl,
       worker,
+      workerdPids,
       classic,
       classicUrl: `http://127.0.0.1:${classicReady.port}`,
       load,
@@ -546,7 +744,7 @@ async function main(): Promise<void> {
       pinned,
     };
 
-    log("warming up both designs at RTT 0");
+    log("warming up every design at RTT 0");
     await setRtt(rig, 0);
     await warmUp(rig);
 
@@ -564,13 +762,17 @@ async function main(): Promise<void> {
           const step =
             design === "souk"
               ? await soukStep(rig, opts, rtt, n)
-              : await classicStep(rig, opts, rtt, n);
+              : design === "same-work"
+                ? await sameWorkStep(rig, opts, rtt, n)
+                : await classicStep(rig, opts, rtt, n);
           rows.push(step.row);
           const r = step.row;
           log(
             `[${done}/${steps}] ${design} RTT ${rtt} N ${n}: ${r.perSecond.toFixed(1)}/s, ` +
               `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, sold ${r.sold}, ` +
-              `sold out ${r.soldOut}, errors ${r.errors} (${((performance.now() - t) / 1000).toFixed(0)} s)`,
+              `sold out ${r.soldOut}, errors ${r.errors}, ${r.roundTrips.toFixed(1)} round trips ` +
+              `and ${r.cpuMs.toFixed(1)} CPU ms per purchase ` +
+              `(${((performance.now() - t) / 1000).toFixed(0)} s)`,
           );
           if (opts.ratePerSec !== null && step.lagMs > 1_000) {
             log(`  ${design} fell ${(step.lagMs / 1000).toFixed(1)} s behind the arrival rate`);
@@ -590,18 +792,23 @@ async function main(): Promise<void> {
       `# bench:stock — ${startedAt.toISOString()}`,
       "",
       ...machine().map((l) => `- machine: ${l}`),
-      `- Postgres ${pgVersion}: ${stack.postgresKind === "pglite" ? "embedded PGlite" : redact(stack.databaseUrl)} (${stack.postgresKind}); both designs reach it through the same delaying TCP proxy (RTT/2 each way per chunk)`,
+      `- Postgres ${pgVersion}: ${stack.postgresKind === "pglite" ? "embedded PGlite" : redact(stack.databaseUrl)} (${stack.postgresKind}); every design reaches it through the same delaying TCP proxy (RTT/2 each way per chunk): the row locks' pg Pool on its way to Postgres, the Worker on its way to the Neon WebSocket bridge${httpTarget ? " and to the SQL-over-HTTP endpoint" : " (the stack serves no SQL-over-HTTP endpoint)"}, which sit next to Postgres as Neon's do`,
       `- measured RTT (median SELECT 1 through the proxy): ${[...rttMeasured].map(([k, v]) => `${k} → ${v.toFixed(2)} ms`).join(", ")}`,
-      `- Postgres connections: Souk's bridge cap ${opts.pgConnections} (one Neon Pool per request, shared by the object's mirror flush), classic pg.Pool max ${opts.pgConnections}`,
+      `- Postgres connections: Souk's bridge cap ${opts.pgConnections} (one Neon Pool per request, shared by the object's mirror flush), the row locks' pg.Pool max ${opts.pgConnections}`,
       `- Redis: ${stack.redisRest ? "on (rate limits on the confirm route)" : "off"}; Stripe: the local emulator`,
       `- Worker: built once from ${builtFrom}, run by wrangler's unstable_startWorker (workerd, Durable Objects local, no file watching); it logged ${worker.errors()} error lines (${path.relative(ROOT, workerLog)})`,
-      `- pinning: ${pinned ? "servers on core 0 (workerd, wrangler + bridges + Stripe emulator, the classic service); load generator and delaying proxy on core 1; Postgres and Redis (system services) unpinned" : "none (taskset or a second core unavailable)"}`,
+      `- pinning: ${pinned ? "servers on core 0 (workerd, wrangler + bridges + Stripe emulator, the row-lock service); load generator and delaying proxy on core 1; Postgres and Redis (system services) unpinned" : "none (taskset or a second core unavailable)"}`,
+      `- designs: ${opts.designs.map((d) => LABEL[d]).join("; ")}. Row lock, same work: idempotency record, buyer and price plan read, SELECT … FOR UPDATE, UPDATE, checkout + order + items + 2 audit rows one statement at a time, COMMIT, a PaymentIntent on the same Stripe emulator, its id saved, the answer stored. Row lock, minimal: BEGIN; SELECT … FOR UPDATE; UPDATE; INSERT order; COMMIT`,
       `- per step: a fresh product with ${opts.units} units; up to ${opts.purchases} purchases, each by its own buyer, started for at most ${opts.durationMs / 1000} s, every answer waited for; ${opts.ratePerSec === null ? "closed loop (each buyer sends again when answered)" : `fixed arrival rate ${opts.ratePerSec}/s, latency from each purchase's scheduled time`}`,
       `- load average (1/5/15 min): before ${loadBefore.map((v) => v.toFixed(2)).join(" ")}, after ${loadAfter.map((v) => v.toFixed(2)).join(" ")} (other work shares this machine)`,
       `- reservations/s: successful purchases ÷ (first send → last answer); latency of successful purchases; sold out: 409 INSUFFICIENT_STOCK; mirror s: Souk's stock mirror caught up this long after the step's last answer`,
+      "- round trips: client→server bursts answered by the server (one or more messages sent before the server's first reply), counted per connection at the delaying proxy from the step's first send to its last answer, ÷ purchases answered; for Souk it includes the Neon WebSocket upgrade and startup of each new connection and any stock-mirror flush that ran during the step. conns: new connections through the proxy ÷ purchases. CPU ms: user + system CPU of the server's processes (workerd and its children for Souk; the Node service for the row locks) over the same window, from /proc/<pid>/stat, ÷ purchases answered",
+      "- k: for N = 1, the least-squares slope of p50 against the measured RTT: the round trips an uncontended buyer waits for",
       "",
     ].join("\n");
-    const out = `${header}\n${table(rows)}\n${failures.length > 0 ? `\n**GATE FAILED**\n\n${failures.map((f) => `- ${f}`).join("\n")}\n` : "\nZero oversell in every step (orders = units sold = successful answers; stock never negative).\n"}`;
+    const fitted = slopeLines(slopes(rows, rttMeasured));
+    const slopeText = fitted.length > 0 ? `\n${fitted.map((l) => `- ${l}`).join("\n")}\n` : "";
+    const out = `${header}\n${table(rows)}\n${slopeText}${failures.length > 0 ? `\n**GATE FAILED**\n\n${failures.map((f) => `- ${f}`).join("\n")}\n` : "\nZero oversell in every step (orders = units sold = successful answers; stock never negative).\n"}`;
     const file = path.join(benchDir, `stock-${stamp}.md`);
     writeFileSync(file, out);
     console.log(`\n${out}`);
