@@ -79,7 +79,11 @@ export function reserve(
   now: number,
 ): ReserveResult {
   bind(store, r.productId, r.shopId);
-  const prior = store.reservationByKey(r.key);
+  let prior = store.reservationByKey(r.key);
+  if (prior && r.renew && (prior.state === "released" || prior.state === "expired")) {
+    store.supersedeReservationKey(prior.reservationId);
+    prior = null;
+  }
   if (prior) {
     if (prior.locationId !== r.locationId || prior.quantity !== r.quantity) {
       return keyReused(r.key);

@@ -439,6 +439,11 @@ export class StockStore {
     return row ? toReservation(row) : null;
   }
 
+  /** Frees a settled hold's key for a new hold; the old row stays, under `key#id`. */
+  supersedeReservationKey(id: string): void {
+    this.sql.exec("UPDATE reservations SET key = key || '#' || id WHERE id = ?", id);
+  }
+
   settleReservation(id: string, state: ReservationState, sequence: number): void {
     this.sql.exec(
       "UPDATE reservations SET state = ?, settled_sequence = ? WHERE id = ?",

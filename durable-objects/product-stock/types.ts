@@ -64,6 +64,13 @@ export const reserveInput = z.object({
   ttlMs: z.int().min(RESERVATION_TTL_MS.min).max(RESERVATION_TTL_MS.max),
   key,
   actor: actorSchema.optional(),
+  /**
+   * A hold under this key that was released or expired is superseded by a new one instead of
+   * being replayed. For callers whose key names an attempt that may be tried again after it
+   * failed (a checkout retried under the same Idempotency-Key); an active or committed hold is
+   * still replayed, so a retry never holds twice.
+   */
+  renew: z.boolean().optional(),
 });
 
 export const settleInput = z.object({ reservationId: id, actor: actorSchema.optional() });

@@ -35,19 +35,28 @@ export async function recordAudits(
   rows: Array<{ actor: Actor; entry: AuditEntry }>,
 ): Promise<void> {
   if (rows.length === 0) return;
-  await tx.insert(auditLog).values(
-    rows.map(({ actor, entry }) => ({
-      id: uuidv7(),
-      actorId: actor.id ?? null,
-      actorType: actor.type,
-      action: entry.action,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      oldValue: entry.oldValue ?? null,
-      newValue: entry.newValue ?? null,
-      requestId: actor.requestId ?? null,
-    })),
-  );
+  await tx.insert(auditLog).values(auditRows(rows));
+}
+
+/**
+ * The audit_log rows for these entries, for writers that cannot hold a transaction open: a
+ * non-interactive batch (Neon's HTTP transaction) inserts them beside the change it records, so
+ * both still commit or neither does.
+ */
+export function auditRows(
+  rows: ReadonlyArray<{ actor: Actor; entry: AuditEntry }>,
+): Array<typeof auditLog.$inferInsert> {
+  return rows.map(({ actor, entry }) => ({
+    id: uuidv7(),
+    actorId: actor.id ?? null,
+    actorType: actor.type,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    oldValue: entry.oldValue ?? null,
+    newValue: entry.newValue ?? null,
+    requestId: actor.requestId ?? null,
+  }));
 }
 
 export class AuditMissing extends Error {

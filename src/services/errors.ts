@@ -16,6 +16,7 @@ export type ErrorCode =
   | "BID_TOO_LOW"
   | "AUCTION_CLOSED"
   | "SERVICE_UNAVAILABLE"
+  | "DATABASE_UNAVAILABLE"
   | "SIGNATURE_INVALID";
 
 export interface FieldError {
@@ -92,5 +93,16 @@ export class SignatureInvalid extends DomainError {
 export class ServiceUnavailable extends DomainError {
   constructor(message: string) {
     super("SERVICE_UNAVAILABLE", message);
+  }
+}
+
+/** The Idempotency-Key was used before with another request body. */
+export class IdempotencyKeyReused extends DomainError {
+  constructor() {
+    super(
+      "IDEMPOTENCY_KEY_REUSED",
+      "This Idempotency-Key was already used with a different request body; use a new key for " +
+        "a new request.",
+    );
   }
 }

@@ -3,7 +3,10 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Database } from "../../db/client.ts";
 import { idempotencyKeys } from "../../db/schema/orders.ts";
-import { DomainError, ValidationFailed } from "../../services/errors.ts";
+import { DomainError, IdempotencyKeyReused, ValidationFailed } from "../../services/errors.ts";
+
+export { IdempotencyKeyReused };
+
 import type { AppEnv } from "../context.ts";
 import { problem } from "../problem.ts";
 
@@ -48,16 +51,6 @@ export class IdempotencyKeyRequired extends DomainError {
       "IDEMPOTENCY_KEY_REQUIRED",
       "This request moves money: send an Idempotency-Key header (a unique value per intended " +
         "operation, e.g. a UUID) and reuse it when you retry.",
-    );
-  }
-}
-
-export class IdempotencyKeyReused extends DomainError {
-  constructor() {
-    super(
-      "IDEMPOTENCY_KEY_REUSED",
-      "This Idempotency-Key was already used with a different request body; use a new key for " +
-        "a new request.",
     );
   }
 }
@@ -300,6 +293,20 @@ export function idempotency(options: IdempotencyOptions) {
     }
   });
 }
+
+/**
+ * Requires an Idempotency-Key and puts it, with the hash of the body, on the context, for a
+ * route whose service keeps its own record (checkout confirm writes it with its orders, in one
+ * round trip). Same header rules and answers as `idempotency()`.
+ */
+export const requireIdempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
+  const key = parseIdempotencyKey(c.req.header(IDEMPOTENCY_HEADER));
+  c.set("idempotencyKey", {
+    key,
+    requestHash: await requestHash(c.req.method, await c.req.text()),
+  });
+  await next();
+});
 
 /** Deletes records past their 24 h (a cron may call it; expired keys are also reclaimed lazily). */
 export async function purgeExpiredIdempotencyKeys(db: Database): Promise<number> {

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { createDb, type Database, type DbHandle } from "../../db/client.ts";
+import { createHttpDb, type HttpDatabase } from "../../db/http.ts";
 import { loadConfig } from "../../env.ts";
 import { createLogger, logOnce } from "../../lib/logger.ts";
 import { createRedis } from "../../lib/redis.ts";
@@ -16,6 +17,7 @@ export const init = createMiddleware<AppEnv>(async (c, next) => {
   const redis = createRedis(config);
   if (!redis) logOnce(logger, "no-redis", "Redis is not configured: rate limits and cache are off");
   let handle: DbHandle | null = null;
+  let http: HttpDatabase | null = null;
   const services: RequestServices = {
     config,
     logger,
@@ -28,6 +30,13 @@ export const init = createMiddleware<AppEnv>(async (c, next) => {
         localWsProxy: config.NEON_LOCAL_WS_PROXY,
       });
       return handle.db;
+    },
+    get http(): HttpDatabase {
+      http ??= createHttpDb({
+        databaseUrl: config.DATABASE_URL,
+        localHttp: config.NEON_LOCAL_HTTP,
+      });
+      return http;
     },
   };
   c.set("services", services);

@@ -3,18 +3,19 @@ import { createMiddleware } from "hono/factory";
 import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
-import { idempotency } from "../../http/middleware/idempotency.ts";
+import { REPLAYED_HEADER, requireIdempotencyKey } from "../../http/middleware/idempotency.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import { confirmCheckout } from "../../services/checkout/confirm.ts";
 import { checkoutInput } from "../../services/checkout/plan.ts";
 import { previewCheckout } from "../../services/checkout/preview.ts";
-import { buyingContext, json, ok } from "../cart/schema.ts";
+import { json, ok } from "../cart/schema.ts";
 import { bearer, problems } from "../schemas.ts";
 import {
   CheckoutPreviewSchema,
   ConfirmedCheckoutSchema,
-  checkoutContext,
+  confirmContext,
   IdempotencyHeaders,
+  previewContext,
 } from "./schema.ts";
 
 /** Confirms per user: the "checkout" limit (each one reserves stock and calls Stripe). */
@@ -52,11 +53,7 @@ const confirm = createRoute({
   path: "/confirm",
   tags: ["checkout"],
   security: bearer,
-  middleware: [
-    requireAuth,
-    checkoutLimit,
-    idempotency({ route: "POST /v1/checkout/confirm" }),
-  ] as const,
+  middleware: [requireAuth, checkoutLimit, requireIdempotencyKey] as const,
   summary: "Reserve the stock, create the orders and one PaymentIntent",
   description:
     "The preview's body (plus optionally `expectedTotalMinor`: 409 if the total changed). All " +
@@ -75,8 +72,15 @@ const confirm = createRoute({
 /** `/v1/checkout`: preview and confirm the signed-in user's cart. */
 export const checkoutRoutes = createRouter()
   .openapi(preview, async (c) =>
-    c.json(await previewCheckout(buyingContext(c), c.var.user.id, c.req.valid("json")), 200),
+    c.json(await previewCheckout(previewContext(c), c.var.user.id, c.req.valid("json")), 200),
   )
-  .openapi(confirm, async (c) =>
-    c.json(await confirmCheckout(checkoutContext(c), c.var.user.id, c.req.valid("json")), 201),
-  );
+  .openapi(confirm, async (c) => {
+    const { checkout, replayed } = await confirmCheckout(
+      confirmContext(c),
+      c.var.user.id,
+      c.req.valid("json"),
+      c.var.idempotencyKey,
+    );
+    if (replayed) c.header(REPLAYED_HEADER, "true");
+    return c.json(checkout, 201);
+  });

@@ -1,5 +1,6 @@
-import { asc, eq, inArray } from "drizzle-orm";
+import { asc, eq, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
+import type { HttpDatabase } from "../../db/http.ts";
 import { type ListingType, type ProductStatus, products } from "../../db/schema/catalog.ts";
 import { cartItems, carts } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
@@ -50,7 +51,7 @@ export interface CartLineRow {
 }
 
 /** A line's product and shop columns, as cart lines and buy-now lines both read them. */
-const lineColumns = {
+export const lineColumns = {
   title: products.title,
   sku: products.sku,
   priceMinor: products.priceMinor,
@@ -70,7 +71,7 @@ const lineColumns = {
   deliveryFeeMinor: shops.deliveryFeeMinor,
 };
 
-interface LineSource {
+export interface LineSource {
   productId: string;
   quantity: number;
   addedAt: Date;
@@ -111,7 +112,7 @@ function unavailableReason(r: LineSource): UnavailableReason | null {
           : null;
 }
 
-function toLineRow(r: LineSource): CartLineRow {
+export function toLineRow(r: LineSource): CartLineRow {
   return {
     productId: r.productId,
     quantity: r.quantity,
@@ -131,16 +132,28 @@ function toLineRow(r: LineSource): CartLineRow {
   };
 }
 
+/**
+ * A cart's version: `updated_at` to the microsecond, as text, so that it survives JSON and
+ * compares exactly in SQL. Every cart change bumps `updated_at`.
+ */
+export const cartVersion = sql<string>`((extract(epoch from ${carts.updatedAt}) * 1000000)::bigint)::text`;
+
 /** The buyer's cart id (null before the first add) and its lines, oldest first. */
 export async function loadCartLines(
-  db: Queryable,
+  db: Queryable | HttpDatabase,
   buyerId: string,
-): Promise<{ cartId: string | null; updatedAt: Date | null; lines: CartLineRow[] }> {
+): Promise<{
+  cartId: string | null;
+  updatedAt: Date | null;
+  /** `updated_at` in microseconds since the epoch: a change to the cart changes it. */
+  version: string | null;
+  lines: CartLineRow[];
+}> {
   const [cart] = await db
-    .select({ id: carts.id, updatedAt: carts.updatedAt })
+    .select({ id: carts.id, updatedAt: carts.updatedAt, version: cartVersion })
     .from(carts)
     .where(eq(carts.buyerId, buyerId));
-  if (!cart) return { cartId: null, updatedAt: null, lines: [] };
+  if (!cart) return { cartId: null, updatedAt: null, version: null, lines: [] };
   const rows = await db
     .select({
       productId: cartItems.productId,
@@ -153,7 +166,12 @@ export async function loadCartLines(
     .innerJoin(shops, eq(shops.id, products.shopId))
     .where(eq(cartItems.cartId, cart.id))
     .orderBy(asc(cartItems.addedAt), asc(cartItems.productId));
-  return { cartId: cart.id, updatedAt: cart.updatedAt, lines: rows.map(toLineRow) };
+  return {
+    cartId: cart.id,
+    updatedAt: cart.updatedAt,
+    version: cart.version,
+    lines: rows.map(toLineRow),
+  };
 }
 
 /**

@@ -1,18 +1,46 @@
 import { and, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { RESERVATION_TTL_MS } from "../../../durable-objects/product-stock/types.ts";
-import { withAudit } from "../../db/audit.ts";
-import type { Tx } from "../../db/client.ts";
-import { checkouts, orderItems, orders } from "../../db/schema/orders.ts";
-import { uuidv7 } from "../../lib/ids.ts";
+import { type AuditEntry, auditRows, withAudit } from "../../db/audit.ts";
+import type { HttpDatabase } from "../../db/http.ts";
+import { auditLog } from "../../db/schema/audit-log.ts";
+import { checkouts, idempotencyKeys, orderItems, orders } from "../../db/schema/orders.ts";
+import { digest } from "../../lib/cache.ts";
+import { namedUuid, namedUuidv7, uuidv7, uuidv7Time } from "../../lib/ids.ts";
+import type { Redis } from "../../lib/redis.ts";
 import type { Stripe } from "../../lib/stripe.ts";
-import { requireCanBuy } from "../cart/context.ts";
-import { MAX_LINE_QUANTITY } from "../cart/lines.ts";
-import { Conflict, InsufficientStock } from "../errors.ts";
+import { cartVersion, MAX_LINE_QUANTITY } from "../cart/lines.ts";
+import {
+  Conflict,
+  DomainError,
+  Forbidden,
+  IdempotencyKeyReused,
+  InsufficientStock,
+  Unauthenticated,
+  ValidationFailed,
+} from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { type HeldLine, releaseReservations, reserveLines } from "../orders/reservations.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
 import { PaymentFailed } from "./errors.ts";
-import { type CheckoutContext, type CheckoutInput, checkoutInput, planCheckout } from "./plan.ts";
+import {
+  type CheckoutContext,
+  type CheckoutInput,
+  type CheckoutSource,
+  checkoutInput,
+  type FulfilmentChoice,
+  groupLines,
+} from "./plan.ts";
+import { deliveryFeeMinor, deliveryRules, MAX_AMOUNT_MINOR, platformFeeMinor } from "./pricing.ts";
+import {
+  cartKey,
+  forgetSnapshots,
+  listingKey,
+  readCart,
+  readListings,
+  type SnapshotDeps,
+  type SnapshotLine,
+} from "./snapshots.ts";
 
 /**
  * How much longer than the payment window a checkout's stock is held. The deadline cron expires
@@ -20,6 +48,11 @@ import { type CheckoutContext, type CheckoutInput, checkoutInput, planCheckout }
  * its last seconds still commit, and the hold still ends on its own if the cron never runs.
  */
 export const RESERVATION_MARGIN_MS = 5 * 60 * 1000;
+
+/** The route an Idempotency-Key of a confirm is scoped to. */
+export const CONFIRM_ROUTE = "POST /v1/checkout/confirm";
+/** How long a confirm's key answers with what it did. */
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface ConfirmedOrder {
   id: string;
@@ -46,88 +79,148 @@ export interface ConfirmedCheckout {
   paymentDeadline: string;
 }
 
-/** The Stripe idempotency key of a checkout's PaymentIntent: a retry never makes a second one. */
-export function paymentIntentKey(checkoutId: string): string {
-  return `checkout:${checkoutId}:pi`;
+/** What the idempotency record keeps of a confirm: all of the answer but the PaymentIntent. */
+type StoredCheckout = Omit<ConfirmedCheckout, "paymentIntentId" | "clientSecret">;
+
+/** Confirm's dependencies: the checkout's, plus the HTTP database and the snapshot cache. */
+export interface ConfirmContext extends CheckoutContext {
+  /** Neon over HTTP: the purchase's one write is one batched request. */
+  http: HttpDatabase;
+  redis: Redis | null;
+  /** Work that may finish after the answer (the request's waitUntil). */
+  defer: (work: Promise<unknown>) => void;
 }
 
-interface BoughtLine {
-  productId: string;
-  quantity: number;
+/** The request's Idempotency-Key and the hash of its body (http/middleware/idempotency.ts). */
+export interface ConfirmKey {
+  key: string;
+  requestHash: string;
+}
+
+export interface ConfirmOutcome {
+  checkout: ConfirmedCheckout;
+  /** True when this answers what an earlier request with the same key already did. */
+  replayed: boolean;
+}
+
+type Input = ReturnType<typeof checkoutInput.parse>;
+
+interface ShopOrder {
+  shopId: string;
+  choice: FulfilmentChoice;
+  index: number;
+  stockLocationId: string;
+  stockLocationKind: "warehouse" | "branch";
+  lines: SnapshotLine[];
+  subtotalMinor: number;
+  deliveryFeeMinor: number;
+  platformFeeMinor: number;
+  totalMinor: number;
+}
+
+interface Plan {
+  source: CheckoutSource;
+  currency: string;
+  shops: ShopOrder[];
+  totalMinor: number;
+  platformFeeMinor: number;
+  /** The cart's version the plan was made from (cart checkouts). */
+  cartVersion: string | null;
+  /** Whether any of it came from Redis: a refused write then retries from Postgres. */
+  fromCache: boolean;
+}
+
+/** A refusal raised inside the batched write by `souk_assert` (migrations/0012). */
+class WriteRefused extends Error {
+  constructor(
+    readonly code: string,
+    readonly detail: string,
+  ) {
+    super(code);
+  }
 }
 
 /**
  * Turns the buyer's cart (or, with `items`, just those products: "buy now", leaving the cart as
- * it is) into orders and one PaymentIntent:
+ * it is) into orders and one PaymentIntent, waiting for ONE Postgres round trip:
  *
- * 1. every line is reserved in its ProductStock object (key: checkout + product), all or
- *    nothing; a shortage releases whatever was held and answers 409 INSUFFICIENT_STOCK naming
- *    each short line;
- * 2. one transaction writes the checkout, one `pending_payment` order per shop with item
- *    snapshots (title, SKU, unit price, quantity, location, reservation), the payment deadline,
- *    an `order.created` audit row per order, and takes the bought lines out of the cart (a buy
- *    now leaves it alone);
- * 3. one PaymentIntent for the total (`transfer_group` = checkout id, metadata with the order
- *    ids, Stripe idempotency key from the checkout id), saved on the checkout.
+ * 1. the plan (prices, shops, fees, stock locations) comes from snapshots in Redis (a preview
+ *    leaves the cart's there), or from Postgres when Redis lacks them;
+ * 2. every line is held in its ProductStock object, all or nothing, under a key derived from
+ *    (buyer, Idempotency-Key, attempt), so a retry finds the same holds instead of new ones;
+ * 3. ONE batched transaction (Neon's HTTP `transaction`) writes the idempotency record, the
+ *    checkout, one `pending_payment` order per shop with item snapshots, the audit rows and the
+ *    cart change, and re-checks inside itself what the plan assumed: the buyer may buy, every
+ *    price, currency, shop rule and location is still what the snapshot said, the address is
+ *    the buyer's, the cart did not change. Any difference rolls it all back; a snapshot found
+ *    stale is dropped and the purchase is planned again from Postgres, once;
+ * 4. the PaymentIntent is created while that write is in flight (its Stripe idempotency key is
+ *    derived from the checkout and its amount), so it adds no round trip of its own.
  *
- * A Stripe failure (refusal, or unreachable after the SDK's retries) voids the checkout: holds
- * released, orders `cancelled`, cart lines put back in the cart, then 402 PAYMENT_FAILED. A crash
- * between steps loses nothing: holds end at their TTL by the object's alarm, and orders without
- * a PaymentIntent are expired at their deadline by the deadline cron.
- *
- * Not idempotent by itself (every call is a new checkout): the route puts it behind the
- * Idempotency-Key middleware.
+ * A retry with the same key (after a crash, a timeout, or concurrently) derives the same
+ * checkout: it either finishes the cut-off attempt (same holds, same ids, same PaymentIntent) or
+ * finds the committed record and answers it again (`replayed`); never a second order. A Stripe
+ * failure voids the checkout (holds released, orders cancelled, cart lines back, 402); the key
+ * may then be retried, which makes attempt 2.
  */
 export async function confirmCheckout(
-  ctx: CheckoutContext,
+  ctx: ConfirmContext,
   buyerId: string,
   raw: CheckoutInput,
-): Promise<ConfirmedCheckout> {
+  key: ConfirmKey,
+): Promise<ConfirmOutcome> {
   const input = parseOr422(checkoutInput, raw);
-  await requireCanBuy(ctx.db, buyerId);
-  const plan = await planCheckout(ctx, buyerId, input);
-  if (plan.unavailable.length > 0) {
-    const ids = plan.unavailable.map((u) => u.productId).join(", ");
-    throw new Conflict(
-      plan.source === "cart"
-        ? `Some lines cannot be bought now (${ids}); remove them from the cart, preview again, ` +
-            "then confirm."
-        : `Some products cannot be bought now (${ids}); leave them out and confirm again.`,
-      { reason: "unavailable_lines", lines: plan.unavailable },
-    );
-  }
-  if (input.expectedTotalMinor !== undefined && input.expectedTotalMinor !== plan.totalMinor) {
-    throw new Conflict(
-      `The total is now ${plan.totalMinor} (minor units of ${plan.currency}), not ` +
-        `${input.expectedTotalMinor}: prices or fees changed. Preview again before confirming.`,
-      {
-        reason: "total_changed",
-        expectedTotalMinor: input.expectedTotalMinor,
-        totalMinor: plan.totalMinor,
-      },
-    );
+  return attempt(ctx, buyerId, input, key, 1, false);
+}
+
+async function attempt(
+  ctx: ConfirmContext,
+  buyerId: string,
+  input: Input,
+  key: ConfirmKey,
+  n: number,
+  fresh: boolean,
+): Promise<ConfirmOutcome> {
+  const snapshots: SnapshotDeps = {
+    db: ctx.http,
+    redis: ctx.redis,
+    logger: ctx.logger,
+    defer: ctx.defer,
+  };
+  let plan: Plan;
+  try {
+    plan = await planFrom(ctx, snapshots, buyerId, input, fresh);
+  } catch (err) {
+    // A refusal drawn from cached snapshots is checked against Postgres before it is answered.
+    if (!fresh && err instanceof DomainError) {
+      return attempt(ctx, buyerId, input, key, n, true);
+    }
+    throw err;
   }
 
-  const checkoutId = uuidv7();
+  const checkoutId = await namedUuid(`checkout|${buyerId}|${CONFIRM_ROUTE}|${key.key}|${n}`);
   const now = Date.now();
   const windowMs = ctx.config.PAYMENT_WINDOW_MINUTES * 60 * 1000;
   const paymentDeadline = new Date(now + windowMs);
-  const stock = { PRODUCT_STOCK: ctx.stock };
 
   // 1. Hold the stock.
-  const reserved = await reserveLines(stock, {
-    holder: checkoutId,
-    lines: plan.shops.flatMap((s) =>
-      s.lines.map((l) => ({
-        productId: l.productId,
-        shopId: s.shopId,
-        locationId: s.stockLocationId,
-        quantity: l.quantity,
-      })),
-    ),
-    ttlMs: Math.min(windowMs + RESERVATION_MARGIN_MS, RESERVATION_TTL_MS.max),
-    actor: ctx.actor,
-  });
+  const reserved = await reserveLines(
+    { PRODUCT_STOCK: ctx.stock },
+    {
+      holder: checkoutId,
+      lines: plan.shops.flatMap((s) =>
+        s.lines.map((l) => ({
+          productId: l.productId,
+          shopId: s.shopId,
+          locationId: s.stockLocationId,
+          quantity: l.quantity,
+        })),
+      ),
+      ttlMs: Math.min(windowMs + RESERVATION_MARGIN_MS, RESERVATION_TTL_MS.max),
+      actor: ctx.actor,
+      renew: true,
+    },
+  );
   if (!reserved.ok) {
     const named = reserved.shortages.map(
       (s) => `${s.productId} (requested ${s.requested}, available ${s.available})`,
@@ -137,155 +230,25 @@ export async function confirmCheckout(
     });
   }
   const holdOf = new Map<string, HeldLine>(reserved.held.map((h) => [h.productId, h]));
-  const heldItems = reserved.held.map((h) => ({
-    productId: h.productId,
-    reservationId: h.reservationId,
-  }));
-  // What leaves the cart now and comes back if the payment cannot be set up: nothing for a buy
-  // now, which never touches the cart.
-  const bought: BoughtLine[] =
-    plan.source === "cart"
-      ? plan.shops.flatMap((s) =>
-          s.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
-        )
-      : [];
 
-  // 2. The checkout, its orders and their audit rows, in one transaction.
-  const made = plan.shops.map((s) => ({ id: uuidv7(), shop: s }));
-  try {
-    await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
-      await tx.insert(checkouts).values({
-        id: checkoutId,
-        buyerId,
-        currency: plan.currency,
-        amountMinor: plan.totalMinor,
-        platformFeeMinor: plan.platformFeeMinor,
-        transferGroup: checkoutId,
-        status: "open",
-        paymentDeadline,
-      });
-      await tx.insert(orders).values(
-        made.map(({ id, shop }) => ({
-          id,
-          checkoutId,
-          buyerId,
-          shopId: shop.shopId,
-          status: "pending_payment" as const,
-          source: "checkout",
-          currency: plan.currency,
-          subtotalMinor: shop.subtotalMinor,
-          deliveryFeeMinor: shop.deliveryFeeMinor,
-          platformFeeMinor: shop.platformFeeMinor,
-          totalMinor: shop.totalMinor,
-          fulfilment: shop.fulfilment.method,
-          pickupLocationId: shop.fulfilment.method === "pickup" ? shop.fulfilment.locationId : null,
-          shippingAddress: shop.fulfilment.method === "delivery" ? shop.fulfilment.address : null,
-          paymentDeadline,
+  // Ids are derived, so a retry of a cut-off attempt writes (and asks Stripe for) the same ones;
+  // each order's time is its first hold's, so orders still sort by when they were made.
+  const made = await Promise.all(
+    plan.shops.map(async (shop) => {
+      const heldAt = Math.min(
+        ...shop.lines.map((l) => uuidv7Time(holdOf.get(l.productId)?.reservationId ?? "")),
+      );
+      const orderId = await namedUuidv7(heldAt, `order|${checkoutId}|${shop.shopId}`);
+      const items = await Promise.all(
+        shop.lines.map(async (l) => ({
+          id: await namedUuidv7(heldAt, `item|${orderId}|${l.productId}`),
+          line: l,
         })),
       );
-      await tx.insert(orderItems).values(
-        made.flatMap(({ id, shop }) =>
-          shop.lines.map((l) => ({
-            id: uuidv7(),
-            orderId: id,
-            productId: l.productId,
-            title: l.title,
-            sku: l.sku,
-            unitPriceMinor: l.unitPriceMinor,
-            quantity: l.quantity,
-            locationId: shop.stockLocationId,
-            reservationId: holdOf.get(l.productId)?.reservationId ?? null,
-          })),
-        ),
-      );
-      await audit.record({
-        action: "checkout.created",
-        entityType: "checkout",
-        entityId: checkoutId,
-        newValue: {
-          status: "open",
-          source: plan.source,
-          currency: plan.currency,
-          amountMinor: plan.totalMinor,
-          platformFeeMinor: plan.platformFeeMinor,
-          orderIds: made.map((m) => m.id),
-        },
-      });
-      for (const { id, shop } of made) {
-        await audit.record({
-          action: "order.created",
-          entityType: "order",
-          entityId: id,
-          newValue: {
-            status: "pending_payment",
-            checkoutId,
-            shopId: shop.shopId,
-            currency: plan.currency,
-            totalMinor: shop.totalMinor,
-            paymentDeadline: paymentDeadline.toISOString(),
-          },
-        });
-      }
-      await takeOutOfCart(tx, buyerId, bought);
-    });
-  } catch (err) {
-    await releaseQuietly(ctx, heldItems, checkoutId);
-    throw err;
-  }
-
-  // 3. One PaymentIntent for the whole checkout.
-  const orderIds = made.map((m) => m.id);
-  let intent: Stripe.PaymentIntent;
-  try {
-    intent = await ctx.stripe.paymentIntents.create(
-      {
-        amount: plan.totalMinor,
-        currency: plan.currency.toLowerCase(),
-        transfer_group: checkoutId,
-        automatic_payment_methods: { enabled: true },
-        metadata: { checkout_id: checkoutId, order_ids: orderIds.join(",") },
-      },
-      { idempotencyKey: paymentIntentKey(checkoutId) },
-    );
-  } catch (err) {
-    const stripeError = describeStripeError(err);
-    ctx.logger.warn("PaymentIntent could not be created; voiding the checkout", {
-      checkoutId,
-      ...stripeError,
-    });
-    await voidCheckout(ctx, {
-      checkoutId,
-      buyerId,
-      orderIds,
-      heldItems,
-      bought,
-      reason: `payment_intent_failed: ${stripeError.type}${stripeError.code ? ` (${stripeError.code})` : ""}`,
-    });
-    throw new PaymentFailed(
-      `The payment could not be set up: ${stripeError.message} Nothing was charged; the ` +
-        (plan.source === "cart"
-          ? "orders were cancelled and the items put back in your cart."
-          : "orders were cancelled."),
-      { checkoutId, stripe: stripeError },
-    );
-  }
-  if (!intent.client_secret) throw new Error(`PaymentIntent ${intent.id} has no client secret`);
-  try {
-    await ctx.db
-      .update(checkouts)
-      .set({ paymentIntentId: intent.id, updatedAt: new Date() })
-      .where(eq(checkouts.id, checkoutId));
-  } catch (err) {
-    // The buyer can still pay: the payment path finds the checkout through the intent's
-    // metadata (checkout_id). Failing here instead would strand a live intent with no client.
-    ctx.logger.error("could not save the PaymentIntent id on its checkout", {
-      checkoutId,
-      paymentIntentId: intent.id,
-      error: err instanceof Error ? err.message : String(err),
-    });
-  }
-
-  return {
+      return { id: orderId, shop, items };
+    }),
+  );
+  const stored: StoredCheckout = {
     checkoutId,
     orders: made.map(({ id, shop }) => ({
       id,
@@ -297,13 +260,614 @@ export async function confirmCheckout(
       platformFeeMinor: shop.platformFeeMinor,
       totalMinor: shop.totalMinor,
     })),
-    paymentIntentId: intent.id,
-    clientSecret: intent.client_secret,
     amountMinor: plan.totalMinor,
     currency: plan.currency,
     platformFeeMinor: plan.platformFeeMinor,
     paymentDeadline: paymentDeadline.toISOString(),
   };
+
+  // 2 and 3 at once: the write, and the PaymentIntent.
+  const statements = buildWrite(ctx, {
+    buyerId,
+    key,
+    attempt: n,
+    plan,
+    made,
+    holdOf,
+    stored,
+    paymentDeadline,
+  });
+  const [write, intent] = await Promise.allSettled([
+    ctx.http.batch(statements as [BatchItem<"pg">, ...BatchItem<"pg">[]]),
+    createIntent(ctx.stripe, stored),
+  ]);
+  const heldItems = reserved.held.map((h) => ({
+    productId: h.productId,
+    reservationId: h.reservationId,
+  }));
+  const newHolds = reserved.held
+    .filter((h) => !h.replayed)
+    .map((h) => ({ productId: h.productId, reservationId: h.reservationId }));
+
+  if (write.status === "rejected") {
+    const refusal = refusalOf(write.reason);
+    if (refusal === "duplicate") {
+      // The key was used before (a retry, or a twin racing this request). Holds this attempt
+      // replayed belong to that checkout; only the ones it took afresh are given back.
+      await releaseQuietly(ctx, newHolds, checkoutId);
+      return answerExisting(ctx, buyerId, input, key, intent);
+    }
+    if (refusal === null) {
+      // Not known to have failed (a lost connection may follow a commit): the holds stay, to end
+      // at their TTL or be found by the retry with the same key, which finishes or replays this.
+      throw write.reason;
+    }
+    // Refused inside the transaction: nothing was written.
+    await releaseQuietly(ctx, heldItems, checkoutId);
+    cancelIntentLater(ctx, intent);
+    if (plan.fromCache && !fresh && STALE_SNAPSHOT.has(refusal.code)) {
+      await forgetSnapshots(ctx, staleKeys(buyerId, plan));
+      return attempt(ctx, buyerId, input, key, n, true);
+    }
+    throw refusalToError(refusal, made);
+  }
+
+  if (intent.status === "rejected") {
+    const stripeError = describeStripeError(intent.reason);
+    ctx.logger.warn("PaymentIntent could not be created; voiding the checkout", {
+      checkoutId,
+      ...stripeError,
+    });
+    await voidCheckout(ctx, {
+      checkoutId,
+      buyerId,
+      key,
+      attempt: n,
+      orderIds: made.map((m) => m.id),
+      heldItems,
+      bought: plan.source === "cart" ? boughtLines(plan) : [],
+      reason: `payment_intent_failed: ${stripeError.type}${stripeError.code ? ` (${stripeError.code})` : ""}`,
+    });
+    throw new PaymentFailed(
+      `The payment could not be set up: ${stripeError.message} Nothing was charged; the ` +
+        (plan.source === "cart"
+          ? "orders were cancelled and the items put back in your cart."
+          : "orders were cancelled."),
+      { checkoutId, stripe: stripeError },
+    );
+  }
+  // The intent's id reaches the checkout through Stripe's `payment_intent.created` event (the
+  // queue consumer stores it), not through a second statement here: the buyer waits for one
+  // round trip. Until then the payment path finds the checkout by the intent's metadata.
+  const pi = intent.value;
+  return { checkout: withIntent(stored, pi), replayed: false };
+}
+
+function withIntent(stored: StoredCheckout, pi: Stripe.PaymentIntent): ConfirmedCheckout {
+  if (!pi.client_secret) throw new Error(`PaymentIntent ${pi.id} has no client secret`);
+  return { ...stored, paymentIntentId: pi.id, clientSecret: pi.client_secret };
+}
+
+/**
+ * The PaymentIntent of a checkout. Its Stripe idempotency key names the checkout and what the
+ * intent says (amount, currency, orders), so the same attempt asks for the same intent, and an
+ * attempt that planned differently never collides with it.
+ */
+async function createIntent(stripe: Stripe, c: StoredCheckout): Promise<Stripe.PaymentIntent> {
+  const orderIds = c.orders.map((o) => o.id);
+  const params = {
+    amount: c.amountMinor,
+    currency: c.currency.toLowerCase(),
+    transfer_group: c.checkoutId,
+    automatic_payment_methods: { enabled: true },
+    metadata: { checkout_id: c.checkoutId, order_ids: orderIds.join(",") },
+  };
+  const what = await digest([params.amount, params.currency, orderIds]);
+  return stripe.paymentIntents.create(params, {
+    idempotencyKey: `checkout:${c.checkoutId}:pi:${what}`,
+  });
+}
+
+function cancelIntentLater(
+  ctx: ConfirmContext,
+  intent: PromiseSettledResult<Stripe.PaymentIntent>,
+): void {
+  if (intent.status !== "fulfilled") return;
+  ctx.defer(
+    ctx.stripe.paymentIntents.cancel(intent.value.id).catch((err: unknown) =>
+      // Harmless if it stays: nobody was given its client secret, and reconciliation ignores
+      // an intent whose checkout does not exist.
+      ctx.logger.warn("could not cancel an unused PaymentIntent", {
+        paymentIntentId: intent.value.id,
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    ),
+  );
+}
+
+/** Plans the purchase from snapshots (or, `fresh`, from Postgres). Pure but for the reads. */
+async function planFrom(
+  ctx: ConfirmContext,
+  snapshots: SnapshotDeps,
+  buyerId: string,
+  input: Input,
+  fresh: boolean,
+): Promise<Plan> {
+  const source: CheckoutSource = input.items ? "items" : "cart";
+  let lines: SnapshotLine[];
+  let version: string | null = null;
+  let fromCache: boolean;
+  if (input.items) {
+    const read = await readListings(
+      snapshots,
+      input.items.map((i) => i.productId),
+      { fresh },
+    );
+    fromCache = read.fromCache;
+    const errors: Array<{ field: string; in: "body"; message: string }> = [];
+    lines = [];
+    input.items.forEach((item, i) => {
+      const listing = read.listings.get(item.productId);
+      if (
+        !listing ||
+        listing.unavailable === "shop_unavailable" ||
+        listing.unavailable === "product_unavailable"
+      ) {
+        // One message for every product a buyer cannot see (invariant 5).
+        errors.push({
+          field: `items.${i}.productId`,
+          in: "body",
+          message: "is not a product on sale",
+        });
+      } else {
+        lines.push({ ...listing, quantity: item.quantity });
+      }
+    });
+    if (errors.length > 0) throw new ValidationFailed(errors);
+  } else {
+    const read = await readCart(snapshots, buyerId, { fresh });
+    fromCache = read.fromCache;
+    version = read.cart.version;
+    lines = read.cart.lines.flatMap((l) => {
+      const listing = read.listings.get(l.productId);
+      return listing ? [{ ...listing, quantity: l.quantity }] : [];
+    });
+  }
+  if (lines.length === 0) {
+    throw new Conflict("Your cart is empty: add products before checking out.", {
+      reason: "cart_empty",
+    });
+  }
+  const grouped = groupLines(
+    lines.map((l) => ({ ...l, addedAt: new Date(0) })),
+    input,
+    source,
+  );
+  if (grouped.unavailable.length > 0) {
+    const ids = grouped.unavailable.map((u) => u.productId).join(", ");
+    throw new Conflict(
+      source === "cart"
+        ? `Some lines cannot be bought now (${ids}); remove them from the cart, preview again, ` +
+            "then confirm."
+        : `Some products cannot be bought now (${ids}); leave them out and confirm again.`,
+      { reason: "unavailable_lines", lines: grouped.unavailable },
+    );
+  }
+  const errors: Array<{ field: string; in: "body"; message: string }> = [];
+  const shops: ShopOrder[] = [];
+  for (const [shopId, shopLines] of grouped.byShop) {
+    const entry = grouped.choiceOf.get(shopId);
+    const first = shopLines[0];
+    if (!entry || !first) continue;
+    const { choice, index } = entry;
+    let stockLocationId: string;
+    if (choice.method === "delivery") {
+      if (!first.warehouseId) {
+        throw new Conflict(`Shop ${shopId} cannot deliver right now; choose pickup.`, {
+          reason: "no_warehouse",
+          shopId,
+        });
+      }
+      stockLocationId = first.warehouseId;
+    } else {
+      if (!first.branches.some((b) => b.id === choice.locationId)) {
+        errors.push({
+          field: `fulfilment.${index}.locationId`,
+          in: "body",
+          message: "is not a pickup branch of this shop",
+        });
+        continue;
+      }
+      stockLocationId = choice.locationId;
+    }
+    const subtotalMinor = shopLines.reduce((a, l) => a + l.priceMinor * l.quantity, 0);
+    const delivery = deliveryFeeMinor(
+      choice.method,
+      subtotalMinor,
+      deliveryRules(first, ctx.config),
+    );
+    shops.push({
+      shopId,
+      choice,
+      index,
+      stockLocationId,
+      stockLocationKind: choice.method === "delivery" ? "warehouse" : "branch",
+      lines: shopLines,
+      subtotalMinor,
+      deliveryFeeMinor: delivery,
+      platformFeeMinor: platformFeeMinor(subtotalMinor, ctx.config.PLATFORM_FEE_BPS),
+      totalMinor: subtotalMinor + delivery,
+    });
+  }
+  if (errors.length > 0) throw new ValidationFailed(errors);
+  const totalMinor = shops.reduce((a, s) => a + s.totalMinor, 0);
+  if (totalMinor > MAX_AMOUNT_MINOR) {
+    throw new Conflict("This checkout's total is too large for one payment; split the cart.", {
+      reason: "amount_too_large",
+    });
+  }
+  if (input.expectedTotalMinor !== undefined && input.expectedTotalMinor !== totalMinor) {
+    throw new Conflict(
+      `The total is now ${totalMinor} (minor units of ${grouped.currency}), not ` +
+        `${input.expectedTotalMinor}: prices or fees changed. Preview again before confirming.`,
+      { reason: "total_changed", expectedTotalMinor: input.expectedTotalMinor, totalMinor },
+    );
+  }
+  return {
+    source,
+    currency: grouped.currency,
+    shops,
+    totalMinor,
+    platformFeeMinor: shops.reduce((a, s) => a + s.platformFeeMinor, 0),
+    cartVersion: version,
+    fromCache,
+  };
+}
+
+interface WriteInput {
+  buyerId: string;
+  key: ConfirmKey;
+  attempt: number;
+  plan: Plan;
+  made: Array<{ id: string; shop: ShopOrder; items: Array<{ id: string; line: SnapshotLine }> }>;
+  holdOf: Map<string, HeldLine>;
+  stored: StoredCheckout;
+  paymentDeadline: Date;
+}
+
+/**
+ * The purchase's one write, as the statements of one non-interactive transaction. Order matters:
+ * the idempotency record comes first, so a key used before fails there (23505) before anything
+ * else is tried; then the guards (souk_assert) that re-check what the plan took from snapshots;
+ * then the rows.
+ */
+function buildWrite(ctx: ConfirmContext, w: WriteInput): BatchItem<"pg">[] {
+  const { http } = ctx;
+  const { plan, buyerId, stored } = w;
+  const now = new Date();
+  const out: BatchItem<"pg">[] = [];
+  const record = {
+    requestHash: w.key.requestHash,
+    state: "done",
+    lockedUntil: now,
+    responseStatus: 201,
+    responseBody: stored,
+    attempt: w.attempt,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+  };
+  if (w.attempt === 1) {
+    out.push(
+      http
+        .insert(idempotencyKeys)
+        .values({ userId: buyerId, route: CONFIRM_ROUTE, key: w.key.key, ...record }),
+    );
+  } else {
+    // Attempt n takes over the record that attempt n-1 left voided; only one retry can.
+    out.push(
+      http.execute(sql`
+        with claimed as (
+          update ${idempotencyKeys} set
+            request_hash = ${record.requestHash}, state = 'done', locked_until = now(),
+            response_status = 201, response_body = ${JSON.stringify(stored)}::jsonb,
+            attempt = ${w.attempt}, created_at = now(), expires_at = ${record.expiresAt}
+          where user_id = ${buyerId} and route = ${CONFIRM_ROUTE} and key = ${w.key.key}
+            and state = 'voided' and attempt = ${w.attempt - 1}
+          returning 1)
+        select souk_assert(count(*) = 1, 'IDEMPOTENCY_TAKEN') from claimed`),
+    );
+  }
+  // The buyer may buy: checked here, at the write, so a block is obeyed from the moment it
+  // commits (an access token outlives it by up to 15 minutes).
+  out.push(
+    http.execute(sql`select souk_assert(exists(
+      select 1 from users where id = ${buyerId} and deleted_at is null), 'BUYER_GONE')`),
+    http.execute(sql`select souk_assert(not exists(
+      select 1 from users where id = ${buyerId} and blocked_at is not null), 'BUYER_BLOCKED')`),
+  );
+  // Every line is still on sale at the snapshot's price, in its currency, from a shop that
+  // takes orders under the same delivery rules.
+  const lines = plan.shops.flatMap((s) => s.lines);
+  const listed = sql.join(
+    lines.map(
+      (l) =>
+        sql`(${l.productId}::uuid, ${l.priceMinor}::int, ${l.currency}::text, ${l.shopId}::uuid,
+          ${l.deliveryFeeMinor}::int, ${l.freeDeliveryMinMinor}::int)`,
+    ),
+    sql`, `,
+  );
+  out.push(
+    http.execute(sql`
+      select souk_assert(count(*) = ${lines.length}, 'LISTING_CHANGED')
+      from (values ${listed}) as v(id, price, currency, shop_id, fee, free_min)
+      join products p on p.id = v.id and p.price_minor = v.price and p.currency = v.currency
+        and p.shop_id = v.shop_id and p.status = 'published' and p.deleted_at is null
+        and p.listing_type = 'fixed'
+      join shops s on s.id = p.shop_id and s.status = 'approved'
+        and s.email_verified_at is not null and s.deleted_at is null and s.payouts_enabled
+        and s.delivery_fee_minor is not distinct from v.fee
+        and s.free_delivery_min_minor is not distinct from v.free_min`),
+  );
+  const located = sql.join(
+    plan.shops.map(
+      (s) => sql`(${s.stockLocationId}::uuid, ${s.shopId}::uuid, ${s.stockLocationKind}::text)`,
+    ),
+    sql`, `,
+  );
+  out.push(
+    http.execute(sql`
+      select souk_assert(count(*) = ${plan.shops.length}, 'LOCATION_CHANGED')
+      from (values ${located}) as v(id, shop_id, kind)
+      join shop_locations l on l.id = v.id and l.shop_id = v.shop_id and l.kind::text = v.kind
+        and l.deleted_at is null`),
+  );
+
+  out.push(
+    http.insert(checkouts).values({
+      id: stored.checkoutId,
+      buyerId,
+      currency: plan.currency,
+      amountMinor: plan.totalMinor,
+      platformFeeMinor: plan.platformFeeMinor,
+      transferGroup: stored.checkoutId,
+      status: "open",
+      paymentDeadline: w.paymentDeadline,
+    }),
+  );
+  out.push(
+    http.insert(orders).values(
+      w.made.map(({ id, shop }) => ({
+        id,
+        checkoutId: stored.checkoutId,
+        buyerId,
+        shopId: shop.shopId,
+        status: "pending_payment" as const,
+        source: "checkout",
+        currency: plan.currency,
+        subtotalMinor: shop.subtotalMinor,
+        deliveryFeeMinor: shop.deliveryFeeMinor,
+        platformFeeMinor: shop.platformFeeMinor,
+        totalMinor: shop.totalMinor,
+        fulfilment: shop.choice.method,
+        pickupLocationId: shop.choice.method === "pickup" ? shop.choice.locationId : null,
+        // The buyer's own live address, copied in the write itself (null if it is not theirs:
+        // the guard below then refuses).
+        shippingAddress:
+          shop.choice.method === "delivery"
+            ? sql`(select jsonb_build_object('recipientName', a.recipient_name,
+                'line1', a.line1, 'line2', a.line2, 'city', a.city, 'region', a.region,
+                'postalCode', a.postal_code, 'country', a.country, 'phone', a.phone)
+                from addresses a where a.id = ${shop.choice.addressId}
+                  and a.user_id = ${buyerId} and a.deleted_at is null)`
+            : null,
+        paymentDeadline: w.paymentDeadline,
+      })),
+    ),
+  );
+  if (plan.shops.some((s) => s.choice.method === "delivery")) {
+    out.push(
+      http.execute(sql`
+        select souk_assert(count(*) = 0, 'ADDRESS_INVALID', string_agg(id::text, ','))
+        from orders where checkout_id = ${stored.checkoutId} and fulfilment = 'delivery'
+          and shipping_address is null`),
+    );
+  }
+  out.push(
+    http.insert(orderItems).values(
+      w.made.flatMap(({ id, shop, items }) =>
+        items.map(({ id: itemId, line }) => ({
+          id: itemId,
+          orderId: id,
+          productId: line.productId,
+          title: line.title,
+          sku: line.sku,
+          unitPriceMinor: line.priceMinor,
+          quantity: line.quantity,
+          locationId: shop.stockLocationId,
+          reservationId: w.holdOf.get(line.productId)?.reservationId ?? null,
+        })),
+      ),
+    ),
+  );
+  const entries: AuditEntry[] = [
+    {
+      action: "checkout.created",
+      entityType: "checkout",
+      entityId: stored.checkoutId,
+      newValue: {
+        status: "open",
+        source: plan.source,
+        currency: plan.currency,
+        amountMinor: plan.totalMinor,
+        platformFeeMinor: plan.platformFeeMinor,
+        orderIds: w.made.map((m) => m.id),
+      },
+    },
+    ...w.made.map(({ id, shop }) => ({
+      action: "order.created",
+      entityType: "order",
+      entityId: id,
+      newValue: {
+        status: "pending_payment",
+        checkoutId: stored.checkoutId,
+        shopId: shop.shopId,
+        currency: plan.currency,
+        totalMinor: shop.totalMinor,
+        paymentDeadline: w.paymentDeadline.toISOString(),
+      },
+    })),
+  ];
+  out.push(
+    http.insert(auditLog).values(auditRows(entries.map((entry) => ({ actor: ctx.actor, entry })))),
+  );
+
+  if (plan.source === "cart") {
+    // The cart is bought as the plan saw it, or not at all. The row lock serializes two confirms
+    // of one cart under two keys (a double submit): the second sees the first's change and is
+    // refused, then plans again from Postgres and finds the lines gone.
+    out.push(
+      http.execute(sql`select 1 from carts where buyer_id = ${buyerId} for update`),
+      http.execute(sql`
+        select souk_assert(coalesce((select ${cartVersion} from carts
+          where buyer_id = ${buyerId}), '') = ${plan.cartVersion ?? ""}, 'CART_CHANGED')`),
+      http.execute(sql`
+        delete from cart_items ci using carts c
+        where c.id = ci.cart_id and c.buyer_id = ${buyerId}
+          and ci.product_id in (${sql.join(
+            lines.map((l) => sql`${l.productId}::uuid`),
+            sql`, `,
+          )})`),
+      http.execute(sql`update carts set updated_at = now() where buyer_id = ${buyerId}`),
+    );
+  }
+  return out;
+}
+
+/** Codes that may mean a snapshot was stale: dropped, and the purchase planned afresh. */
+const STALE_SNAPSHOT = new Set([
+  "LISTING_CHANGED",
+  "LOCATION_CHANGED",
+  "CART_CHANGED",
+  "ADDRESS_INVALID",
+]);
+
+function staleKeys(buyerId: string, plan: Plan): string[] {
+  const keys = plan.shops.flatMap((s) => s.lines.map((l) => listingKey(l.productId)));
+  return plan.source === "cart" ? [...keys, cartKey(buyerId)] : keys;
+}
+
+/**
+ * What a failed batch says: `duplicate` (the key, or its checkout, exists: 23505), a guard's
+ * refusal, or null when the failure does not show whether the transaction committed.
+ */
+function refusalOf(err: unknown): "duplicate" | WriteRefused | null {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    const rec = e as { code?: unknown; message?: unknown; detail?: unknown; cause?: unknown };
+    if (rec.code === "23505") return "duplicate";
+    if (rec.code === "P0001" && typeof rec.message === "string") {
+      return new WriteRefused(rec.message, typeof rec.detail === "string" ? rec.detail : "");
+    }
+    e = rec.cause;
+  }
+  return null;
+}
+
+function refusalToError(r: WriteRefused, made: WriteInput["made"]): Error {
+  switch (r.code) {
+    case "BUYER_BLOCKED":
+      return new Forbidden("This account is blocked: it cannot buy.");
+    case "BUYER_GONE":
+      return new Unauthenticated("This account no longer exists.");
+    case "ADDRESS_INVALID": {
+      const refused = new Set(r.detail.split(","));
+      return new ValidationFailed(
+        made
+          .filter((m) => refused.has(m.id))
+          .map((m) => ({
+            field: `fulfilment.${m.shop.index}.addressId`,
+            in: "body" as const,
+            message: "is not one of your addresses",
+          })),
+      );
+    }
+    case "CART_CHANGED":
+      return new Conflict(
+        "Your cart changed while checking out (another checkout took these lines); preview again.",
+        { reason: "cart_changed" },
+      );
+    default:
+      return new Conflict(
+        "Prices, shops or locations changed while checking out; preview again, then confirm.",
+        { reason: "listing_changed" },
+      );
+  }
+}
+
+/**
+ * The key was used before. Same body: answer what that request did (its checkout, and its
+ * PaymentIntent, asked of Stripe again under the same idempotency key), or, if that attempt was
+ * voided, make the next attempt. Another body: 422.
+ */
+async function answerExisting(
+  ctx: ConfirmContext,
+  buyerId: string,
+  input: Input,
+  key: ConfirmKey,
+  intent: PromiseSettledResult<Stripe.PaymentIntent>,
+): Promise<ConfirmOutcome> {
+  const [row] = await ctx.http
+    .select()
+    .from(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.userId, buyerId),
+        eq(idempotencyKeys.route, CONFIRM_ROUTE),
+        eq(idempotencyKeys.key, key.key),
+      ),
+    );
+  if (!row || row.state === "in_progress") {
+    throw new Conflict(
+      "A request with this Idempotency-Key is still being processed; retry shortly.",
+      {
+        reason: "idempotency_in_flight",
+        retryAfterSeconds: 1,
+      },
+    );
+  }
+  if (row.requestHash !== key.requestHash) {
+    cancelIntentLater(ctx, intent);
+    throw new IdempotencyKeyReused();
+  }
+  if (row.state === "voided") {
+    cancelIntentLater(ctx, intent);
+    return attempt(ctx, buyerId, input, key, row.attempt + 1, false);
+  }
+  const stored = row.responseBody as StoredCheckout;
+  let pi: Stripe.PaymentIntent;
+  if (
+    intent.status === "fulfilled" &&
+    intent.value.metadata?.checkout_id === stored.checkoutId &&
+    intent.value.amount === stored.amountMinor &&
+    intent.value.metadata?.order_ids === stored.orders.map((o) => o.id).join(",")
+  ) {
+    pi = intent.value;
+  } else {
+    cancelIntentLater(ctx, intent);
+    pi = await createIntent(ctx.stripe, stored);
+  }
+  return { checkout: withIntent(stored, pi), replayed: true };
+}
+
+interface BoughtLine {
+  productId: string;
+  quantity: number;
+}
+
+function boughtLines(plan: Plan): BoughtLine[] {
+  return plan.shops.flatMap((s) =>
+    s.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
+  );
 }
 
 /** What a failed Stripe call says, without its request internals. */
@@ -318,10 +882,11 @@ function describeStripeError(err: unknown): { type: string; code: string | null;
 }
 
 async function releaseQuietly(
-  ctx: CheckoutContext,
+  ctx: ConfirmContext,
   items: Array<{ productId: string; reservationId: string }>,
   checkoutId: string,
 ): Promise<void> {
+  if (items.length === 0) return;
   try {
     await releaseReservations({ PRODUCT_STOCK: ctx.stock }, items, ctx.actor);
   } catch (err) {
@@ -336,16 +901,19 @@ async function releaseQuietly(
 /**
  * Undoes a checkout whose PaymentIntent could not be made: its holds released, its orders
  * `cancelled` through the state machine (one `order.cancelled` audit row each), the checkout
- * `voided`, and the bought lines back in the cart. `cancelled` rather than `payment_failed`:
- * no PaymentIntent was handed out, so there is nothing the buyer could retry; a new confirm makes
- * a new checkout. If Postgres fails here too, the orders stay `pending_payment` without a
- * PaymentIntent and the deadline cron expires them; the holds were released first regardless.
+ * `voided`, the bought lines back in the cart, and the key's record marked voided so a retry
+ * with the same key makes the next attempt. `cancelled` rather than `payment_failed`: no
+ * PaymentIntent was handed out, so there is nothing the buyer could retry. If Postgres fails
+ * here too, the orders stay `pending_payment` without a PaymentIntent and the deadline cron
+ * expires them; the holds were released first regardless.
  */
 async function voidCheckout(
-  ctx: CheckoutContext,
+  ctx: ConfirmContext,
   v: {
     checkoutId: string;
     buyerId: string;
+    key: ConfirmKey;
+    attempt: number;
     orderIds: string[];
     heldItems: Array<{ productId: string; reservationId: string }>;
     bought: BoughtLine[];
@@ -375,6 +943,17 @@ async function voidCheckout(
         oldValue: { status: "open" },
         newValue: { status: "voided", reason: v.reason },
       });
+      await tx
+        .update(idempotencyKeys)
+        .set({ state: "voided", responseStatus: 402 })
+        .where(
+          and(
+            eq(idempotencyKeys.userId, v.buyerId),
+            eq(idempotencyKeys.route, CONFIRM_ROUTE),
+            eq(idempotencyKeys.key, v.key.key),
+            eq(idempotencyKeys.attempt, v.attempt),
+          ),
+        );
       await putBackInCart(tx, v.buyerId, v.bought);
     });
   } catch (err) {
@@ -385,50 +964,22 @@ async function voidCheckout(
   }
 }
 
-function boughtValues(bought: BoughtLine[]) {
-  return sql.join(
+/** Puts voided lines back (adding to a line the buyer re-added meanwhile, within the cap). */
+async function putBackInCart(
+  tx: Parameters<Parameters<typeof withAudit>[2]>[0],
+  buyerId: string,
+  bought: BoughtLine[],
+): Promise<void> {
+  if (bought.length === 0) return;
+  const values = sql.join(
     bought.map((b) => sql`(${b.productId}::uuid, ${b.quantity}::int)`),
     sql`, `,
   );
-}
-
-/**
- * Takes the bought quantities out of the buyer's cart: a line the buyer grew meanwhile (another
- * tab) keeps the difference, the rest go. The cart is the buyer's statement of what to buy, so
- * two confirms of one cart under two keys (a double submit) must not both buy it: the cart row
- * lock serializes them here, and the second finds its lines gone and rolls back (409).
- */
-async function takeOutOfCart(tx: Tx, buyerId: string, bought: BoughtLine[]): Promise<void> {
-  if (bought.length === 0) return;
-  await tx.execute(sql`select id from carts where buyer_id = ${buyerId} for update`);
-  const left = await tx.execute<{ product_id: string; quantity: number }>(sql`
-    with bought(product_id, quantity) as (values ${boughtValues(bought)})
-    update cart_items ci set quantity = ci.quantity - b.quantity
-    from bought b, carts c
-    where c.id = ci.cart_id and c.buyer_id = ${buyerId} and ci.product_id = b.product_id
-    returning ci.product_id, ci.quantity`);
-  const remaining = new Map(left.rows.map((r) => [r.product_id, Number(r.quantity)]));
-  const gone = bought.filter((b) => (remaining.get(b.productId) ?? -1) < 0);
-  if (gone.length > 0) {
-    throw new Conflict(
-      "Your cart changed while checking out (another checkout took these lines); preview again.",
-      { reason: "cart_changed", productIds: gone.map((b) => b.productId) },
-    );
-  }
-  await tx.execute(sql`
-    delete from cart_items ci using carts c
-    where c.id = ci.cart_id and c.buyer_id = ${buyerId} and ci.quantity <= 0`);
-  await tx.execute(sql`update carts set updated_at = now() where buyer_id = ${buyerId}`);
-}
-
-/** Puts voided lines back (adding to a line the buyer re-added meanwhile, within the cap). */
-async function putBackInCart(tx: Tx, buyerId: string, bought: BoughtLine[]): Promise<void> {
-  if (bought.length === 0) return;
   await tx.execute(sql`
     insert into carts (id, buyer_id) values (${uuidv7()}, ${buyerId})
     on conflict (buyer_id) do update set updated_at = now()`);
   await tx.execute(sql`
-    with bought(product_id, quantity) as (values ${boughtValues(bought)})
+    with bought(product_id, quantity) as (values ${values})
     insert into cart_items (cart_id, product_id, quantity)
     select c.id, b.product_id, b.quantity from bought b, carts c where c.buyer_id = ${buyerId}
     on conflict (cart_id, product_id)

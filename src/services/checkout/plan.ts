@@ -194,64 +194,7 @@ export async function planCheckout(
       reason: "cart_empty",
     });
   }
-  const unavailable: UnavailableLine[] = [];
-  const byShop = new Map<string, CartLineRow[]>();
-  for (const line of lines) {
-    if (line.unavailable) {
-      unavailable.push({
-        productId: line.productId,
-        quantity: line.quantity,
-        reason: line.unavailable,
-      });
-      continue;
-    }
-    byShop.set(line.shopId, [...(byShop.get(line.shopId) ?? []), line]);
-  }
-  const where = source === "cart" ? "your cart" : "`items`";
-  if (byShop.size === 0) {
-    throw new Conflict(
-      source === "cart"
-        ? "Nothing in your cart can be bought now; remove the flagged lines."
-        : "None of these products can be bought now.",
-      { reason: "nothing_purchasable", unavailable },
-    );
-  }
-  const currencies = [...new Set([...byShop.values()].flat().map((l) => l.currency))];
-  if (currencies.length > 1) {
-    throw new Conflict(
-      `${source === "cart" ? "Your cart mixes" : "These products are priced in"} currencies ` +
-        `(${currencies.join(", ")}); a checkout is paid in one. Buy the products of one ` +
-        "currency now and the rest afterwards.",
-      { reason: "mixed_currencies", currencies },
-    );
-  }
-  if (byShop.size > MAX_SHOPS_PER_CHECKOUT) {
-    throw new Conflict(
-      `One checkout takes products of at most ${MAX_SHOPS_PER_CHECKOUT} shops; ${where} has ` +
-        `${byShop.size}.`,
-      { reason: "too_many_shops" },
-    );
-  }
-
-  const errors: FieldError[] = [];
-  const choiceOf = new Map<string, { choice: FulfilmentChoice; index: number }>();
-  input.fulfilment.forEach((choice, index) => {
-    if (!byShop.has(choice.shopId)) {
-      errors.push(fieldError(index, "shopId", `is not a shop with purchasable lines in ${where}`));
-    } else {
-      choiceOf.set(choice.shopId, { choice, index });
-    }
-  });
-  for (const shopId of byShop.keys()) {
-    if (!choiceOf.has(shopId)) {
-      errors.push({
-        field: "fulfilment",
-        in: "body",
-        message: `is missing an entry for shop ${shopId} (delivery with an addressId, or pickup with a locationId)`,
-      });
-    }
-  }
-  if (errors.length > 0) throw new ValidationFailed(errors);
+  const { byShop, unavailable, currency, choiceOf } = groupLines(lines, input, source);
 
   const addressIds = input.fulfilment.flatMap((c) =>
     c.method === "delivery" ? [c.addressId] : [],
@@ -290,6 +233,7 @@ export async function planCheckout(
         ),
       ),
     );
+  const errors: FieldError[] = [];
   const pickupLocations = locations.filter((l) => pickupIds.includes(l.id));
   const warehouses = locations.filter((l) => l.kind === "warehouse" && byShop.has(l.shopId));
 
@@ -378,7 +322,7 @@ export async function planCheckout(
     s.platformFeeMinor = platformFeeMinor(s.subtotalMinor, ctx.config.PLATFORM_FEE_BPS);
   return {
     source,
-    currency: currencies[0] ?? "",
+    currency,
     shops,
     subtotalMinor: sum(shops.map((s) => s.subtotalMinor)),
     deliveryFeeMinor: sum(shops.map((s) => s.deliveryFeeMinor)),
@@ -386,6 +330,85 @@ export async function planCheckout(
     totalMinor,
     unavailable,
   };
+}
+
+/** The lines of a checkout grouped by shop, each shop matched with its fulfilment choice. */
+export interface GroupedLines<L extends CartLineRow> {
+  byShop: Map<string, L[]>;
+  unavailable: UnavailableLine[];
+  currency: string;
+  choiceOf: Map<string, { choice: FulfilmentChoice; index: number }>;
+}
+
+/**
+ * Sets aside the lines that cannot be bought, groups the rest by shop and matches each shop with
+ * its fulfilment entry. Refuses (409) nothing purchasable, mixed currencies and too many shops;
+ * a fulfilment entry for a shop not being bought from, or a shop without one, is a 422.
+ */
+export function groupLines<L extends CartLineRow>(
+  lines: readonly L[],
+  input: { fulfilment: FulfilmentChoice[] },
+  source: CheckoutSource,
+): GroupedLines<L> {
+  const unavailable: UnavailableLine[] = [];
+  const byShop = new Map<string, L[]>();
+  for (const line of lines) {
+    if (line.unavailable) {
+      unavailable.push({
+        productId: line.productId,
+        quantity: line.quantity,
+        reason: line.unavailable,
+      });
+      continue;
+    }
+    byShop.set(line.shopId, [...(byShop.get(line.shopId) ?? []), line]);
+  }
+  const where = source === "cart" ? "your cart" : "`items`";
+  if (byShop.size === 0) {
+    throw new Conflict(
+      source === "cart"
+        ? "Nothing in your cart can be bought now; remove the flagged lines."
+        : "None of these products can be bought now.",
+      { reason: "nothing_purchasable", unavailable },
+    );
+  }
+  const currencies = [...new Set([...byShop.values()].flat().map((l) => l.currency))];
+  if (currencies.length > 1) {
+    throw new Conflict(
+      `${source === "cart" ? "Your cart mixes" : "These products are priced in"} currencies ` +
+        `(${currencies.join(", ")}); a checkout is paid in one. Buy the products of one ` +
+        "currency now and the rest afterwards.",
+      { reason: "mixed_currencies", currencies },
+    );
+  }
+  if (byShop.size > MAX_SHOPS_PER_CHECKOUT) {
+    throw new Conflict(
+      `One checkout takes products of at most ${MAX_SHOPS_PER_CHECKOUT} shops; ${where} has ` +
+        `${byShop.size}.`,
+      { reason: "too_many_shops" },
+    );
+  }
+
+  const errors: FieldError[] = [];
+  const choiceOf = new Map<string, { choice: FulfilmentChoice; index: number }>();
+  input.fulfilment.forEach((choice, index) => {
+    if (!byShop.has(choice.shopId)) {
+      errors.push(fieldError(index, "shopId", `is not a shop with purchasable lines in ${where}`));
+    } else {
+      choiceOf.set(choice.shopId, { choice, index });
+    }
+  });
+  for (const shopId of byShop.keys()) {
+    if (!choiceOf.has(shopId)) {
+      errors.push({
+        field: "fulfilment",
+        in: "body",
+        message: `is missing an entry for shop ${shopId} (delivery with an addressId, or pickup with a locationId)`,
+      });
+    }
+  }
+  if (errors.length > 0) throw new ValidationFailed(errors);
+  return { byShop, unavailable, currency: currencies[0] ?? "", choiceOf };
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type PlannedLine,
   planCheckout,
 } from "./plan.ts";
+import { readCart, readListings, type SnapshotDeps } from "./snapshots.ts";
 
 export type CheckoutWarning =
   | {
@@ -60,12 +61,31 @@ export interface CheckoutPreview {
  * location each order would take from. Holds nothing and writes nothing.
  */
 export async function previewCheckout(
-  ctx: BuyingContext,
+  ctx: BuyingContext & { snapshots?: SnapshotDeps },
   buyerId: string,
   input: CheckoutInput,
 ): Promise<CheckoutPreview> {
   await requireCanBuy(ctx.db, buyerId);
   const plan = await planCheckout(ctx, buyerId, input);
+  if (ctx.snapshots) {
+    // Leaves what the confirm that usually follows will need in Redis (off this answer's path),
+    // so that confirm reads nothing from Postgres before its one write.
+    const deps = ctx.snapshots;
+    deps.defer(
+      (input.items
+        ? readListings(
+            deps,
+            input.items.map((i) => i.productId),
+            { fresh: true },
+          )
+        : readCart(deps, buyerId, { fresh: true })
+      ).catch((err: unknown) =>
+        deps.logger.warn("could not store purchase snapshots", {
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      ),
+    );
+  }
   return withStockCheck(ctx, plan);
 }
 

@@ -63,7 +63,14 @@ export function reservationKey(holder: string, productId: string): string {
  */
 export async function reserveLines(
   env: StockBinding,
-  input: { holder: string; lines: LineToReserve[]; ttlMs: number; actor: Actor },
+  input: {
+    holder: string;
+    lines: LineToReserve[];
+    ttlMs: number;
+    actor: Actor;
+    /** A released or expired hold of this holder is taken afresh (ProductStock `renew`). */
+    renew?: boolean;
+  },
 ): Promise<ReserveLinesResult> {
   const products = new Set(input.lines.map((l) => l.productId));
   if (products.size !== input.lines.length) {
@@ -80,6 +87,7 @@ export async function reserveLines(
         ttlMs: input.ttlMs,
         key: reservationKey(input.holder, line.productId),
         actor,
+        ...(input.renew ? { renew: true } : {}),
       }),
     ),
   );

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { stripeEvents } from "../../db/schema/orders.ts";
+import { recordCheckoutIntent } from "./checkouts.ts";
 import { applyAccountUpdated } from "./connect.ts";
 import type { PaymentsContext } from "./context.ts";
 import { applyDisputeCreated } from "./disputes.ts";
@@ -10,6 +11,7 @@ import type { StripeEventMessage } from "./webhook.ts";
 
 /** The event types Souk acts on; every other type is recorded as ignored. */
 export const HANDLED_EVENT_TYPES = [
+  "payment_intent.created",
   "payment_intent.succeeded",
   "payment_intent.payment_failed",
   "payment_intent.canceled",
@@ -26,6 +28,14 @@ async function dispatch(
   const objectId = typeof event.data.object.id === "string" ? event.data.object.id : null;
   if (!objectId) return "ignored:no_object_id";
   switch (event.type) {
+    case "payment_intent.created": {
+      const metadata = event.data.object.metadata;
+      return recordCheckoutIntent(ctx.db, {
+        id: objectId,
+        metadata:
+          metadata && typeof metadata === "object" ? (metadata as Record<string, unknown>) : null,
+      });
+    }
     case "payment_intent.succeeded":
     case "payment_intent.payment_failed":
     case "payment_intent.canceled":

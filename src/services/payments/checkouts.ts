@@ -1,4 +1,4 @@
-import { asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import type { Queryable, Tx } from "../../db/client.ts";
 import { checkouts, type Order, orderItems, orders } from "../../db/schema/orders.ts";
 import { UUID_PATTERN } from "../../lib/ids.ts";
@@ -115,4 +115,28 @@ export function metadataOrderIds(metadata: Record<string, string> | null | undef
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
+}
+
+/**
+ * Stripe's `payment_intent.created`: the intent's id is stored on the checkout its metadata
+ * names. Confirm creates the intent while its one write is in flight and does not wait to store
+ * the id (that would be a second round trip on the buyer's path); this event brings it instead.
+ * When it arrives before the checkout committed, or for an intent whose checkout was never
+ * written, nothing is stored: the payment path finds checkouts by metadata, and the deadline and
+ * reconciliation sweeps recover ids they lack (payment-intents.ts `recoverIntentId`).
+ */
+export async function recordCheckoutIntent(
+  db: Queryable,
+  intent: { id: string; metadata: Record<string, unknown> | null | undefined },
+): Promise<string> {
+  const checkoutId = intent.metadata?.checkout_id;
+  if (typeof checkoutId !== "string" || !UUID_PATTERN.test(checkoutId)) {
+    return "ignored:not_a_souk_payment";
+  }
+  const stored = await db
+    .update(checkouts)
+    .set({ paymentIntentId: intent.id, updatedAt: new Date() })
+    .where(and(eq(checkouts.id, checkoutId), isNull(checkouts.paymentIntentId)))
+    .returning({ id: checkouts.id });
+  return stored.length > 0 ? "recorded:intent" : "noop:no_checkout_without_intent";
 }

@@ -155,6 +155,11 @@ export async function applyPaymentIntentEvent(
   const bundle = await findCheckoutForIntent(ctx.db, pi);
   if (!bundle) {
     if (!pi.metadata?.checkout_id) return "ignored:not_a_souk_payment";
+    // A confirm whose write was refused cancels the intent it made alongside: no money moved,
+    // nobody held its client secret. Only an intent that took money without a checkout is news.
+    if (pi.status === "canceled" || pi.status === "requires_payment_method") {
+      return "ignored:unused_intent";
+    }
     // Souk's metadata but no such checkout: money may have moved for nothing; an admin looks.
     const issue = await ctx.db.transaction((tx) =>
       raiseIssue(tx, run.actor, {

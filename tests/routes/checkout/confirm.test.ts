@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { createHttpDb } from "../../../src/db/http.ts";
 import { idempotencyKeys } from "../../../src/db/schema/index.ts";
 import { loadConfig } from "../../../src/env.ts";
 import { createLogger } from "../../../src/lib/logger.ts";
@@ -9,6 +10,7 @@ import { confirmCheckout } from "../../../src/services/checkout/confirm.ts";
 import { DomainError } from "../../../src/services/errors.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
+import { forwardDelivery, processed } from "../../helpers/stripe.ts";
 import { stripeClient } from "../../stripe-emulator/helpers.ts";
 import {
   addressOf,
@@ -104,8 +106,12 @@ describe("POST /v1/checkout/confirm", () => {
       platformFeeMinor: 110,
       currency: "EUR",
       transferGroup: c.checkoutId,
-      paymentIntentId: c.paymentIntentId,
     });
+    // The intent's id arrives with Stripe's payment_intent.created event, not from confirm.
+    const created = await forwardDelivery("payment_intent.created", c.paymentIntentId);
+    expect(created.status).toBe(200);
+    expect((await processed(created.eventId)).outcome).toBe("recorded:intent");
+    expect((await purchasesOf(u.id)).checkouts[0]?.paymentIntentId).toBe(c.paymentIntentId);
     expect(db.orders).toHaveLength(2);
     const orderA = db.orders.find((o) => o.shopId === a.id);
     const orderB = db.orders.find((o) => o.shopId === b.id);
@@ -339,7 +345,8 @@ describe("POST /v1/checkout/confirm", () => {
     ]);
     expect(lineOf(await cartOf(u), p.id).quantity).toBe(1);
 
-    // A 402 is not stored: the same key may try again (and is refused again, afresh).
+    // A 402 is not final: the record says the attempt was voided, so the same key may try
+    // again (and is refused again, afresh, as a new checkout).
     const stored = await withDb((db) =>
       db
         .select()
@@ -352,7 +359,7 @@ describe("POST /v1/checkout/confirm", () => {
           ),
         ),
     );
-    expect(stored).toEqual([]);
+    expect(stored.map((r) => r.state)).toEqual(["voided"]);
     const again = await confirm(u, body, key);
     expect(again.status).toBe(402);
     expect(again.headers.get("idempotent-replayed")).toBeNull();
@@ -372,9 +379,16 @@ describe("POST /v1/checkout/confirm", () => {
           stock: env.PRODUCT_STOCK,
           // Nothing listens on port 9: every try (and the SDK's retries) fails to connect.
           stripe: createStripe({ ...config, STRIPE_API_BASE: "http://127.0.0.1:9" }),
+          http: createHttpDb({
+            databaseUrl: config.DATABASE_URL,
+            localHttp: config.NEON_LOCAL_HTTP,
+          }),
+          redis: null,
+          defer: () => undefined,
         },
         u.id,
         body,
+        { key: "unreachable-stripe", requestHash: "h" },
       ).then(
         () => null,
         (e: unknown) => e,
