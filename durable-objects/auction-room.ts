@@ -1,14 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Config, type Env, loadConfig } from "../src/env.ts";
+import { cacheNamespace } from "../src/lib/cache-namespace.ts";
 import { uuidv7 } from "../src/lib/ids.ts";
 import { createLogger } from "../src/lib/logger.ts";
 import { createRedis } from "../src/lib/redis.ts";
-import { summaryOf } from "../src/services/auctions/cache.ts";
-import { cacheNamespace } from "../src/services/catalog/cache-keys.ts";
+
+import { BidRateLimit, checkEligibility } from "./auction-room/eligibility.ts";
 import * as ops from "./auction-room/operations.ts";
 import { flushOutbox } from "./auction-room/outbox.ts";
 import { aliasOf, migrate, RoomStore } from "./auction-room/store.ts";
-import { SummaryPublisher } from "./auction-room/summary.ts";
+import { SummaryPublisher, summaryOf } from "./auction-room/summary.ts";
 import {
   type BuyNowInput,
   type BuyNowResult,
@@ -34,12 +35,25 @@ import {
   placeBidInput,
   type RankedBidder,
   type RankedBiddersInput,
+  type Refusal,
   rankedBiddersInput,
+  refusalStatus,
+  reverifyInput,
+  socketBidMessage,
+  type UserBidResult,
   type WatcherIdentity,
 } from "./auction-room/types.ts";
 import { WatcherHub } from "./auction-room/watchers.ts";
 
 export type * from "./auction-room/types.ts";
+
+/** The one handle on an auction's object: `roomOf(env.AUCTION_ROOM, auctionId)`. */
+export function roomOf(
+  rooms: DurableObjectNamespace<AuctionRoom>,
+  auctionId: string,
+): DurableObjectStub<AuctionRoom> {
+  return rooms.get(rooms.idFromName(auctionId));
+}
 
 /** The Worker names the signed-in watcher with this header; the object is not reachable otherwise. */
 export const WATCHER_USER_HEADER = "x-souk-watcher-user";
@@ -52,12 +66,40 @@ export interface UnconfiguredSummary {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+function refOf(raw: unknown): string | null {
+  const ref = (raw as { ref?: unknown } | null)?.ref;
+  return typeof ref === "string" && ref.length > 0 && ref.length <= 100 ? ref : null;
+}
+
+/** A refused socket message, shaped as the POST route's problem+json body. */
+function socketProblem(
+  ref: string | null,
+  status: number,
+  code: string,
+  detail: string,
+  errors?: Array<{ field: string; message: string }>,
+): object {
+  return {
+    type: "bid.refused",
+    ...(ref ? { ref } : {}),
+    status,
+    code,
+    detail,
+    ...(errors ? { errors } : {}),
+  };
+}
+
+function refusalMessage(ref: string | null, refusal: Refusal): object {
+  const { ok: _ok, code, message, ...details } = refusal;
+  return { ...socketProblem(ref, refusalStatus(refusal), code, message), ...details };
+}
+
 /**
  * The single writer for one auction (one object per auction: `idFromName(auctionId)`). Bids,
  * buy-now, cancel and the close each run as one synchronous storage transaction, so they are
  * serialized in arrival order and no await splits a check from its write: one leader, one
  * result, a gapless bid sequence. Each accepted bid is folded through the pure proxy engine
- * (src/services/auctions/proxy-bidding.ts), so replaying the stored bids gives the same state.
+ * (./auction-room/proxy-bidding.ts), so replaying the stored bids gives the same state.
  *
  * Time is the object's clock (`Date.now()`), never the caller's. A bid in the last
  * `softCloseSeconds` moves the end to bid time + window, capped at the scheduled end plus
@@ -72,6 +114,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class AuctionRoom extends DurableObject<Env> {
   private readonly store: RoomStore;
   private readonly hub: WatcherHub;
+  private readonly limit = new BidRateLimit();
   private readonly log = createLogger("info", { component: "AuctionRoom" });
   private flushChain: Promise<unknown> = Promise.resolve();
   private summaries: SummaryPublisher | null | undefined;
@@ -121,6 +164,39 @@ export class AuctionRoom extends DurableObject<Env> {
     const result = this.apply((now) => ops.placeBid(this.store, b, now));
     await this.scheduleAlarm(result.ok && result.extended);
     return result;
+  }
+
+  /**
+   * A user's bid, as the POST route and the live socket send it: the per-bidder limit (429), then
+   * eligibility (404 hidden shop, 403 own team or blocked), then `placeBid`. Eligibility is asked
+   * of Postgres once per bidder per room and kept (./auction-room/eligibility.ts), so every later
+   * bid is decided with no round trip; `reverify` makes the next bid ask again.
+   */
+  async bid(input: PlaceBidInput): Promise<UserBidResult> {
+    const b = parseInput(placeBidInput, input);
+    const room = this.store.room();
+    if (!room) return { ok: false, code: "NOT_FOUND", message: "This auction does not exist." };
+    const limited = this.limit.take(b.bidderId, Date.now());
+    if (limited) return limited;
+    if (!this.store.isEligible(b.bidderId)) {
+      const config = this.config();
+      if (!config) throw new Error("INVARIANT: AuctionRoom without a valid config");
+      const refusal = await checkEligibility(config, room.shopId, b.bidderId, (p) =>
+        this.ctx.waitUntil(p),
+      );
+      if (refusal) return refusal;
+      this.ctx.storage.transactionSync(() => this.store.markEligible(b.bidderId, Date.now()));
+    }
+    return this.placeBid(b);
+  }
+
+  /**
+   * A block or strike changed what this user may do: forget that they were found eligible, so
+   * their next bid here asks Postgres again. Safe to repeat; true when the room held them.
+   */
+  async reverify(input: { userId: string }): Promise<{ held: boolean }> {
+    const { userId } = parseInput(reverifyInput, input);
+    return { held: this.ctx.storage.transactionSync(() => this.store.forgetEligible(userId)) };
   }
 
   /**
@@ -300,17 +376,28 @@ export class AuctionRoom extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** `whoami` → the socket's identity; `snapshot` → a fresh snapshot (after a gap). */
+  /**
+   * `whoami` → the socket's identity; `snapshot` → a fresh snapshot (after a gap); a JSON
+   * `{ "type": "bid", "maxMinor": … }` → a bid by the socket's signed-in user, answered on this
+   * socket only (`bid.accepted` / `bid.refused` with the POST route's status and code).
+   */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const identity = ws.deserializeAttachment() as WatcherIdentity | null;
     const command = typeof message === "string" ? message.trim() : "";
     if (!identity) return;
-    if (command === "whoami") {
+    if (command.startsWith("{")) {
+      ws.send(JSON.stringify(await this.socketBid(identity, command)));
+    } else if (command === "whoami") {
       ws.send(JSON.stringify({ type: "hello", watcher: identity }));
     } else if (command === "snapshot") {
       ws.send(JSON.stringify(this.snapshot(identity)));
     } else {
-      ws.send(JSON.stringify({ type: "error", message: "Commands: whoami, snapshot, ping." }));
+      ws.send(
+        JSON.stringify({
+          type: "error",
+          message: 'Commands: whoami, snapshot, ping, or JSON {"type":"bid","maxMinor":…}.',
+        }),
+      );
     }
   }
 
@@ -339,6 +426,52 @@ export class AuctionRoom extends DurableObject<Env> {
     this.apply((now) => ops.closeIfDue(this.store, now, "alarm"));
     if (this.store.pendingOutbox() > 0) await this.flush();
     await this.scheduleAlarm(true);
+  }
+
+  /** One socket message as a bid: parsed, authenticated, then the same path as the POST route. */
+  private async socketBid(identity: WatcherIdentity, text: string): Promise<object> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return socketProblem(null, 400, "VALIDATION_FAILED", "The message is not JSON.", [
+        { field: "message", message: "must be JSON" },
+      ]);
+    }
+    const ref = refOf(raw);
+    const parsed = socketBidMessage.safeParse(raw);
+    if (!parsed.success) {
+      const errors = parsed.error.issues.flatMap((i) =>
+        // An unknown field is named itself, not the message that holds it.
+        i.code === "unrecognized_keys"
+          ? i.keys.map((key) => ({ field: key, message: "is not a field of a bid message" }))
+          : [{ field: i.path.join(".") || "message", message: i.message }],
+      );
+      return socketProblem(ref, 422, "VALIDATION_FAILED", "The bid message is invalid.", errors);
+    }
+    const m = parsed.data;
+    if (!identity.userId) {
+      return socketProblem(
+        ref,
+        401,
+        "UNAUTHENTICATED",
+        "Connect with an access token to bid on this socket.",
+      );
+    }
+    const room = this.store.room();
+    const auctionId = room?.auctionId ?? "";
+    const result = await this.bid({
+      auctionId,
+      bidderId: identity.userId,
+      maxMinor: m.maxMinor,
+      // Scoped by user like the POST route's key, so two users' keys never collide.
+      ...(m.key ? { key: `${identity.userId}:${m.key}` } : {}),
+    });
+    if (result.ok) {
+      const { ok: _ok, ...body } = result;
+      return { type: "bid.accepted", ...(ref ? { ref } : {}), status: 201, ...body };
+    }
+    return refusalMessage(ref, result);
   }
 
   private now(): number {

@@ -4,11 +4,12 @@
  * (never back: guarded by `last_sequence`), flips `scheduled` to `active`, and applies a result
  * (the order, the final columns, the audit rows) exactly once.
  */
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "../../src/db/client.ts";
 import { auctions, bids } from "../../src/db/schema/auctions.ts";
-import { applyAuctionResult } from "../../src/services/auctions/results.ts";
+import { users } from "../../src/db/schema/users.ts";
 import type { BidRecord, StartedRecord } from "./operations.ts";
+import { applyAuctionResult } from "./results.ts";
 import type { OutboxRow } from "./store.ts";
 import type { AuctionResult } from "./types.ts";
 
@@ -21,13 +22,18 @@ export interface MirrorOptions {
  * Mirrors a batch of outbox rows (one auction, oldest first). Safe to repeat: bids already held
  * are skipped by their key, the live columns only move to a later sequence, and a result already
  * applied is left alone. Returns the results in the batch, applied now or before, so the caller
- * can (re)send their notices.
+ * can (re)send their notices, and the bidders of the batch who are blocked now.
+ *
+ * The blocked read takes a share lock on the bidders' user rows. A block updates that row, so it
+ * either commits first (this read sees it: the room forgets the bidder) or waits for this
+ * transaction (the block's search of `bids` for the rooms to tell then sees these bids). Either
+ * way no room keeps a blocked bidder as eligible past its next flush.
  */
 export async function mirrorBatch(
   db: Database,
   rows: OutboxRow[],
   opts: MirrorOptions,
-): Promise<AuctionResult[]> {
+): Promise<{ results: AuctionResult[]; blocked: string[] }> {
   const bidRecords: BidRecord[] = [];
   const started: StartedRecord[] = [];
   const results: AuctionResult[] = [];
@@ -37,6 +43,7 @@ export async function mirrorBatch(
     else if (row.kind === "started") started.push(payload as StartedRecord);
     else results.push(payload as AuctionResult);
   }
+  const blocked: string[] = [];
   await db.transaction(async (tx) => {
     const first = started[0];
     if (first) {
@@ -62,6 +69,13 @@ export async function mirrorBatch(
           })),
         )
         .onConflictDoNothing({ target: [bids.auctionId, bids.sequence] });
+      const bidderIds = [...new Set(bidRecords.map((b) => b.bidderId))];
+      const standing = await tx
+        .select({ id: users.id, blockedAt: users.blockedAt })
+        .from(users)
+        .where(inArray(users.id, bidderIds))
+        .for("share");
+      for (const u of standing) if (u.blockedAt !== null) blocked.push(u.id);
       await tx
         .update(auctions)
         .set({
@@ -79,5 +93,5 @@ export async function mirrorBatch(
     }
     for (const result of results) await applyAuctionResult(tx, result, opts);
   });
-  return results;
+  return { results, blocked };
 }

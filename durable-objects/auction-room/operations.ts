@@ -14,7 +14,7 @@ import {
   minimumNextBid,
   placeBid as proxyPlaceBid,
   reserveMet,
-} from "../../src/services/auctions/proxy-bidding.ts";
+} from "./proxy-bidding.ts";
 import { aliasOf, type Room, type RoomStore } from "./store.ts";
 import type {
   AuctionResult,

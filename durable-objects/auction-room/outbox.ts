@@ -6,9 +6,9 @@
  */
 import type { Env } from "../../src/env.ts";
 import type { Logger } from "../../src/lib/logger.ts";
-import { resultNotifications, sendNotifications } from "../../src/services/auctions/results.ts";
 import { drainOutbox } from "../shared/mirror-retry.ts";
 import { mirrorBatch } from "./mirror.ts";
+import { resultNotifications, sendNotifications } from "./results.ts";
 import type { RoomStore } from "./store.ts";
 import type { FlushResult } from "./types.ts";
 
@@ -37,7 +37,13 @@ export async function flushOutbox(deps: FlushDeps): Promise<FlushResult> {
         deadlineHours: config.AUCTION_PAYMENT_DEADLINE_HOURS,
         platformFeeBps: config.PLATFORM_FEE_BPS,
       };
-      const results = await mirrorBatch(db, batch, opts);
+      const { results, blocked } = await mirrorBatch(db, batch, opts);
+      // Blocked since the room found them eligible: their next bid asks Postgres again.
+      if (blocked.length > 0) {
+        deps.transact(() => {
+          for (const id of blocked) store.forgetEligible(id);
+        });
+      }
       // Notices only after the result committed; the consumer dedupes a re-sent one by key.
       for (const result of results) {
         const notices = await resultNotifications(db, result, opts.deadlineHours);

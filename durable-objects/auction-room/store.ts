@@ -59,6 +59,13 @@ const SCHEMA = [
     max_minor INTEGER NOT NULL,
     max_sequence INTEGER NOT NULL
   )`,
+  // Bidders this room has found eligible (a visible shop, not its team, not blocked) by one
+  // Postgres check at their first bid. Only "yes" is kept: a refused user is checked again, so
+  // an unblock needs no message. A block or strike deletes the row (AuctionRoom.reverify).
+  `CREATE TABLE IF NOT EXISTS eligible (
+    user_id TEXT PRIMARY KEY,
+    checked_at INTEGER NOT NULL
+  )`,
   // A row leaves the outbox when Postgres has acknowledged it: "acked" is "deleted".
   `CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -393,6 +400,23 @@ export class RoomStore {
         maxMinor: r.max_minor,
         maxSequence: r.max_sequence,
       }));
+  }
+
+  isEligible(userId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM eligible WHERE user_id = ?", userId).toArray().length > 0;
+  }
+
+  markEligible(userId: string, at: number): void {
+    this.sql.exec(
+      "INSERT INTO eligible (user_id, checked_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
+      userId,
+      at,
+    );
+  }
+
+  /** Forgets a bidder's eligibility; true when the room held them as eligible. */
+  forgetEligible(userId: string): boolean {
+    return this.sql.exec("DELETE FROM eligible WHERE user_id = ?", userId).rowsWritten > 0;
   }
 
   enqueue(kind: OutboxRow["kind"], payload: unknown): void {

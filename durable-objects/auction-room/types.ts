@@ -7,9 +7,10 @@
  * back as `{ ok: false, code, … }` values, because a thrown error loses its class and fields
  * across RPC. Input that fails its schema, or an object addressed with another auction's id,
  * throws a plain `Error` whose message starts with `VALIDATION_FAILED:` / `AUCTION_MISMATCH:`.
+ * The services map refusals to their domain errors (src/services/auctions/refusals.ts): the
+ * object stands below the services and imports none of them.
  */
 import { z } from "zod";
-import { Conflict, DomainError, NotFound } from "../../src/services/errors.ts";
 
 /** Prices fit a Postgres `integer` (the mirror and orders store them there). */
 export const MAX_PRICE_MINOR = 2_147_483_647;
@@ -78,6 +79,22 @@ export const placeBidInput = z.object({
 });
 
 export const buyNowInput = z.object({ auctionId: id, buyerId: id });
+
+/** A user's id, for AuctionRoom.reverify. */
+export const reverifyInput = z.object({ userId: id });
+
+/**
+ * A bid sent on the live WebSocket: `{ "type": "bid", "maxMinor": 5000 }`, with an optional
+ * `key` (the same key bids once, like the POST route's Idempotency-Key) and `ref`, echoed in the
+ * answer so a client can match answers to bids.
+ */
+export const socketBidMessage = z.strictObject({
+  type: z.literal("bid"),
+  maxMinor: price,
+  key: z.string().min(1).max(200).optional(),
+  ref: z.string().min(1).max(100).optional(),
+});
+export type SocketBidMessage = z.infer<typeof socketBidMessage>;
 
 export const cancelInput = z.object({
   auctionId: id,
@@ -230,9 +247,55 @@ export interface ConflictRefusal {
   message: string;
 }
 
-export type Refusal = ClosedRefusal | TooLowRefusal | NotFoundRefusal | ConflictRefusal;
+/** The bidder may not bid here: the shop's own team, or a blocked account. */
+export interface ForbiddenRefusal {
+  ok: false;
+  code: "FORBIDDEN";
+  reason: "own_shop" | "blocked";
+  message: string;
+}
 
-export type PlaceBidResult = BidAcceptedResult | Refusal;
+/** Too many bids from one bidder in this room: wait `retryAfterSeconds`. */
+export interface RateLimitedRefusal {
+  ok: false;
+  code: "RATE_LIMITED";
+  retryAfterSeconds: number;
+  message: string;
+}
+
+export type Refusal =
+  | ClosedRefusal
+  | TooLowRefusal
+  | NotFoundRefusal
+  | ConflictRefusal
+  | ForbiddenRefusal
+  | RateLimitedRefusal;
+
+export type PlaceBidResult =
+  | BidAcceptedResult
+  | ClosedRefusal
+  | TooLowRefusal
+  | NotFoundRefusal
+  | ConflictRefusal;
+
+/** A user's bid (AuctionRoom.bid): the room's own checks may refuse it before the rules do. */
+export type UserBidResult = PlaceBidResult | ForbiddenRefusal | RateLimitedRefusal;
+
+/** The HTTP status each refusal means; the POST route and the socket answer the same. */
+export function refusalStatus(refusal: Refusal): number {
+  switch (refusal.code) {
+    case "NOT_FOUND":
+      return 404;
+    case "FORBIDDEN":
+      return 403;
+    case "RATE_LIMITED":
+      return 429;
+    case "CONFLICT":
+      return refusal.reason === "idempotency_key_reused" ? 422 : 409;
+    default:
+      return 409;
+  }
+}
 
 export type ConfigureResult =
   | { ok: true; state: PublicState; replayed: boolean }
@@ -241,7 +304,10 @@ export type ConfigureResult =
 
 export type BuyNowResult =
   | { ok: true; result: AuctionResult; replayed: boolean; mirrored: boolean }
-  | Refusal;
+  | ClosedRefusal
+  | TooLowRefusal
+  | NotFoundRefusal
+  | ConflictRefusal;
 
 export type CancelResult =
   | { ok: true; result: AuctionResult; replayed: boolean }
@@ -363,47 +429,4 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`);
   throw new Error(`VALIDATION_FAILED: ${issues.join("; ")}`);
-}
-
-/** An auction is closed (before its start, after its end, or with a result): 409. */
-export class AuctionClosed extends DomainError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super("AUCTION_CLOSED", message, details);
-  }
-}
-
-/** A bid under the minimum the rules allow now: 409 with that minimum. */
-export class BidTooLow extends DomainError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super("BID_TOO_LOW", message, details);
-  }
-}
-
-/** Maps a refusal to the domain error the HTTP layer turns into problem+json. */
-export function refusalToError(refusal: Refusal): DomainError {
-  switch (refusal.code) {
-    case "AUCTION_CLOSED":
-      return new AuctionClosed(refusal.message, {
-        reason: refusal.reason,
-        startsAt: refusal.startsAt,
-        endsAt: refusal.endsAt,
-      });
-    case "BID_TOO_LOW":
-      return new BidTooLow(refusal.message, {
-        reason: refusal.reason,
-        minimumMinor: refusal.minimumMinor,
-      });
-    case "NOT_FOUND":
-      return new NotFound("auction");
-    case "CONFLICT":
-      return refusal.reason === "idempotency_key_reused"
-        ? new DomainError("IDEMPOTENCY_KEY_REUSED", refusal.message)
-        : new Conflict(refusal.message, { reason: refusal.reason });
-  }
-}
-
-/** Returns the success value or throws the refusal as a domain error. */
-export function unwrap<R extends { ok: true } | Refusal>(result: R): Extract<R, { ok: true }> {
-  if (result.ok) return result as Extract<R, { ok: true }>;
-  throw refusalToError(result as Refusal);
 }

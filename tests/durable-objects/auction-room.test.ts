@@ -1,16 +1,16 @@
 import { runInDurableObject } from "cloudflare:test";
 import { asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import type { Ledger } from "../../durable-objects/auction-room/types.ts";
-import type { AuctionRoom } from "../../durable-objects/auction-room.ts";
-import { bids } from "../../src/db/schema/index.ts";
-import { uuidv7 } from "../../src/lib/ids.ts";
 import {
   type AuctionTerms,
   type BidState,
   initialState,
   placeBid,
-} from "../../src/services/auctions/proxy-bidding.ts";
+} from "../../durable-objects/auction-room/proxy-bidding.ts";
+import type { Ledger } from "../../durable-objects/auction-room/types.ts";
+import type { AuctionRoom } from "../../durable-objects/auction-room.ts";
+import { bids } from "../../src/db/schema/index.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
 import { withDb } from "../helpers/db.ts";
 import {
   auctionRow,

@@ -133,7 +133,10 @@ export const adminUserRoutes = createRouter()
     c.json(await getUserForAdmin(serviceContext(c), c.req.valid("param").id), 200),
   )
   .openapi(block, async (c) => {
-    const ctx = Object.assign(serviceContext(c), { queue: c.env.NOTIFICATIONS });
+    const ctx = Object.assign(serviceContext(c), {
+      queue: c.env.NOTIFICATIONS,
+      rooms: c.env.AUCTION_ROOM,
+    });
     return c.json(await blockUser(ctx, c.req.valid("param").id, c.req.valid("json")), 200);
   })
   .openapi(unblock, async (c) => {

@@ -1,12 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import { WATCHER_USER_HEADER } from "../../../durable-objects/auction-room.ts";
+import { roomOf, WATCHER_USER_HEADER } from "../../../durable-objects/auction-room.ts";
 import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { optionalAuth, requireAuth } from "../../http/middleware/auth.ts";
 import { idempotency } from "../../http/middleware/idempotency.ts";
 import { bidInput, buyNow, placeBid } from "../../services/auctions/bidding.ts";
-import { roomOf } from "../../services/auctions/context.ts";
 import {
   AUCTION_LIST_STATUSES,
   AUCTION_SORTS,
@@ -16,6 +15,7 @@ import {
   visibleAuction,
 } from "../../services/auctions/queries.ts";
 import { acceptSecondChance, declineSecondChance } from "../../services/auctions/second-chance.ts";
+import { verifyAccessToken } from "../../services/auth/tokens.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
 import {
   AcceptedOfferSchema,
@@ -37,6 +37,18 @@ const idempotentPerAuction = (action: string) =>
   createMiddleware<AppEnv>(async (c, next) =>
     idempotency({ route: `POST /v1/auctions/${c.req.param("id")}/${action}` })(c, next),
   );
+
+/**
+ * The live socket's sign-in: a Bearer header, or (browsers cannot set headers on a WebSocket)
+ * `?access_token=`. Checked once at connect; the room keeps the user id for the socket's bids.
+ */
+const liveAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const token = c.req.query("access_token");
+  if (!token || c.req.header("authorization")) return optionalAuth(c, next);
+  const claims = await verifyAccessToken(token, c.get("services").config.JWT_SECRET);
+  c.set("user", { id: claims.sub, role: claims.role });
+  await next();
+});
 
 const ListQuery = z.object({
   status: z.enum(AUCTION_LIST_STATUSES).default("active").openapi({
@@ -108,8 +120,10 @@ const bid = createRoute({
     "Any signed-in user but the auction shop's own team (403) and blocked users (403). The " +
     "auction's object decides by the server's clock: before the start or at/after the (possibly " +
     "extended) end → 409 AUCTION_CLOSED; under the next minimum → 409 BID_TOO_LOW with " +
-    "`minimumMinor`. A bid in the last `softCloseSeconds` moves the end. Rate limited per user. " +
-    "An optional Idempotency-Key makes a retried request bid once.",
+    "`minimumMinor`. A bid in the last `softCloseSeconds` moves the end. Rate limited per user " +
+    "in each auction (429 with Retry-After). An optional Idempotency-Key makes a retried " +
+    "request bid once. The auction's object decides all of this alone: a bid waits on neither " +
+    "Postgres nor Redis (a user's first bid in an auction checks eligibility once).",
   request: {
     params: IdParam,
     headers: IdempotencyKeyHeader("Optional: the same key answers the first bid again."),
@@ -147,7 +161,7 @@ const live = createRoute({
   method: "get",
   path: "/{id}/live",
   tags: ["auctions"],
-  middleware: [optionalAuth],
+  middleware: [liveAuth],
   summary: "Live stream (WebSocket): a snapshot, then every bid, extension and the result",
   description:
     "Send `Upgrade: websocket`. Frames are JSON; each carries `seq`, gapless per auction, so a " +
@@ -155,12 +169,24 @@ const live = createRoute({
     "(bidSequence, bidder alias, leader alias, price, end), `extended` (new end), `started`, " +
     "`closed` (result). With AUCTION_FRAME_BATCH_MS > 0 a message is a JSON array of frames. " +
     "Client commands: `ping` → `pong`, `whoami`, `snapshot`. A signed-in watcher's snapshot " +
-    "names their own alias (`watcher.you`).",
-  request: { params: IdParam },
+    "names their own alias (`watcher.you`). Sign in with a Bearer header or `?access_token=` " +
+    'to bid on the socket: send `{"type":"bid","maxMinor":5000}` (optional `key`, ' +
+    "`ref`); the answer comes on this socket only: `bid.accepted` (status 201, the POST " +
+    "route's body) or `bid.refused` (status and code as the POST route: 401, 403, 404, 409 " +
+    "AUCTION_CLOSED / BID_TOO_LOW, 422 VALIDATION_FAILED with `errors[].field`, 429 with " +
+    "`retryAfterSeconds`).",
+  request: {
+    params: IdParam,
+    query: z.object({
+      access_token: z.string().min(1).optional().openapi({
+        description: "An access token, for clients that cannot send an Authorization header.",
+      }),
+    }),
+  },
   responses: {
     101: { description: "Switching to the WebSocket protocol" },
     426: { description: "Not a WebSocket upgrade request" },
-    ...problems(404, 422),
+    ...problems(401, 404, 422),
   },
 });
 

@@ -1,20 +1,19 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import { z } from "zod";
+import { paymentDeadlineOf } from "../../../durable-objects/auction-room/results.ts";
 import {
   type AuctionResult,
   type BidAcceptedResult,
   MAX_PRICE_MINOR,
-  unwrap,
 } from "../../../durable-objects/auction-room/types.ts";
 import { auctions } from "../../db/schema/auctions.ts";
 import { shopMembers, shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
-import { enforceLimit } from "../../lib/rate-limit.ts";
 import { Forbidden, NotFound } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { isShopVisible } from "../shops/access.ts";
 import { type AuctionContext, roomOf } from "./context.ts";
-import { paymentDeadlineOf } from "./results.ts";
+import { unwrap } from "./refusals.ts";
 
 export const bidInput = z.object({
   /** Your maximum: the system bids for you up to it, one increment at a time. */
@@ -23,11 +22,12 @@ export const bidInput = z.object({
 export type BidInput = z.input<typeof bidInput>;
 
 /**
- * Who may bid on or buy this auction, in one round trip: it exists in a visible shop, the
- * caller is not on that shop's team (sellers cannot bid on their own auctions), and no admin or
- * strike blocked the caller. An access token outlives a block, so this asks Postgres each time.
+ * Who may buy this auction now, in one round trip: it exists in a visible shop, the caller is
+ * not on that shop's team (sellers cannot buy their own auctions), and no admin or strike
+ * blocked the caller. A bid does not come here: its room decides the same rules itself
+ * (durable-objects/auction-room/eligibility.ts).
  */
-async function requireMayBid(ctx: AuctionContext, auctionId: string, userId: string) {
+async function requireMayBuy(ctx: AuctionContext, auctionId: string, userId: string) {
   const [row] = await ctx.db
     .select({
       shopId: auctions.shopId,
@@ -62,9 +62,10 @@ async function requireMayBid(ctx: AuctionContext, auctionId: string, userId: str
 }
 
 /**
- * Places a bid (a maximum) for `bidderId`. The rate limit ("bid", per user) and the Postgres
- * check run side by side; the object then decides by its own clock. Refusals become 409
- * AUCTION_CLOSED / BID_TOO_LOW (with the minimum); the same `key` twice bids once.
+ * Places a bid (a maximum) for `bidderId`: one call to the auction's room, no Postgres and no
+ * Redis on the way. The room applies the per-bidder limit (429), eligibility (404 hidden shop,
+ * 403 own team or blocked) and the rules by its own clock (409 AUCTION_CLOSED / BID_TOO_LOW with
+ * the minimum); the same `key` twice bids once.
  */
 export async function placeBid(
   ctx: AuctionContext,
@@ -74,11 +75,7 @@ export async function placeBid(
   key?: string,
 ): Promise<BidAcceptedResult> {
   const input = parseOr422(bidInput, raw);
-  await Promise.all([
-    enforceLimit(ctx.redis, "bid", bidderId),
-    requireMayBid(ctx, auctionId, bidderId),
-  ]);
-  const result = await roomOf(ctx.rooms, auctionId).placeBid({
+  const result = await roomOf(ctx.rooms, auctionId).bid({
     auctionId,
     bidderId,
     maxMinor: input.maxMinor,
@@ -108,7 +105,7 @@ export async function buyNow(
   auctionId: string,
   buyerId: string,
 ): Promise<BuyNowView> {
-  await requireMayBid(ctx, auctionId, buyerId);
+  await requireMayBuy(ctx, auctionId, buyerId);
   const outcome = unwrap(await roomOf(ctx.rooms, auctionId).buyNow({ auctionId, buyerId }));
   const result: AuctionResult = outcome.result;
   if (result.orderId === null) throw new Error("INVARIANT: a buy-now result without an order");

@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
-import { unwrap } from "../../../durable-objects/auction-room/types.ts";
 import { auctions } from "../../db/schema/auctions.ts";
 import { products } from "../../db/schema/catalog.ts";
 import { NotFound } from "../errors.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { type AuctionContext, roomOf } from "./context.ts";
+import { unwrap } from "./refusals.ts";
 import { type SellerAuction, sellerView } from "./views.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { AuctionRoom } from "../../../durable-objects/auction-room.ts";
+import { type AuctionRoom, roomOf } from "../../../durable-objects/auction-room.ts";
 import type { Redis } from "../../lib/redis.ts";
 import type { ServiceContext } from "../context.ts";
 import type { NotificationQueue } from "../notifications/notify.ts";
@@ -16,7 +16,5 @@ export interface AuctionContext extends ServiceContext {
   redis: Redis | null;
 }
 
-/** The one object that runs an auction. */
-export function roomOf(rooms: RoomNamespace, auctionId: string): RoomStub {
-  return rooms.get(rooms.idFromName(auctionId));
-}
+/** The one object that runs an auction (defined beside the class, re-exported for services). */
+export { roomOf };

@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNotNull, lte, notInArray, sql } from "drizzle-orm";
 import { z } from "zod";
+import { createAuctionOrder } from "../../../durable-objects/auction-room/orders.ts";
 import type { RankedBidder } from "../../../durable-objects/auction-room/types.ts";
 import {
   type Actor,
@@ -25,7 +26,6 @@ import { parseOr422 } from "../inventory/input.ts";
 import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { type AuctionContext, roomOf } from "./context.ts";
-import { createAuctionOrder } from "./orders.ts";
 
 /** eBay's second-chance offers stay open this long. */
 export const SECOND_CHANCE_TTL_MS = 48 * 60 * 60 * 1000;

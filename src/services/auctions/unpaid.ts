@@ -11,6 +11,7 @@ import type { Stripe } from "../../lib/stripe.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
 import { type AuctionContext, roomOf } from "./context.ts";
+import { tellRoomsOfBlock } from "./eligibility.ts";
 import { insertOffer, nextCandidates, notifyOffer } from "./second-chance.ts";
 
 /** Two strikes within this window block the user from bidding and buying. */
@@ -189,6 +190,8 @@ export async function expireUnpaidAuctionOrder(
     if (err instanceof AlreadySettled) return skipped;
     throw err;
   }
+  // The strike's block committed: the rooms holding this buyer as eligible must learn it now.
+  if (outcome.blocked) await tellRoomsOfBlock(ctx, order.buyerId);
   await notifyUnpaid(ctx, order, outcome);
   return {
     orderId: order.id,

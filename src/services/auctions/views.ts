@@ -1,6 +1,6 @@
+import { minimumNextBid } from "../../../durable-objects/auction-room/proxy-bidding.ts";
 import type { PublicState, RoomStatus } from "../../../durable-objects/auction-room/types.ts";
 import type { Auction } from "../../db/schema/auctions.ts";
-import { minimumNextBid } from "./proxy-bidding.ts";
 
 /** An auction as buyers see it: the reserve amount, bidder ids and maximums never appear. */
 export interface PublicAuction {

@@ -2,6 +2,8 @@ import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { users } from "../../db/schema/users.ts";
+import type { RoomNamespace } from "../auctions/context.ts";
+import { tellRoomsOfBlock } from "../auctions/eligibility.ts";
 import { strikesOf } from "../auctions/unpaid.ts";
 import { revokeAllSessions } from "../auth/session.ts";
 import type { ServiceContext } from "../context.ts";
@@ -55,12 +57,13 @@ export async function getUserForAdmin(ctx: ServiceContext, userId: string): Prom
 
 /**
  * An admin blocks a user from bidding and buying, with a reason (audited `user.blocked`). Their
- * refresh tokens are revoked, so every session must sign in again; the block itself is read
- * from Postgres on each bid and purchase, so it holds even for an access token still valid.
+ * refresh tokens are revoked, so every session must sign in again; the block is read from
+ * Postgres on each purchase, and the auction rooms that hold the user as eligible are told
+ * before this returns (tellRoomsOfBlock), so it holds even for an access token still valid.
  * Blocking a blocked user is a 409; an admin cannot block themselves.
  */
 export async function blockUser(
-  ctx: ServiceContext & { queue: NotificationQueue },
+  ctx: ServiceContext & { queue: NotificationQueue; rooms: RoomNamespace },
   userId: string,
   raw: z.input<typeof blockInput>,
 ): Promise<AdminUserView> {
@@ -84,7 +87,7 @@ export async function blockUser(
       newValue: { blocked: true, reason, by: "admin" },
     });
   });
-  await revokeAllSessions(ctx.db, userId);
+  await Promise.all([revokeAllSessions(ctx.db, userId), tellRoomsOfBlock(ctx, userId)]);
   await notifyAfterCommit(ctx.queue, ctx.logger, {
     userId,
     kind: "account.blocked",

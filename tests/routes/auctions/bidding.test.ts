@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { initialState, placeBid } from "../../../durable-objects/auction-room/proxy-bidding.ts";
 import { shops, users } from "../../../src/db/schema/index.ts";
-import { initialState, placeBid } from "../../../src/services/auctions/proxy-bidding.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { seedMember } from "../../helpers/shops.ts";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { incrementAt } from "../../../src/services/auctions/increments.ts";
+import { incrementAt } from "../../durable-objects/auction-room/increments.ts";
 import {
   type AuctionTerms,
   type BidState,
@@ -8,7 +8,7 @@ import {
   minimumNextBid,
   placeBid,
   reserveMet,
-} from "../../../src/services/auctions/proxy-bidding.ts";
+} from "../../durable-objects/auction-room/proxy-bidding.ts";
 
 /** Folds bids; throws on a refusal so a table row that should be accepted says so. */
 function run(terms: AuctionTerms, bids: Array<[string, number]>): BidState {

@@ -1,15 +1,40 @@
+/**
+ * What an auction's result does outside the room, carried there by its outbox (outbox.ts): the
+ * Postgres writes (order, final columns, audit) and the notices put on the `notifications`
+ * queue. Services that need the same rules (the payment deadline) import them from here, so the
+ * room never imports a service.
+ */
 import { eq, inArray } from "drizzle-orm";
-import type { AuctionResult } from "../../../durable-objects/auction-room/types.ts";
-import { type Actor, recordAudit } from "../../db/audit.ts";
-import type { Database, Tx } from "../../db/client.ts";
-import { auctions } from "../../db/schema/auctions.ts";
-import { products } from "../../db/schema/catalog.ts";
-import { shops } from "../../db/schema/shops.ts";
-import { users } from "../../db/schema/users.ts";
-import type { Logger } from "../../lib/logger.ts";
-import { type NotificationInput, notificationMessage } from "../notifications/message.ts";
-import type { NotificationQueue } from "../notifications/notify.ts";
+import { type Actor, recordAudit } from "../../src/db/audit.ts";
+import type { Database, Tx } from "../../src/db/client.ts";
+import { auctions } from "../../src/db/schema/auctions.ts";
+import { products } from "../../src/db/schema/catalog.ts";
+import { shops } from "../../src/db/schema/shops.ts";
+import { users } from "../../src/db/schema/users.ts";
+import type { Logger } from "../../src/lib/logger.ts";
 import { createAuctionOrder } from "./orders.ts";
+import type { AuctionResult } from "./types.ts";
+
+/**
+ * A message of the `notifications` queue, as the room builds it. The queue's consumer validates
+ * every message against its schema (src/services/notifications/message.ts); the room only
+ * produces this subset of it.
+ */
+export interface ResultNotice {
+  userId: string;
+  kind: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  dedupeKey: string;
+  email?: { to: string; subject: string; text: string };
+}
+
+/** The queue binding, as far as the room uses it. */
+export interface NoticeQueue {
+  send(body: ResultNotice): Promise<unknown>;
+  sendBatch?: (messages: Array<{ body: ResultNotice }>) => Promise<unknown>;
+}
 
 const SYSTEM: Actor = { type: "system", id: null, requestId: "auction-room" };
 
@@ -99,7 +124,7 @@ export async function resultNotifications(
   db: Database,
   result: AuctionResult,
   deadlineHours: number,
-): Promise<NotificationInput[]> {
+): Promise<ResultNotice[]> {
   const [ctx] = await db
     .select({ title: products.title, ownerId: shops.ownerId })
     .from(products)
@@ -118,7 +143,7 @@ export async function resultNotifications(
   const price = money(result.priceMinor, result.currency);
   const data = { auctionId: result.auctionId, status: result.status, orderId: result.orderId };
   const key = (kind: string, userId: string) => `auction.${kind}:${result.auctionId}:${userId}`;
-  const out: NotificationInput[] = [];
+  const out: ResultNotice[] = [];
   const sold = result.status === "ended_sold" || result.status === "bought_now";
 
   if (sold && result.winnerId !== null) {
@@ -174,17 +199,16 @@ export async function resultNotifications(
   return out;
 }
 
-/** Puts the notices on the queue in batches of 100 (the Queues limit); validated first. */
+/** Puts the notices on the queue in batches of 100 (the Queues limit). */
 export async function sendNotifications(
-  queue: NotificationQueue & { sendBatch?: (m: Array<{ body: unknown }>) => Promise<unknown> },
-  messages: NotificationInput[],
+  queue: NoticeQueue,
+  messages: ResultNotice[],
   logger?: Logger,
 ): Promise<void> {
-  const parsed = messages.map((m) => notificationMessage.parse(m));
-  for (let i = 0; i < parsed.length; i += 100) {
-    const chunk = parsed.slice(i, i + 100);
+  for (let i = 0; i < messages.length; i += 100) {
+    const chunk = messages.slice(i, i + 100);
     if (queue.sendBatch) await queue.sendBatch(chunk.map((body) => ({ body })));
     else for (const body of chunk) await queue.send(body);
   }
-  logger?.debug("auction notices enqueued", { count: parsed.length });
+  logger?.debug("auction notices enqueued", { count: messages.length });
 }

@@ -1,10 +1,10 @@
 import { and, asc, eq, isNull } from "drizzle-orm";
-import { type Actor, recordAudit } from "../../db/audit.ts";
-import type { Tx } from "../../db/client.ts";
-import { products } from "../../db/schema/catalog.ts";
-import { type Order, orderItems, orders } from "../../db/schema/orders.ts";
-import { shopLocations } from "../../db/schema/shops.ts";
-import { uuidv7 } from "../../lib/ids.ts";
+import { type Actor, recordAudit } from "../../src/db/audit.ts";
+import type { Tx } from "../../src/db/client.ts";
+import { products } from "../../src/db/schema/catalog.ts";
+import { type Order, orderItems, orders } from "../../src/db/schema/orders.ts";
+import { shopLocations } from "../../src/db/schema/shops.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
 
 /**
  * Orders born of an auction: the winner's (or the buy-now buyer's) at the close, and a

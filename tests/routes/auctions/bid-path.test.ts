@@ -1,0 +1,145 @@
+import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { bids, users } from "../../../src/db/schema/index.ts";
+import { withDb } from "../../helpers/db.ts";
+import { api, type Problem } from "../../helpers/http.ts";
+import { countRoundTrips } from "../../helpers/roundtrips.ts";
+import { createAdmin } from "../../helpers/shops.ts";
+import {
+  eventually,
+  freshAuction,
+  type RoomStub,
+  seedBidders,
+  UNREACHABLE_DB,
+} from "./fixtures.ts";
+
+const bid = (auctionId: string, token: string, maxMinor: number) =>
+  api<Problem & { sequence: number }>("POST", `/v1/auctions/${auctionId}/bids`, {
+    token,
+    body: { maxMinor },
+  });
+
+/** The commands of an Upstash REST body: one command, or a pipeline of them. */
+function commandsOf(body: string): unknown[][] {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (!Array.isArray(parsed)) return [[body]];
+    return parsed.every(Array.isArray) ? (parsed as unknown[][]) : [parsed];
+  } catch {
+    return [[body]];
+  }
+}
+
+/**
+ * Counts the Redis commands sent while `fn` runs, by wrapping the global `fetch` that the
+ * Upstash REST client calls (the Worker and its objects share this isolate in the vitest plugin).
+ * The room's summary write is left out: it refreshes the list cache after a change, in the
+ * background, and no caller waits for it (durable-objects/auction-room/summary.ts). Every other
+ * command, a rate limit's included, counts.
+ */
+async function countRedis<T>(fn: () => Promise<T>): Promise<{ result: T; commands: string[] }> {
+  const base = env.UPSTASH_REDIS_REST_URL ?? "";
+  const commands: string[] = [];
+  const original = globalThis.fetch;
+  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (base && url.startsWith(base)) {
+      for (const command of commandsOf(typeof init?.body === "string" ? init.body : "")) {
+        const [name, key] = command;
+        const summaryWrite =
+          String(name).toLowerCase() === "set" && /:auction:[^:]+:summary$/.test(String(key));
+        if (!summaryWrite) commands.push(JSON.stringify(command).slice(0, 80));
+      }
+    }
+    return original(input, init);
+  };
+  try {
+    return { result: await fn(), commands };
+  } finally {
+    globalThis.fetch = original;
+  }
+}
+
+/** Waits until the room's outbox has failed twice: its next try is at least 1.6 s away. */
+async function mirrorBackingOff(stub: RoomStub): Promise<void> {
+  await eventually(async () => ((await stub.mirrorStatus()).failures >= 2 ? true : undefined));
+}
+
+describe("the bid path", () => {
+  it("makes 0 Postgres and 0 Redis round trips for a bid over POST", async () => {
+    const { auction } = await freshAuction({ startPriceMinor: 1000 });
+    const [a, b] = await seedBidders(2);
+    if (!a || !b) throw new Error("bidders");
+
+    // The mirror (the outbox's write of accepted bids to Postgres) runs after the answer and
+    // nobody waits for it. Aimed at a dead database it sends no query and, after two failures,
+    // backs off for at least 1.6 s, so it cannot run while a bid is being counted.
+    await auction.stub.setMirrorTarget({ databaseUrl: UNREACHABLE_DB });
+
+    // A first bid in a room asks Postgres once whether the bidder may bid here, then never again.
+    const first = await countRoundTrips(() => bid(auction.id, a.token, 1000));
+    expect(first.result.status).toBe(201);
+    expect(first.roundTrips.http + first.roundTrips.wsQueries).toBe(1);
+    expect((await bid(auction.id, b.token, 1100)).status).toBe(201);
+
+    await mirrorBackingOff(auction.stub);
+    const counted = await countRedis(() => countRoundTrips(() => bid(auction.id, a.token, 2000)));
+    expect(counted.result.result.status).toBe(201);
+    expect(counted.result.result.body.sequence).toBe(3);
+    expect(counted.result.roundTrips).toMatchObject({ total: 0 });
+    expect(counted.commands).toEqual([]);
+
+    await auction.stub.setMirrorTarget({ databaseUrl: null });
+  });
+
+  it("refuses a user blocked while the room holds them as eligible on the very next bid", async () => {
+    const { auction } = await freshAuction({ startPriceMinor: 1000 });
+    const [a] = await seedBidders(1);
+    if (!a) throw new Error("bidder");
+    expect((await bid(auction.id, a.token, 1000)).status).toBe(201);
+    // The room now holds A as eligible: the bid is in the Postgres mirror, and A's next bid
+    // would not ask Postgres.
+    await eventually(async () => {
+      const rows = await withDb((db) => db.select().from(bids).where(eq(bids.bidderId, a.id)));
+      return rows.length > 0 ? true : undefined;
+    });
+
+    const admin = await createAdmin();
+    const blocked = await api("POST", `/v1/admin/users/${a.id}/block`, {
+      token: admin.accessToken,
+      body: { reason: "shill bidding" },
+    });
+    expect(blocked.status).toBe(200);
+
+    const next = await bid(auction.id, a.token, 5000);
+    expect(next.status).toBe(403);
+    expect(next.body.code).toBe("FORBIDDEN");
+    expect((await auction.stub.ledger())?.bids).toHaveLength(1);
+  });
+
+  it("forgets a bidder blocked before the room mirrored their bid, at the next flush", async () => {
+    const { auction } = await freshAuction({ startPriceMinor: 1000 });
+    const [a] = await seedBidders(1);
+    if (!a) throw new Error("bidder");
+    // The mirror goes down once the room's start is mirrored (a flush in progress would carry
+    // the bid along): the block's search of `bids` cannot find this room.
+    await eventually(async () =>
+      (await auction.stub.flushOutbox()).pending === 0 ? true : undefined,
+    );
+    await auction.stub.setMirrorTarget({ databaseUrl: UNREACHABLE_DB });
+    expect((await bid(auction.id, a.token, 1000)).status).toBe(201);
+    await withDb((db) =>
+      db
+        .update(users)
+        .set({ blockedAt: new Date(), blockedReason: "test" })
+        .where(eq(users.id, a.id)),
+    );
+    await auction.stub.setMirrorTarget({ databaseUrl: null });
+    await eventually(async () =>
+      (await auction.stub.flushOutbox()).pending === 0 ? true : undefined,
+    );
+    const next = await bid(auction.id, a.token, 5000);
+    expect(next.status).toBe(403);
+  });
+});
