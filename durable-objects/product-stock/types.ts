@@ -12,7 +12,7 @@
 import { z } from "zod";
 import type { Actor } from "../../src/db/audit.ts";
 import { MOVEMENT_KINDS, type MovementKind } from "../../src/db/schema/stock.ts";
-import { Conflict, DomainError, InsufficientStock, NotFound } from "../../src/services/errors.ts";
+import { Conflict, DomainError, InsufficientStock, NotFound } from "../../src/lib/errors.ts";
 
 /** Largest on-hand quantity: the mirror stores it in a Postgres `integer`. */
 export const MAX_QUANTITY = 2_147_483_647;

@@ -8,16 +8,24 @@ import type { Config } from "../env.ts";
  */
 export function createRedis(config: Config): Redis | null {
   if (!config.UPSTASH_REDIS_REST_URL || !config.UPSTASH_REDIS_REST_TOKEN) return null;
+  // One client per configuration and isolate: it is a fetch wrapper with no connection to keep.
+  const built = clients.get(config);
+  if (built) return built;
   const redis = new Redis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
     // A failing Redis must not hold a request hostage: one quick try, no retry storm.
     retry: { retries: 0 },
     enableTelemetry: false,
+    // Shared across requests, so it must not batch one request's commands with another's.
+    enableAutoPipelining: false,
   });
   limitTimeouts.set(redis, config.RATE_LIMIT_TIMEOUT_MS);
+  clients.set(config, redis);
   return redis;
 }
+
+const clients = new WeakMap<Config, Redis>();
 
 /** How long a limit check may wait on Redis before it counts as failed, unless configured. */
 export const DEFAULT_LIMIT_TIMEOUT_MS = 1_500;

@@ -9,6 +9,18 @@ const EMULATOR_KEY = "sk_test_souk_local_emulator";
  * (the local stack) it talks to the Stripe emulator; otherwise to Stripe itself.
  */
 export function createStripe(config: Config): Stripe {
+  // One client per configuration and isolate: it holds no connection or request state (each
+  // call is a fresh fetch), and building it costs CPU on every request that moves money.
+  const built = clients.get(config);
+  if (built) return built;
+  const client = buildStripe(config);
+  clients.set(config, client);
+  return client;
+}
+
+const clients = new WeakMap<Config, Stripe>();
+
+function buildStripe(config: Config): Stripe {
   const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : null;
   const key = config.STRIPE_SECRET_KEY ?? (base ? EMULATOR_KEY : null);
   if (!key) throw new ConfigError("invalid configuration: STRIPE_SECRET_KEY is not set");

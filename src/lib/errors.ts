@@ -1,0 +1,108 @@
+/**
+ * Domain errors. Services throw these; they know nothing of HTTP. One handler in
+ * src/http/problem.ts maps each code to its status and problem+json body.
+ */
+export type ErrorCode =
+  | "VALIDATION_FAILED"
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "INSUFFICIENT_STOCK"
+  | "CONFLICT"
+  | "IDEMPOTENCY_KEY_REQUIRED"
+  | "IDEMPOTENCY_KEY_REUSED"
+  | "RATE_LIMITED"
+  | "PAYMENT_FAILED"
+  | "BID_TOO_LOW"
+  | "AUCTION_CLOSED"
+  | "SERVICE_UNAVAILABLE"
+  | "DATABASE_UNAVAILABLE"
+  | "SIGNATURE_INVALID";
+
+export interface FieldError {
+  /** Dotted path of the failing field inside its part of the request, e.g. `email`, `items.0.qty`. */
+  field: string;
+  /** Which part of the request: `body`, `query`, `path` or `header`. */
+  in: "body" | "query" | "path" | "header";
+  message: string;
+}
+
+export class DomainError extends Error {
+  override name = "DomainError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export class ValidationFailed extends DomainError {
+  constructor(
+    readonly errors: FieldError[],
+    message = "The request is not valid.",
+  ) {
+    super("VALIDATION_FAILED", message, { errors });
+  }
+}
+
+export class Unauthenticated extends DomainError {
+  constructor(message = "Authentication is required.") {
+    super("UNAUTHENTICATED", message);
+  }
+}
+
+export class Forbidden extends DomainError {
+  constructor(message = "You are not allowed to do this.") {
+    super("FORBIDDEN", message);
+  }
+}
+
+export class NotFound extends DomainError {
+  constructor(entity: string, id?: string) {
+    super("NOT_FOUND", id ? `${entity} ${id} was not found.` : `${entity} was not found.`);
+  }
+}
+
+export class Conflict extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("CONFLICT", message, details);
+  }
+}
+
+export class InsufficientStock extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("INSUFFICIENT_STOCK", message, details);
+  }
+}
+
+export class RateLimited extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super("RATE_LIMITED", "Too many requests; try again later.", { retryAfterSeconds });
+  }
+}
+
+/** A signed request (a Stripe webhook) whose signature or timestamp does not verify. */
+export class SignatureInvalid extends DomainError {
+  constructor(message: string) {
+    super("SIGNATURE_INVALID", message);
+  }
+}
+
+export class ServiceUnavailable extends DomainError {
+  constructor(message: string) {
+    super("SERVICE_UNAVAILABLE", message);
+  }
+}
+
+/** The Idempotency-Key was used before with another request body. */
+export class IdempotencyKeyReused extends DomainError {
+  constructor() {
+    super(
+      "IDEMPOTENCY_KEY_REUSED",
+      "This Idempotency-Key was already used with a different request body; use a new key for " +
+        "a new request.",
+    );
+  }
+}
