@@ -242,11 +242,40 @@ function serveConnection(db: PGlite, lock: SessionLock, socket: net.Socket, id: 
   });
 }
 
+/** How many clients the embedded database keeps open at once unless told otherwise. */
+export const DEFAULT_PGLITE_MAX_CONNECTIONS = 1_000;
+
+const ZERO = Buffer.alloc(1);
+
+/**
+ * Postgres's own answer when it has no room: an ErrorResponse with SQLSTATE 53300, so the client
+ * reports a clear "too many clients" error (the Worker answers 503) instead of a socket that
+ * closes for no stated reason.
+ */
+function tooManyClients(max: number): Buffer {
+  const field = (type: string, value: string) => Buffer.concat([Buffer.from(type + value), ZERO]);
+  const fields = Buffer.concat([
+    field("S", "FATAL"),
+    field("V", "FATAL"),
+    field("C", "53300"),
+    field("M", `sorry, too many clients already (the embedded database serves ${max})`),
+    ZERO,
+  ]);
+  const header = Buffer.alloc(5);
+  header.write("E", 0);
+  header.writeInt32BE(4 + fields.length, 1);
+  return Buffer.concat([header, fields]);
+}
+
 /**
  * Serves an embedded PGlite on the Postgres wire protocol at 127.0.0.1. `dataDir` persists the
- * database there; without it the database lives in memory and is gone on close. Up to
- * `maxConnections` clients share PGlite's one session in turns: one exchange or transaction at a
- * time, so a client inside a transaction holds the others back until it commits or rolls back.
+ * database there; without it the database lives in memory and is gone on close.
+ *
+ * PGlite is one session, so clients take it in turns: one exchange or transaction at a time, a
+ * client inside a transaction holding the others back until it commits or rolls back. Every
+ * connected client waits for its turn in one first-come-first-served queue, so a burst of
+ * requests waits rather than fails. The queue is bounded by `maxConnections` open clients
+ * (default 1,000); one more is refused with Postgres's own "too many clients" error (53300).
  */
 export async function startPglite(opts: {
   dataDir?: string;
@@ -269,14 +298,21 @@ export async function startPglite(opts: {
   const lock = new SessionLock();
   const sockets = new Set<net.Socket>();
   let nextId = 1;
+  // Not net.Server's maxConnections: past it Node drops the socket without a word, which the
+  // Neon driver reports as "Connection terminated unexpectedly" and the Worker as a 500. Each
+  // request opens its own connections (a Neon Pool per request, plus the HTTP endpoint's pool),
+  // so a 300-request burst holds 300+ at once; idle ones cost a socket, not the session.
+  const maxConnections = opts.maxConnections ?? DEFAULT_PGLITE_MAX_CONNECTIONS;
   const server = net.createServer((socket) => {
+    if (sockets.size >= maxConnections) {
+      socket.on("error", () => socket.destroy());
+      socket.end(tooManyClients(maxConnections));
+      return;
+    }
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     serveConnection(db, lock, socket, nextId++);
   });
-  // The Neon Pool opens up to 4 per request and test files run in parallel; the whole suite
-  // peaked at 9. Idle connections cost nothing: only the session itself is taken in turns.
-  server.maxConnections = opts.maxConnections ?? 100;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

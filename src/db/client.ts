@@ -30,10 +30,24 @@ function configureLocalProxy(proxy: string): void {
   neonConfig.pipelineConnect = false;
 }
 
+/**
+ * How long a request waits for a database connection. Generous, because the embedded database
+ * (one session taken in turns) makes a burst of 300 checkouts queue for tens of seconds on two
+ * busy cores, and waiting beats failing there; Neon connects in well under a second.
+ */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
 /** Builds a Pool-backed drizzle client. Call `close()` when the request or job is done. */
 export function createDb(options: DbOptions): DbHandle {
   if (options.localWsProxy) configureLocalProxy(options.localWsProxy);
-  const pool = new Pool({ connectionString: options.databaseUrl, max: 4 });
+  const pool = new Pool({
+    connectionString: options.databaseUrl,
+    max: 4,
+    // A request that cannot get a connection in this long gives up with "timeout exceeded when
+    // trying to connect", which the error handler answers as 503 DATABASE_UNAVAILABLE: a hung
+    // connect must not hold a request (and its client) open indefinitely.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   // A dropped idle connection must not crash the isolate; the next query reconnects.
   pool.on("error", () => {});
   const db = drizzle({ client: pool, schema });

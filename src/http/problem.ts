@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { isDatabaseUnavailable } from "../db/errors.ts";
 import { ConfigError } from "../env.ts";
 import { DomainError, type ErrorCode, RateLimited } from "../services/errors.ts";
 import type { AppEnv } from "./context.ts";
@@ -19,6 +20,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   BID_TOO_LOW: 409,
   AUCTION_CLOSED: 409,
   SERVICE_UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
   SIGNATURE_INVALID: 400,
 };
 
@@ -36,6 +38,7 @@ const TITLE: Record<ErrorCode, string> = {
   BID_TOO_LOW: "Bid too low",
   AUCTION_CLOSED: "Auction closed",
   SERVICE_UNAVAILABLE: "Service unavailable",
+  DATABASE_UNAVAILABLE: "Database unavailable",
   SIGNATURE_INVALID: "Signature invalid",
 };
 
@@ -71,11 +74,32 @@ export function problem(
   });
 }
 
+/** Seconds a client is told to wait after a 503: long enough for a burst to drain. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+
 /** The one place domain errors become HTTP. */
 export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof DomainError) {
     const res = problem(c, err.code, err.message, err.details);
     if (err instanceof RateLimited) res.headers.set("retry-after", String(err.retryAfterSeconds));
+    else if (res.status === 503) {
+      res.headers.set("retry-after", String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+    }
+    return res;
+  }
+  if (isDatabaseUnavailable(err)) {
+    // The platform's fault and temporary, so 503 and not 500; logged as a warning with its cause
+    // so an operator sees which connection failed.
+    const logger = c.get("services")?.logger;
+    const fields = { error: err.message, cause: causeOf(err), name: err.name };
+    if (logger) logger.warn("database unavailable", fields);
+    else console.warn(JSON.stringify({ level: "warn", msg: "database unavailable", ...fields }));
+    const res = problem(
+      c,
+      "DATABASE_UNAVAILABLE",
+      "The database could not be reached or did not answer in time. Try again shortly.",
+    );
+    res.headers.set("retry-after", String(UNAVAILABLE_RETRY_AFTER_SECONDS));
     return res;
   }
   if (err instanceof HTTPException && err.status < 500) {
@@ -84,9 +108,18 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
     return problem(c, "VALIDATION_FAILED", err.message, { errors }, 422);
   }
   const logger = c.get("services")?.logger;
-  const fields = { error: err.message, name: err.name, stack: err.stack };
+  const fields = { error: err.message, cause: causeOf(err), name: err.name, stack: err.stack };
   if (logger) logger.error("unhandled error", fields);
   else console.error(JSON.stringify({ level: "error", msg: "unhandled error", ...fields }));
   const detail = err instanceof ConfigError ? "The server is misconfigured." : "Something failed.";
   return problem(c, "INTERNAL", detail);
+}
+
+/** The wrapped error's message (drizzle puts the driver's error in `cause`), for the log. */
+function causeOf(err: Error): string | undefined {
+  const cause: unknown = err.cause;
+  if (cause === undefined || cause === null) return undefined;
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  if (typeof cause === "object" && "message" in cause) return String(cause.message);
+  return String(cause);
 }
