@@ -7,10 +7,19 @@
  * arrival at each watcher (p50, p99, max = the last watcher). Hard gate: every accepted bid
  * reaches every watcher, and every socket sees `seq` without gaps or reordering; a breach prints
  * FAIL and the run exits 1. The sweep runs twice, AUCTION_FRAME_BATCH_MS=0 and =N (a Worker
- * each), then one auction with no watchers takes bids as fast as it answers them.
+ * each), then one auction with no watchers takes bids as fast as it answers them, over POST and
+ * over the live WebSocket (`{"type":"bid"}` messages on signed-in sockets, answered there).
+ *
+ * Round trips per bid: the Worker reaches Postgres (the Neon WebSocket bridge and the
+ * SQL-over-HTTP endpoint) and Redis (the Upstash REST bridge) through counting pass-through
+ * proxies (./delay-proxy.ts at RTT 0); each row divides the round trips of its window by the bids
+ * answered. They include the work nobody waits for (the room's outbox mirroring bids to Postgres,
+ * its summary cache write to Redis); a bid's own path makes none once its bidder is known to the
+ * room (every bidder bids once before the measured steps).
  *
  *   npm run bench:auction -- --quick
  *   npm run bench:auction -- --watchers 1000 --rates 1,5,10,20,50 --seconds 5 --batch-ms 50
+ *   npm run bench:auction -- --quick --ws-bidders 100
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +32,7 @@ import WebSocket from "ws";
 import * as schema from "../../src/db/schema/index.ts";
 import { ROOT } from "../stack/dev-database.ts";
 import { startStack } from "../stack/stack.ts";
+import { type DelayProxy, type ProxyCounts, startDelayProxy } from "./delay-proxy.ts";
 import { type BenchShop, insertBuyers, seedShop, signTokens, startWorker } from "./souk.ts";
 
 const log = (msg: string) => console.error(`[bench:auction] ${msg}`);
@@ -35,6 +45,8 @@ interface Options {
   batchMs: number;
   maxSeconds: number;
   maxConcurrency: number[];
+  /** Signed-in sockets that bid over the WebSocket in the no-watchers rows. */
+  wsBidders: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -48,6 +60,7 @@ function parseOptions(argv: string[]): Options {
       "batch-ms": { type: "string" },
       "max-seconds": { type: "string" },
       "max-concurrency": { type: "string" },
+      "ws-bidders": { type: "string" },
     },
   });
   const quick = values.quick ?? false;
@@ -71,6 +84,7 @@ function parseOptions(argv: string[]): Options {
     maxConcurrency: (values["max-concurrency"] ?? (quick ? "16" : "1,4,16"))
       .split(",")
       .map((c) => Math.floor(num("max-concurrency", c.trim(), 1))),
+    wsBidders: Math.floor(num("ws-bidders", values["ws-bidders"], quick ? 100 : 200)),
   };
 }
 
@@ -119,11 +133,22 @@ async function openAuction(
   return auction.body.id;
 }
 
+interface BidAnswer {
+  status: number;
+  sequence: number | null;
+  code: string | null;
+}
+
+/** Something that places the next bid of a rotation and reports the answer. */
+interface BidSource {
+  bid(): Promise<BidAnswer>;
+}
+
 /**
- * Bids by a pool of bidders in rotation (the route allows 30 bids per 10 s per user), maxima
+ * Bids by a pool of bidders in rotation (the room allows 30 bids per 10 s per bidder), maxima
  * rising by 200.00 each time: above any increment step, so every bid in order takes the lead.
  */
-class Bidder {
+class Bidder implements BidSource {
   private next = 0;
   private readonly api: string;
   private readonly auctionId: string;
@@ -134,7 +159,7 @@ class Bidder {
     this.tokens = tokens;
   }
 
-  async bid(): Promise<{ status: number; sequence: number | null; code: string | null }> {
+  async bid(): Promise<BidAnswer> {
     const i = this.next++;
     const token = this.tokens[i % this.tokens.length] ?? "";
     const res = await post<{ sequence?: number; code?: string }>(
@@ -148,6 +173,119 @@ class Bidder {
       code: res.body?.code ?? null,
     };
   }
+}
+
+/**
+ * The same rotation over the live WebSocket: one signed-in socket per bidder, each bid a
+ * `{"type":"bid","maxMinor":…,"ref":…}` message answered on its socket (`bid.accepted` /
+ * `bid.refused`, with the POST route's status). The sockets are watchers too: they get every
+ * frame, which they skip.
+ */
+class SocketBidder implements BidSource {
+  private next = 0;
+  private readonly sockets: WebSocket[] = [];
+  private readonly waiting = new Map<string, (a: BidAnswer) => void>();
+
+  async connect(wsUrl: string, tokens: string[]): Promise<void> {
+    for (let i = 0; i < tokens.length; i += 50) {
+      await Promise.all(tokens.slice(i, i + 50).map((t) => this.open(wsUrl, t)));
+    }
+  }
+
+  private open(wsUrl: string, token: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${token}` } });
+      const timer = setTimeout(
+        () => reject(new Error("bidder socket: no snapshot in 30 s")),
+        30_000,
+      );
+      ws.on("message", (data) => {
+        const text = data.toString();
+        // Frames (and batches of them) are for watching; answers carry our `ref`.
+        if (!text.includes('"ref"')) {
+          if (text.includes('"snapshot"')) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return;
+        }
+        const m = JSON.parse(text) as {
+          ref?: string;
+          status?: number;
+          sequence?: number;
+          code?: string;
+        };
+        const done = m.ref ? this.waiting.get(m.ref) : undefined;
+        if (!m.ref || !done) return;
+        this.waiting.delete(m.ref);
+        done({ status: m.status ?? 0, sequence: m.sequence ?? null, code: m.code ?? null });
+      });
+      ws.on("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      this.sockets.push(ws);
+    });
+  }
+
+  bid(): Promise<BidAnswer> {
+    const i = this.next++;
+    const ws = this.sockets[i % this.sockets.length];
+    if (!ws) throw new Error("no bidder sockets");
+    const ref = `b${i}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(ref);
+        resolve({ status: 0, sequence: null, code: "timeout" });
+      }, 30_000);
+      this.waiting.set(ref, (a) => {
+        clearTimeout(timer);
+        resolve(a);
+      });
+      ws.send(JSON.stringify({ type: "bid", maxMinor: 1000 + (i + 1) * 20_000, ref }));
+    });
+  }
+
+  close(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round trips
+
+/** Counting pass-through proxies on the Worker's ways to Postgres and Redis. */
+class TripCounters {
+  private readonly postgres: DelayProxy[];
+  private readonly redis: DelayProxy | null;
+  constructor(postgres: DelayProxy[], redis: DelayProxy | null) {
+    this.postgres = postgres;
+    this.redis = redis;
+  }
+
+  snapshot(): { pg: number; redis: number } {
+    const sum = (ps: DelayProxy[]) =>
+      ps.reduce((n, p) => n + (p.counts() satisfies ProxyCounts).roundTrips, 0);
+    return { pg: sum(this.postgres), redis: this.redis ? sum([this.redis]) : 0 };
+  }
+
+  /** Round trips per bid since `before`. */
+  perBid(before: { pg: number; redis: number }, bids: number): { pg: number; redis: number } {
+    const now = this.snapshot();
+    const d = Math.max(1, bids);
+    return { pg: (now.pg - before.pg) / d, redis: (now.redis - before.redis) / d };
+  }
+}
+
+/** A proxy in front of `host:port`; returns it and its own `host:port`. */
+async function countingProxy(target: string): Promise<{ proxy: DelayProxy; address: string }> {
+  const url = new URL(target.includes("://") ? target : `tcp://${target}`);
+  const proxy = await startDelayProxy({
+    targetHost: url.hostname,
+    targetPort: Number(url.port),
+    rttMs: 0,
+  });
+  return { proxy, address: `127.0.0.1:${proxy.port}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,8 +400,11 @@ interface Row {
   max: number | null;
   gaps: string;
   ok: boolean;
-  /** The bidder's POST round trip, median. */
+  /** The bidder's POST (or socket message) round trip, median. */
   httpP50: number | null;
+  /** Postgres / Redis round trips per bid answered, background work included. */
+  pgPerBid: number | null;
+  redisPerBid: number | null;
 }
 
 function quantile(sorted: number[], q: number): number | null {
@@ -272,17 +413,19 @@ function quantile(sorted: number[], q: number): number | null {
 }
 
 async function rateStep(
-  bidder: Bidder,
+  bidder: BidSource,
   watchers: Watchers,
   mode: string,
   rate: number,
   seconds: number,
   batchMs: number,
+  trips: TripCounters,
 ): Promise<{ row: Row; failures: string[] }> {
   const count = Math.max(1, Math.round(rate * seconds));
+  const tripsBefore = trips.snapshot();
   const started = performance.now();
   const gapsBefore = watchers.gaps;
-  const inFlight: Array<Promise<Awaited<ReturnType<Bidder["bid"]>>>> = [];
+  const inFlight: Array<Promise<BidAnswer>> = [];
   const httpTimes: number[] = [];
   for (let i = 0; i < count; i++) {
     const due = started + (i * 1000) / rate;
@@ -297,6 +440,7 @@ async function rateStep(
     );
   }
   const results = await Promise.all(inFlight);
+  const perBid = trips.perBid(tripsBefore, results.length);
   // The step spans `count / rate` seconds by schedule; longer if answers came late.
   const elapsed = Math.max((performance.now() - started) / 1000, count / rate);
   const accepted = results.filter((r) => r.status === 201 && r.sequence !== null);
@@ -336,13 +480,23 @@ async function rateStep(
       max: latencies.length > 0 ? (latencies[latencies.length - 1] ?? null) : null,
       gaps: `${gaps} gaps, ${missing} missing${refused}`,
       ok: failures.length === 0,
+      pgPerBid: perBid.pg,
+      redisPerBid: perBid.redis,
     },
     failures,
   };
 }
 
 /** Closed loop, `concurrency` bids in flight, no watchers: accepted bids per second. */
-async function maxRate(bidder: Bidder, seconds: number, concurrency: number): Promise<Row> {
+async function maxRate(
+  bidder: BidSource,
+  seconds: number,
+  concurrency: number,
+  trips: TripCounters,
+  via: string,
+): Promise<Row> {
+  const tripsBefore = trips.snapshot();
+  let answered = 0;
   const end = performance.now() + seconds * 1000;
   const started = performance.now();
   let accepted = 0;
@@ -353,6 +507,7 @@ async function maxRate(bidder: Bidder, seconds: number, concurrency: number): Pr
       while (performance.now() < end) {
         const t = performance.now();
         const r = await bidder.bid();
+        answered += 1;
         if (r.status === 201) {
           accepted += 1;
           latencies.push(performance.now() - t);
@@ -364,10 +519,13 @@ async function maxRate(bidder: Bidder, seconds: number, concurrency: number): Pr
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const perBid = trips.perBid(tripsBefore, answered);
   latencies.sort((a, b) => a - b);
   const refused = [...other].map(([k, v]) => `${v}× ${k}`).join(", ");
   return {
-    mode: `no watchers, ${concurrency} in flight`,
+    mode: `no watchers, ${via}, ${concurrency} in flight`,
+    pgPerBid: perBid.pg,
+    redisPerBid: perBid.redis,
     httpP50: quantile(latencies, 0.5),
     target: "max",
     achieved: accepted / elapsed,
@@ -381,16 +539,30 @@ async function maxRate(bidder: Bidder, seconds: number, concurrency: number): Pr
 }
 
 const ms = (v: number | null) => (v === null ? "–" : v.toFixed(0));
+const per = (v: number | null) => (v === null ? "–" : v.toFixed(2));
 
 function table(rows: Row[]): string {
   const head =
-    "| mode | bids/s target | achieved/s | accepted | p50 ms | p99 ms | max ms | bid POST p50 ms | gaps / missing |\n" +
-    "|---|---:|---:|---:|---:|---:|---:|---:|---|";
+    "| mode | bids/s target | achieved/s | accepted | p50 ms | p99 ms | max ms | bid answer p50 ms | PG rt/bid (incl. mirror) | Redis rt/bid (incl. summary) | gaps / missing |\n" +
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
   const body = rows.map(
     (r) =>
-      `| ${r.mode} | ${r.target} | ${r.achieved.toFixed(1)} | ${r.accepted} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${ms(r.httpP50)} | ${r.ok ? "" : "**FAIL** "}${r.gaps} |`,
+      `| ${r.mode} | ${r.target} | ${r.achieved.toFixed(1)} | ${r.accepted} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${ms(r.httpP50)} | ${per(r.pgPerBid)} | ${per(r.redisPerBid)} | ${r.ok ? "" : "**FAIL** "}${r.gaps} |`,
   );
   return [head, ...body].join("\n");
+}
+
+/** One bid per bidder of the rotation, 16 at a time (their first bids in this room). */
+async function warmUp(bidder: BidSource, bidders: number): Promise<void> {
+  let left = bidders;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (left > 0) {
+        left -= 1;
+        await bidder.bid();
+      }
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,8 +597,24 @@ async function main(): Promise<void> {
     cleanups.push(() => pool.end());
     const db = drizzle({ client: pool, schema });
     const shop = await seedShop(db);
-    // Enough bidders that the per-user limit (30 bids / 10 s) never binds, even flat out.
-    const bidderIds = await insertBuyers(db, 3_000);
+    // Enough bidders that the room's per-bidder limit (30 bids / 10 s) never binds below
+    // 750 bids/s; few enough that each can bid once before the measured steps, so that the
+    // steps show the bid path of bidders the room knows.
+    const bidderIds = await insertBuyers(db, 250);
+    // Counting pass-throughs on the Worker's ways to Postgres and Redis.
+    const pgWs = await countingProxy(stack.neonLocalWsProxy);
+    cleanups.push(() => pgWs.proxy.close());
+    const pgHttp = stack.neonLocalHttp ? await countingProxy(stack.neonLocalHttp) : null;
+    if (pgHttp) cleanups.push(() => pgHttp.proxy.close());
+    const redisUrl = stack.redisRest ? new URL(stack.redisRest.url) : null;
+    const redisProxy = redisUrl
+      ? await countingProxy(`${redisUrl.hostname}:${redisUrl.port}`)
+      : null;
+    if (redisProxy) cleanups.push(() => redisProxy.proxy.close());
+    const trips = new TripCounters(
+      [pgWs.proxy, ...(pgHttp ? [pgHttp.proxy] : [])],
+      redisProxy?.proxy ?? null,
+    );
     const jwtSecret = randomBytes(32).toString("base64url");
     const persistTo = mkdtempSync(path.join(tmpdir(), "souk-bench-auction-"));
     cleanups.push(async () => rmSync(persistTo, { recursive: true, force: true }));
@@ -438,8 +626,8 @@ async function main(): Promise<void> {
       const vars: Record<string, string> = {
         ENVIRONMENT: "development",
         DATABASE_URL: stack.databaseUrl,
-        NEON_LOCAL_WS_PROXY: stack.neonLocalWsProxy,
-        NEON_LOCAL_HTTP: stack.neonLocalHttp,
+        NEON_LOCAL_WS_PROXY: pgWs.address,
+        NEON_LOCAL_HTTP: pgHttp ? pgHttp.address : stack.neonLocalHttp,
         JWT_SECRET: jwtSecret,
         PASSWORD_PEPPER: randomBytes(24).toString("base64url"),
         STRIPE_SECRET_KEY: "sk_test_bench_unused",
@@ -448,8 +636,8 @@ async function main(): Promise<void> {
         AUCTION_FRAME_BATCH_MS: String(batch),
         LOG_LEVEL: "warn",
       };
-      if (stack.redisRest) {
-        vars.UPSTASH_REDIS_REST_URL = stack.redisRest.url;
+      if (stack.redisRest && redisUrl && redisProxy) {
+        vars.UPSTASH_REDIS_REST_URL = `${redisUrl.protocol}//${redisProxy.address}${redisUrl.pathname.replace(/\/$/, "")}`;
         vars.UPSTASH_REDIS_REST_TOKEN = stack.redisRest.token;
       }
       log(`${mode}: starting the Worker (AUCTION_FRAME_BATCH_MS=${batch})`);
@@ -459,8 +647,9 @@ async function main(): Promise<void> {
         const [sellerToken = ""] = await signTokens([shop.sellerId], "seller", jwtSecret);
         const auctionId = await openAuction(worker.url, shop, sellerToken, `Bench lot (${mode})`);
         const bidder = new Bidder(worker.url, auctionId, tokens);
-        // Warm-up: the object, the route, the JIT.
-        for (let i = 0; i < 3; i++) await bidder.bid();
+        // Warm-up: the object, the route, the JIT, and every bidder's first bid in this room
+        // (the one that asks Postgres whether they may bid here).
+        await warmUp(bidder, tokens.length);
         const watchers = new Watchers();
         const wsUrl = `${worker.url.replace(/^http/, "ws")}/v1/auctions/${auctionId}/live`;
         const t = performance.now();
@@ -470,7 +659,7 @@ async function main(): Promise<void> {
         );
         await sleep(500);
         for (const rate of opts.rates) {
-          const step = await rateStep(bidder, watchers, mode, rate, opts.seconds, batch);
+          const step = await rateStep(bidder, watchers, mode, rate, opts.seconds, batch, trips);
           rows.push(step.row);
           const r = step.row;
           log(
@@ -487,12 +676,38 @@ async function main(): Promise<void> {
           for (const concurrency of opts.maxConcurrency) {
             const quiet = await openAuction(worker.url, shop, sellerToken, "Bench lot (quiet)");
             const fast = new Bidder(worker.url, quiet, tokens);
-            for (let i = 0; i < 3; i++) await fast.bid();
-            const r = await maxRate(fast, opts.maxSeconds, concurrency);
+            await warmUp(fast, tokens.length);
+            const r = await maxRate(fast, opts.maxSeconds, concurrency, trips, "POST");
             log(
-              `no watchers, ${concurrency} in flight: ${r.achieved.toFixed(1)} accepted/s (${r.gaps})`,
+              `no watchers, POST, ${concurrency} in flight: ${r.achieved.toFixed(1)} accepted/s (${r.gaps})`,
             );
             rows.push(r);
+          }
+        }
+        // Bids over the live WebSocket: signed-in sockets, one per bidder, on a fresh auction.
+        const socketTokens = tokens.slice(0, Math.min(tokens.length, opts.wsBidders));
+        for (const concurrency of opts.maxConcurrency) {
+          const quiet = await openAuction(worker.url, shop, sellerToken, "Bench lot (socket)");
+          const sockets = new SocketBidder();
+          await sockets.connect(
+            `${worker.url.replace(/^http/, "ws")}/v1/auctions/${quiet}/live`,
+            socketTokens,
+          );
+          try {
+            await warmUp(sockets, socketTokens.length);
+            const r = await maxRate(
+              sockets,
+              opts.maxSeconds,
+              concurrency,
+              trips,
+              `WebSocket (${mode})`,
+            );
+            log(
+              `no watchers, WebSocket (${mode}), ${concurrency} in flight: ${r.achieved.toFixed(1)} accepted/s (${r.gaps})`,
+            );
+            rows.push(r);
+          } finally {
+            sockets.close();
           }
         }
       } finally {
@@ -511,7 +726,8 @@ async function main(): Promise<void> {
       "- latency: watcher arrival (Date.now() at the message) − the `at` the object stamps on the bid frame (ms clock, same machine), over every (bid, watcher) pair; max = the last watcher",
       `- gate: every accepted bid at every watcher; each socket's \`seq\` strictly +1 after its snapshot`,
       `- the Worker's error-level log lines (in ${path.relative(ROOT, workerLog)}): ${workerErrors.join(", ")}`,
-      `- no-watchers row: closed loop, ${opts.maxConcurrency.join(" / ")} bids in flight for ${opts.maxSeconds} s on a fresh auction; its latencies are HTTP round trips`,
+      `- no-watchers rows: closed loop, ${opts.maxConcurrency.join(" / ")} bids in flight for ${opts.maxSeconds} s on a fresh auction; POST rows' latencies are HTTP round trips, WebSocket rows' the time from a bid message to its answer on ${Math.min(bidderIds.length, opts.wsBidders)} signed-in sockets (one per bidder; they receive every frame too)`,
+      `- round trips per bid: client→server bursts answered, counted by pass-through proxies on the Worker's ways to Postgres (Neon WebSocket bridge${stack.neonLocalHttp ? " and SQL-over-HTTP endpoint" : ""}) and to Redis (the Upstash REST bridge), over each row's window ÷ bids answered; they include work no bidder waits for (the room's outbox mirroring bids to Postgres in batches, its summary cache write to Redis). Every bidder bid once in each auction before the measured rows, so these are bids of bidders the room already holds as eligible`,
       "",
       table(rows),
       "",
