@@ -289,6 +289,9 @@ export async function startNeonHttp(opts: NeonHttpOptions = {}): Promise<NeonHtt
     });
   });
 
+  // Node closes a keep-alive connection after 5 s idle; workerd reuses it meanwhile, and a
+  // request sent as it closes fails with "Network connection lost". Outlive the client's idle.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
