@@ -157,7 +157,8 @@ export class AuctionRoom extends DurableObject<Env> {
    * or at/after the (possibly extended) end, BID_TOO_LOW under the next minimum (or not above
    * the leader's own maximum); refusals change nothing and tell watchers nothing. Accepted:
    * leading or outbid, the new price, the next minimum, the end, and the bid's sequence. An
-   * optional `key` makes a retry answer the first result instead of bidding twice.
+   * optional `key` makes a retry answer the first result instead of bidding twice. The rules
+   * alone: a user's bid comes through `bid`, which adds the limit and eligibility first.
    */
   async placeBid(input: PlaceBidInput): Promise<PlaceBidResult> {
     const b = parseInput(placeBidInput, input);

@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { and, eq, like } from "drizzle-orm";
 import { expect } from "vitest";
 import type { Frame } from "../../../durable-objects/auction-room/types.ts";
-import type { AuctionRoom } from "../../../durable-objects/auction-room.ts";
+import { type AuctionRoom, roomOf } from "../../../durable-objects/auction-room.ts";
 import { auctions, notifications, orders, users } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { signAccessToken } from "../../../src/services/auth/tokens.ts";
@@ -17,7 +17,7 @@ export type RoomStub = DurableObjectStub<AuctionRoom>;
 export const UNREACHABLE_DB = "postgres://postgres:postgres@127.0.0.1:1/souk";
 
 export function roomStub(auctionId: string): RoomStub {
-  return env.AUCTION_ROOM.get(env.AUCTION_ROOM.idFromName(auctionId));
+  return roomOf(env.AUCTION_ROOM, auctionId);
 }
 
 export interface Bidder {
