@@ -33,6 +33,8 @@ export function freePort(): Promise<number> {
 
 export interface Worker {
   url: string;
+  /** The Chrome DevTools inspector (wrangler's proxy to workerd's), when asked for. */
+  inspectorUrl: URL | null;
   /** Lines the Worker logged at error level so far (they go to the log file, not the console). */
   errors(): number;
   stop(): Promise<void>;
@@ -50,6 +52,8 @@ export async function startWorker(opts: {
   persistTo: string;
   /** Where the Worker's own log lines go; without it they go to this process's output. */
   logFile?: string;
+  /** Opens the inspector on this port (for a CPU profile); off by default. */
+  inspectorPort?: number;
 }): Promise<Worker> {
   const port = await freePort();
   const log = opts.logFile ? createWriteStream(opts.logFile, { flags: "a" }) : null;
@@ -69,7 +73,10 @@ export async function startWorker(opts: {
     bindings,
     dev: {
       server: { hostname: "127.0.0.1", port },
-      inspector: false,
+      inspector:
+        opts.inspectorPort === undefined
+          ? false
+          : { hostname: "127.0.0.1", port: opts.inspectorPort },
       persist: opts.persistTo,
       watch: false,
       liveReload: false,
@@ -82,6 +89,8 @@ export async function startWorker(opts: {
   };
   await worker.ready;
   const url = (await worker.url).origin;
+  const inspectorUrl =
+    opts.inspectorPort === undefined ? null : ((await worker.inspectorUrl) ?? null);
 
   const started = Date.now();
   let last = "";
@@ -89,7 +98,7 @@ export async function startWorker(opts: {
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
       last = `${res.status} ${await res.text()}`;
-      if (res.status === 200) return { url, errors: () => errors, stop };
+      if (res.status === 200) return { url, inspectorUrl, errors: () => errors, stop };
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }

@@ -203,23 +203,35 @@ const PG_HOP = ["pg"];
 
 type CountsMessage = { type: "counts"; counts: Record<string, ProxyCounts> };
 
-async function proxyCounts(rig: Rig, names: string[]): Promise<ProxyCounts> {
+async function proxyCounts(rig: Rig): Promise<Record<string, ProxyCounts>> {
   rig.proxy.send({ type: "counts" });
   const { counts } = await rig.proxy.next(messageOf<CountsMessage>("counts"));
+  return counts;
+}
+
+/** `after - before`, summed over the hops named. */
+function countsBetween(
+  before: Record<string, ProxyCounts>,
+  after: Record<string, ProxyCounts>,
+  names: string[],
+): ProxyCounts {
   const sum: ProxyCounts = { roundTrips: 0, connections: 0, bytesUp: 0, bytesDown: 0 };
   for (const name of names) {
-    const c = counts[name];
-    if (!c) continue;
-    sum.roundTrips += c.roundTrips;
-    sum.connections += c.connections;
-    sum.bytesUp += c.bytesUp;
-    sum.bytesDown += c.bytesDown;
+    const a = after[name];
+    const b = before[name];
+    if (!a || !b) continue;
+    sum.roundTrips += a.roundTrips - b.roundTrips;
+    sum.connections += a.connections - b.connections;
+    sum.bytesUp += a.bytesUp - b.bytesUp;
+    sum.bytesDown += a.bytesDown - b.bytesDown;
   }
   return sum;
 }
 
 interface Meter {
   counts: ProxyCounts;
+  /** Round trips per hop (ws, http; pg), for the log. */
+  byHop: Record<string, number>;
   cpuMs: number;
 }
 
@@ -228,20 +240,15 @@ async function meter(rig: Rig, design: Design): Promise<() => Promise<Meter>> {
   const hops = design === "souk" ? WORKER_HOPS : PG_HOP;
   const pids =
     design === "souk" ? rig.workerdPids : rig.classic.process.pid ? [rig.classic.process.pid] : [];
-  const before = await proxyCounts(rig, hops);
+  const before = await proxyCounts(rig);
   const cpuBefore = treeCpuMs(pids);
   return async () => {
     const cpuMs = treeCpuMs(pids) - cpuBefore;
-    const after = await proxyCounts(rig, hops);
-    return {
-      cpuMs,
-      counts: {
-        roundTrips: after.roundTrips - before.roundTrips,
-        connections: after.connections - before.connections,
-        bytesUp: after.bytesUp - before.bytesUp,
-        bytesDown: after.bytesDown - before.bytesDown,
-      },
-    };
+    const after = await proxyCounts(rig);
+    const byHop = Object.fromEntries(
+      hops.filter((h) => after[h]).map((h) => [h, countsBetween(before, after, [h]).roundTrips]),
+    );
+    return { cpuMs, byHop, counts: countsBetween(before, after, hops) };
   };
 }
 
@@ -249,6 +256,8 @@ interface StepOutcome {
   row: StepRow;
   failures: string[];
   samples: string[];
+  /** Round trips per hop over the step (ws, http; pg), for the log. */
+  byHop: Record<string, number>;
   /** With a fixed rate: how far behind its schedule the generator fell, ms. */
   lagMs: number;
 }
@@ -377,6 +386,7 @@ async function soukStep(rig: Rig, opts: Options, rttMs: number, n: number): Prom
     row: stepRow("souk", rttMs, n, result, measured, ok, oversold, mirrorSeconds, !failures.length),
     failures,
     samples: result.samples,
+    byHop: measured.byHop,
     lagMs: result.maxLagMs,
   };
 }
@@ -419,6 +429,7 @@ async function classicStep(
     row: stepRow("classic", rttMs, n, result, measured, ok, oversold, null, !failures.length),
     failures,
     samples: result.samples,
+    byHop: measured.byHop,
     lagMs: result.maxLagMs,
   };
 }
@@ -472,6 +483,7 @@ async function sameWorkStep(
     row: stepRow("same-work", rttMs, n, result, measured, ok, oversold, null, !failures.length),
     failures,
     samples: result.samples,
+    byHop: measured.byHop,
     lagMs: result.maxLagMs,
   };
 }
@@ -536,6 +548,13 @@ async function warmUp(rig: Rig): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** Round trips per purchase on each hop, e.g. `ws 3.0 + http 2.0`. */
+function hopText(byHop: Record<string, number>, answered: number): string {
+  return Object.entries(byHop)
+    .map(([hop, rt]) => `${hop} ${(rt / Math.max(1, answered)).toFixed(1)}`)
+    .join(" + ");
+}
 
 /** `host:port` out of an address or URL (`127.0.0.1:5000`, `http://localhost:5000/sql`). */
 function hostPort(address: string): { host: string; port: number } | null {
@@ -771,6 +790,7 @@ async function main(): Promise<void> {
             `[${done}/${steps}] ${design} RTT ${rtt} N ${n}: ${r.perSecond.toFixed(1)}/s, ` +
               `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, sold ${r.sold}, ` +
               `sold out ${r.soldOut}, errors ${r.errors}, ${r.roundTrips.toFixed(1)} round trips ` +
+              `(${hopText(step.byHop, r.sold + r.soldOut + r.errors)}) ` +
               `and ${r.cpuMs.toFixed(1)} CPU ms per purchase ` +
               `(${((performance.now() - t) / 1000).toFixed(0)} s)`,
           );
