@@ -57,6 +57,8 @@ export function roomOf(
 
 /** The Worker names the signed-in watcher with this header; the object is not reachable otherwise. */
 export const WATCHER_USER_HEADER = "x-souk-watcher-user";
+/** …and with this one, when that user's access token expires (epoch ms). */
+export const WATCHER_UNTIL_HEADER = "x-souk-watcher-until";
 
 /** What a fresh object answers to `summary()`. */
 export interface UnconfiguredSummary {
@@ -370,6 +372,7 @@ export class AuctionRoom extends DurableObject<Env> {
       watcherId: uuidv7(),
       userId: request.headers.get(WATCHER_USER_HEADER) || null,
       connectedAt: iso(Date.now()),
+      bidsUntil: Number(request.headers.get(WATCHER_UNTIL_HEADER)) || null,
     };
     this.ctx.acceptWebSocket(server, ["watcher"]);
     server.serializeAttachment(identity);
@@ -457,6 +460,14 @@ export class AuctionRoom extends DurableObject<Env> {
         401,
         "UNAUTHENTICATED",
         "Connect with an access token to bid on this socket.",
+      );
+    }
+    if (identity.bidsUntil && Date.now() >= identity.bidsUntil) {
+      return socketProblem(
+        ref,
+        401,
+        "UNAUTHENTICATED",
+        "The access token this socket connected with has expired; reconnect with a fresh one.",
       );
     }
     const room = this.store.room();

@@ -386,6 +386,11 @@ export interface WatcherIdentity {
   /** The signed-in user watching, if any (never sent to other watchers). */
   userId: string | null;
   connectedAt: string;
+  /**
+   * When the access token the socket connected with expires (epoch ms): its bids are refused
+   * after that (401), as the POST route would refuse the token. Absent for anonymous watchers.
+   */
+  bidsUntil?: number | null;
 }
 
 /** Frames sent to watchers. Every frame but `hello` carries `seq`, gapless per auction. */

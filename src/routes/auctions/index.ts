@@ -1,6 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import { roomOf, WATCHER_USER_HEADER } from "../../../durable-objects/auction-room.ts";
+import {
+  roomOf,
+  WATCHER_UNTIL_HEADER,
+  WATCHER_USER_HEADER,
+} from "../../../durable-objects/auction-room.ts";
 import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { optionalAuth, requireAuth } from "../../http/middleware/auth.ts";
@@ -49,6 +53,19 @@ const liveAuth = createMiddleware<AppEnv>(async (c, next) => {
   c.set("user", { id: claims.sub, role: claims.role });
   await next();
 });
+
+/** The `exp` of an access token already verified (epoch ms), or null. */
+function expiryOf(token: string | undefined): number | null {
+  const payload = token?.split(".")[1];
+  if (!payload) return null;
+  try {
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === "number" ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
 
 const ListQuery = z.object({
   status: z.enum(AUCTION_LIST_STATUSES).default("active").openapi({
@@ -174,7 +191,8 @@ const live = createRoute({
     "`ref`); the answer comes on this socket only: `bid.accepted` (status 201, the POST " +
     "route's body) or `bid.refused` (status and code as the POST route: 401, 403, 404, 409 " +
     "AUCTION_CLOSED / BID_TOO_LOW, 422 VALIDATION_FAILED with `errors[].field`, 429 with " +
-    "`retryAfterSeconds`).",
+    "`retryAfterSeconds`). Bids are refused (401) once the token the socket connected with " +
+    "has expired: reconnect with a fresh one.",
   request: {
     params: IdParam,
     query: z.object({
@@ -263,8 +281,14 @@ export const auctionRoutes = createRouter()
     await visibleAuction(c.get("services").db, id);
     const headers = new Headers(c.req.raw.headers);
     headers.delete(WATCHER_USER_HEADER);
+    headers.delete(WATCHER_UNTIL_HEADER);
     const user = c.get("user");
-    if (user) headers.set(WATCHER_USER_HEADER, user.id);
+    if (user) {
+      headers.set(WATCHER_USER_HEADER, user.id);
+      const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+      const until = expiryOf(bearer ?? c.req.query("access_token"));
+      if (until) headers.set(WATCHER_UNTIL_HEADER, String(until));
+    }
     const res = await roomOf(c.env.AUCTION_ROOM, id).fetch(new Request(c.req.url, { headers }));
     // A fresh response: the object's has immutable headers, and the app adds x-request-id.
     return new Response(res.body, {

@@ -1,5 +1,15 @@
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { eventually, frameOf, freshAuction, seedBidders, type Watcher, watch } from "./fixtures.ts";
+import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from "../../../src/services/auth/tokens.ts";
+import {
+  eventually,
+  frameOf,
+  freshAuction,
+  seedBidders,
+  sleep,
+  type Watcher,
+  watch,
+} from "./fixtures.ts";
 
 /** Sends one JSON message and waits for the socket's answer carrying the same `ref`. */
 async function send(w: Watcher, message: Record<string, unknown>) {
@@ -74,6 +84,37 @@ describe("bids on the live WebSocket", () => {
       minimumMinor: 1000,
     });
     expect((await auction.stub.ledger())?.bids).toHaveLength(0);
+    w.close();
+  });
+
+  it("takes a token in the query for browsers, and refuses the socket's bids once it expired", async () => {
+    const { auction } = await freshAuction({ startPriceMinor: 1000 });
+    const [a] = await seedBidders(1);
+    if (!a) throw new Error("bidder");
+    // Signed so that it expires 3 s from now.
+    const issued = Date.now() - ACCESS_TOKEN_TTL_SECONDS * 1000 + 3_000;
+    const token = await signAccessToken({ sub: a.id, role: "buyer" }, env.JWT_SECRET ?? "", issued);
+    const res = await exports.default.fetch(
+      `http://souk.test/v1/auctions/${auction.id}/live?access_token=${token}`,
+      { headers: { upgrade: "websocket" } },
+    );
+    expect(res.status).toBe(101);
+    const ws = res.webSocket;
+    if (!ws) throw new Error("no WebSocket");
+    ws.accept();
+    const w: Watcher = { ws, frames: [], messages: [], others: [], close: () => ws.close() };
+    ws.addEventListener("message", (e) => {
+      const data = JSON.parse(String(e.data)) as Record<string, unknown>;
+      if (typeof data.seq !== "number") w.others.push(data);
+    });
+
+    expect(await send(w, { type: "bid", maxMinor: 1000 })).toMatchObject({ status: 201 });
+    await sleep(Math.max(0, issued + ACCESS_TOKEN_TTL_SECONDS * 1000 - Date.now()) + 200);
+    expect(await send(w, { type: "bid", maxMinor: 2000 })).toMatchObject({
+      status: 401,
+      code: "UNAUTHENTICATED",
+    });
+    expect((await auction.stub.ledger())?.bids).toHaveLength(1);
     w.close();
   });
 });
