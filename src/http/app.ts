@@ -1,5 +1,6 @@
 import type { Hook } from "@hono/zod-openapi";
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
 import { type FieldError, ValidationFailed } from "../services/errors.ts";
 import type { AppEnv } from "./context.ts";
 import { init } from "./middleware/init.ts";
@@ -32,10 +33,28 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 }
 
+/**
+ * Hono hands only `Error`s to the error handler and lets anything else escape as the runtime's
+ * bare 500. The Neon driver's WebSocket transport rejects with the socket's ErrorEvent itself, so
+ * a thrown non-Error is wrapped (kept as `cause`) for the handler to classify.
+ */
+const onlyErrors = createMiddleware<AppEnv>(async (_c, next) => {
+  try {
+    await next();
+  } catch (thrown) {
+    if (thrown instanceof Error) throw thrown;
+    const type = typeof thrown === "object" && thrown ? (thrown as { type?: unknown }).type : "";
+    throw new Error(`non-Error thrown${type ? ` (an event of type ${String(type)})` : ""}`, {
+      cause: thrown,
+    });
+  }
+});
+
 /** The app shell: request id, error mapping, per-request services. Routes are added by index. */
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.use("*", requestId);
+  app.use("*", onlyErrors);
   app.use("*", init);
   app.onError(onError);
   app.notFound((c) => problem(c, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));

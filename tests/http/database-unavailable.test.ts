@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.ts";
 import { createDb } from "../../src/db/client.ts";
 import { isDatabaseUnavailable } from "../../src/db/errors.ts";
+import { createApp } from "../../src/http/app.ts";
 import { withDb } from "../helpers/db.ts";
 
 /** Nothing listens on port 1: every connection is refused, as when Postgres is down. */
@@ -35,6 +36,17 @@ describe("a database that cannot be reached", () => {
     expect(res.headers.get("content-type")).toBe("application/problem+json");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await res.json()).toMatchObject({ code: "DATABASE_UNAVAILABLE", status: 503 });
+  });
+
+  it("answers 503 when the WebSocket transport rejects with the socket's error event", async () => {
+    // What the Neon Pool rejects with when its WebSocket fails: the ErrorEvent, not an Error.
+    const app = createApp();
+    app.get("/test/socket-event", () => {
+      throw Object.assign(new Event("error"), { message: "WebSocket connection failed" });
+    });
+    const res = await app.request("/test/socket-event", {}, env);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ code: "DATABASE_UNAVAILABLE" });
   });
 
   it("classifies the drivers' connection failures, and only those", async () => {
