@@ -142,4 +142,21 @@ describe("the bid path", () => {
     const next = await bid(auction.id, a.token, 5000);
     expect(next.status).toBe(403);
   });
+
+  it("limits a bidder to 30 bids per 10 s in a room: 429 with Retry-After", async () => {
+    const { auction } = await freshAuction({ startPriceMinor: 1000 });
+    const [a, b] = await seedBidders(2);
+    if (!a || !b) throw new Error("bidders");
+    for (let i = 0; i < 30; i++) {
+      expect((await bid(auction.id, a.token, 1000 + i * 100)).status).toBe(201);
+    }
+    const limited = await bid(auction.id, a.token, 10_000);
+    expect(limited.status).toBe(429);
+    expect(limited.body.code).toBe("RATE_LIMITED");
+    const retryAfter = Number(limited.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(10);
+    // Another bidder in the same room is not held back.
+    expect((await bid(auction.id, b.token, 10_000)).status).toBe(201);
+  });
 });
