@@ -18,6 +18,8 @@ export interface StepRow {
   oversold: number;
   /** Round trips to Postgres counted at the delaying proxy over the step ÷ answers. */
   roundTrips: number;
+  /** Round trips per answer on each hop the design uses: `ws 1.0 + http 1.0`, `pg 14.0`. */
+  hops: string;
   /** New connections through the proxy over the step ÷ answers. */
   connections: number;
   /** CPU ms of the server (workerd for Souk, the Node service for the row locks) ÷ answers. */
@@ -72,6 +74,7 @@ export function table(rows: StepRow[]): string {
     "p99 ms",
     "p99.9 ms",
     "round trips",
+    "by hop",
     "conns",
     "CPU ms",
     "sold",
@@ -90,6 +93,7 @@ export function table(rows: StepRow[]): string {
     ms(r.p99),
     ms(r.p999),
     fixed(r.roundTrips, 1),
+    r.hops,
     fixed(r.connections, 2),
     fixed(r.cpuMs, 1),
     String(r.sold),

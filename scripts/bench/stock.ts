@@ -256,8 +256,6 @@ interface StepOutcome {
   row: StepRow;
   failures: string[];
   samples: string[];
-  /** Round trips per hop over the step (ws, http; pg), for the log. */
-  byHop: Record<string, number>;
   /** With a fixed rate: how far behind its schedule the generator fell, ms. */
   lagMs: number;
 }
@@ -386,7 +384,6 @@ async function soukStep(rig: Rig, opts: Options, rttMs: number, n: number): Prom
     row: stepRow("souk", rttMs, n, result, measured, ok, oversold, mirrorSeconds, !failures.length),
     failures,
     samples: result.samples,
-    byHop: measured.byHop,
     lagMs: result.maxLagMs,
   };
 }
@@ -429,7 +426,6 @@ async function classicStep(
     row: stepRow("classic", rttMs, n, result, measured, ok, oversold, null, !failures.length),
     failures,
     samples: result.samples,
-    byHop: measured.byHop,
     lagMs: result.maxLagMs,
   };
 }
@@ -483,7 +479,6 @@ async function sameWorkStep(
     row: stepRow("same-work", rttMs, n, result, measured, ok, oversold, null, !failures.length),
     failures,
     samples: result.samples,
-    byHop: measured.byHop,
     lagMs: result.maxLagMs,
   };
 }
@@ -514,6 +509,7 @@ function stepRow(
     errors: result.started - ok - soldOut,
     oversold,
     roundTrips: measured.counts.roundTrips / answered,
+    hops: hopText(measured.byHop, answered),
     connections: measured.counts.connections / answered,
     cpuMs: measured.cpuMs / answered,
     mirrorSeconds,
@@ -522,8 +518,8 @@ function stepRow(
   };
 }
 
-/** A few purchases on each design at RTT 0 before measuring: JIT, isolates, pools warm. */
-async function warmUp(rig: Rig): Promise<void> {
+/** A few purchases on each design run, at RTT 0, before measuring: JIT, isolates, pools warm. */
+async function warmUp(rig: Rig, designs: Design[]): Promise<void> {
   const opts: Options = {
     quick: true,
     ns: [4],
@@ -533,12 +529,15 @@ async function warmUp(rig: Rig): Promise<void> {
     durationMs: 10_000,
     ratePerSec: null,
     pgConnections: 0,
-    designs: ["souk", "same-work", "classic"],
+    designs,
   };
-  const souk = await soukStep(rig, opts, 0, 4);
-  const sameWork = await sameWorkStep(rig, opts, 0, 4);
-  const classic = await classicStep(rig, opts, 0, 4);
-  for (const s of [souk, sameWork, classic]) {
+  for (const design of designs) {
+    const s =
+      design === "souk"
+        ? await soukStep(rig, opts, 0, 4)
+        : design === "same-work"
+          ? await sameWorkStep(rig, opts, 0, 4)
+          : await classicStep(rig, opts, 0, 4);
     if (s.failures.length > 0 || s.row.sold === 0) {
       throw new Error(
         `warm-up failed for ${s.row.design}: ${[...s.failures, ...s.samples].join("; ")}`,
@@ -765,7 +764,7 @@ async function main(): Promise<void> {
 
     log("warming up every design at RTT 0");
     await setRtt(rig, 0);
-    await warmUp(rig);
+    await warmUp(rig, opts.designs);
 
     const steps = opts.rtts.length * opts.ns.length * opts.designs.length;
     let done = 0;
@@ -790,7 +789,7 @@ async function main(): Promise<void> {
             `[${done}/${steps}] ${design} RTT ${rtt} N ${n}: ${r.perSecond.toFixed(1)}/s, ` +
               `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, sold ${r.sold}, ` +
               `sold out ${r.soldOut}, errors ${r.errors}, ${r.roundTrips.toFixed(1)} round trips ` +
-              `(${hopText(step.byHop, r.sold + r.soldOut + r.errors)}) ` +
+              `(${r.hops}) ` +
               `and ${r.cpuMs.toFixed(1)} CPU ms per purchase ` +
               `(${((performance.now() - t) / 1000).toFixed(0)} s)`,
           );
@@ -822,7 +821,7 @@ async function main(): Promise<void> {
       `- per step: a fresh product with ${opts.units} units; up to ${opts.purchases} purchases, each by its own buyer, started for at most ${opts.durationMs / 1000} s, every answer waited for; ${opts.ratePerSec === null ? "closed loop (each buyer sends again when answered)" : `fixed arrival rate ${opts.ratePerSec}/s, latency from each purchase's scheduled time`}`,
       `- load average (1/5/15 min): before ${loadBefore.map((v) => v.toFixed(2)).join(" ")}, after ${loadAfter.map((v) => v.toFixed(2)).join(" ")} (other work shares this machine)`,
       `- reservations/s: successful purchases ÷ (first send → last answer); latency of successful purchases; sold out: 409 INSUFFICIENT_STOCK; mirror s: Souk's stock mirror caught up this long after the step's last answer`,
-      "- round trips: client→server bursts answered by the server (one or more messages sent before the server's first reply), counted per connection at the delaying proxy from the step's first send to its last answer, ÷ purchases answered; for Souk it includes the Neon WebSocket upgrade and startup of each new connection and any stock-mirror flush that ran during the step. conns: new connections through the proxy ÷ purchases. CPU ms: user + system CPU of the server's processes (workerd and its children for Souk; the Node service for the row locks) over the same window, from /proc/<pid>/stat, ÷ purchases answered",
+      "- round trips: client→server bursts answered by the server (one or more messages sent before the server's first reply), counted per connection at the delaying proxy from the step's first send to its last answer, ÷ purchases answered; for Souk it includes the Neon WebSocket upgrade and startup of each new connection and any stock-mirror flush that ran during the step (k below counts only what the buyer waits for). by hop: the same split by the proxy's listener: ws = the Worker → Neon WebSocket bridge, http = the Worker → SQL-over-HTTP endpoint, pg = the row locks' pg Pool → Postgres. conns: new connections through the proxy ÷ purchases. CPU ms: user + system CPU of the server's processes (workerd and its children for Souk; the Node service for the row locks) over the same window, from /proc/<pid>/stat, ÷ purchases answered",
       "- k: for N = 1, the least-squares slope of p50 against the measured RTT: the round trips an uncontended buyer waits for",
       "",
     ].join("\n");
