@@ -7,6 +7,7 @@
  * and stock that adds up (the object's reserved = orders in Postgres = U, nothing available).
  *
  *   npm run burst [-- --postgres embedded|server] [--buyers 300] [--units 100]
+ *   npm run burst -- --dev    # against a running `npm run dev` on :8787 (writes a shop to it)
  *
  * Exits 1 when a check fails. Why a script and not a vitest file: the test Worker is bound to the
  * one database global-setup chose (the server Postgres when it answers), and a second Worker on
@@ -32,14 +33,17 @@ import {
   stockedProduct,
   stockLevels,
 } from "./bench/souk.ts";
-import { ROOT } from "./stack/dev-database.ts";
-import { redact, type Stack, startStack } from "./stack/stack.ts";
+import { loadDevEnv, ROOT } from "./stack/dev-database.ts";
+import { readPgliteLock } from "./stack/pglite-server.ts";
+import { DEV_PGLITE_DIR, redact, type Stack, startStack } from "./stack/stack.ts";
 import { DEFAULT_SECRET_KEY } from "./stripe-emulator/emulator.ts";
 
 const log = (msg: string) => console.log(`[burst] ${msg}`);
 
 interface Options {
   postgres: "embedded" | "server";
+  /** Against a running `npm run dev` instead of a stack of its own. */
+  dev: boolean;
   buyers: number;
   units: number;
 }
@@ -50,6 +54,7 @@ function parseOptions(): Options {
       postgres: { type: "string", default: "embedded" },
       buyers: { type: "string", default: "300" },
       units: { type: "string", default: "100" },
+      dev: { type: "boolean", default: false },
     },
   });
   const positive = (name: string, v: string) => {
@@ -62,6 +67,7 @@ function parseOptions(): Options {
   }
   return {
     postgres: values.postgres,
+    dev: values.dev,
     buyers: positive("buyers", values.buyers),
     units: positive("units", values.units),
   };
@@ -124,6 +130,101 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
+interface Target {
+  /** The Worker's origin. */
+  url: string;
+  /** Where buyers and the shop are written, as `npm run seed` writes them. */
+  databaseUrl: string;
+  jwtSecret: string;
+  where: string;
+  /** Error lines the Worker logged, when this script started it. */
+  errors(): number | null;
+}
+
+/** The stack, the Stripe emulator and the Worker of this run, all stopped by `cleanups`. */
+async function startOwn(
+  opts: Options,
+  cleanups: Array<() => Promise<void> | void>,
+): Promise<Target> {
+  // Test mode: a database of its own (in-memory PGlite, or a fresh one on the server) that is
+  // gone afterwards, so .data/pg and a running `npm run dev` are never touched.
+  const env: Record<string, string | undefined> = { ...process.env, CI: undefined };
+  if (opts.postgres === "embedded") env.SOUK_TEST_POSTGRES = "pglite";
+  const stack: Stack = await startStack({ mode: "test", env, log: (m) => log(`stack: ${m}`) });
+  cleanups.push(() => stack.stop());
+  if (opts.postgres === "server" && stack.postgresKind === "pglite") {
+    throw new Error("--postgres server: no Postgres answered on 127.0.0.1:5432 (DATABASE_URL)");
+  }
+  // In its own process: PGlite runs in this one, and while its WASM works through a burst the
+  // event loop is too busy to answer Stripe calls within the SDK's 10 s (402 PAYMENT_FAILED).
+  const stripePort = await freePort();
+  const stripeProcess = spawn(
+    process.execPath,
+    [path.join(ROOT, "scripts/stripe-emulator/main.ts"), "--port", String(stripePort), "--quiet"],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  cleanups.push(() => void stripeProcess.kill());
+  const stripe = { url: `http://127.0.0.1:${stripePort}`, secretKey: DEFAULT_SECRET_KEY };
+  await waitForHttp(stripe.url);
+
+  const jwtSecret = randomBytes(32).toString("base64url");
+  const vars: Record<string, string> = {
+    ENVIRONMENT: "development",
+    DATABASE_URL: stack.databaseUrl,
+    JWT_SECRET: jwtSecret,
+    PASSWORD_PEPPER: randomBytes(24).toString("base64url"),
+    STRIPE_API_BASE: stripe.url,
+    STRIPE_SECRET_KEY: stripe.secretKey,
+    STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("hex")}`,
+    STRIPE_CONNECT_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("hex")}`,
+    LOG_LEVEL: "warn",
+  };
+  if (stack.neonLocalWsProxy) vars.NEON_LOCAL_WS_PROXY = stack.neonLocalWsProxy;
+  const neonLocalHttp = (stack as Stack & { neonLocalHttp?: string }).neonLocalHttp;
+  if (neonLocalHttp) vars.NEON_LOCAL_HTTP = neonLocalHttp;
+  if (stack.redisRest) {
+    vars.UPSTASH_REDIS_REST_URL = stack.redisRest.url;
+    vars.UPSTASH_REDIS_REST_TOKEN = stack.redisRest.token;
+  }
+  const persistTo = mkdtempSync(path.join(tmpdir(), "souk-burst-"));
+  cleanups.push(() => rmSync(persistTo, { recursive: true, force: true }));
+  const logDir = path.join(ROOT, ".bench");
+  mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `burst-${opts.postgres}-${Date.now()}.log`);
+  process.env.WRANGLER_LOG ??= "error";
+  log("starting the Worker (wrangler, workerd, on a free port)");
+  const worker = await startWorker({ vars, persistTo, logFile });
+  cleanups.push(() => worker.stop());
+  log(`Worker at ${worker.url}; its log: ${path.relative(ROOT, logFile)}`);
+  return {
+    url: worker.url,
+    databaseUrl: stack.databaseUrl,
+    jwtSecret,
+    where: stack.postgresKind === "pglite" ? "embedded PGlite" : redact(stack.databaseUrl),
+    errors: () => worker.errors(),
+  };
+}
+
+/**
+ * A running `npm run dev` on :8787, exactly as a new user has it: its database (DATABASE_URL, or
+ * the embedded one at the address its lock file records) and its JWT_SECRET from .dev.vars.
+ */
+async function runningDev(): Promise<Target> {
+  const env = loadDevEnv();
+  const lock = env.DATABASE_URL ? null : await readPgliteLock(DEV_PGLITE_DIR);
+  const databaseUrl = env.DATABASE_URL ?? lock?.url;
+  if (!databaseUrl || !env.JWT_SECRET) {
+    throw new Error("--dev: start `npm run dev` first (no running embedded database or .dev.vars)");
+  }
+  return {
+    url: "http://127.0.0.1:8787",
+    databaseUrl,
+    jwtSecret: env.JWT_SECRET,
+    where: `npm run dev's ${env.DATABASE_URL ? redact(databaseUrl) : "embedded PGlite"}`,
+    errors: () => null,
+  };
+}
+
 async function main(): Promise<void> {
   const opts = parseOptions();
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -142,76 +243,27 @@ async function main(): Promise<void> {
 
   const failures: string[] = [];
   try {
-    // Test mode: a database of its own (in-memory PGlite, or a fresh one on the server) that is
-    // gone afterwards, so .data/pg and a running `npm run dev` are never touched.
-    const env: Record<string, string | undefined> = { ...process.env, CI: undefined };
-    if (opts.postgres === "embedded") env.SOUK_TEST_POSTGRES = "pglite";
-    const stack: Stack = await startStack({ mode: "test", env, log: (m) => log(`stack: ${m}`) });
-    cleanups.push(() => stack.stop());
-    if (opts.postgres === "server" && stack.postgresKind === "pglite") {
-      throw new Error("--postgres server: no Postgres answered on 127.0.0.1:5432 (DATABASE_URL)");
-    }
-    const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 2 });
+    const target = opts.dev ? await runningDev() : await startOwn(opts, cleanups);
+    const pool = new pg.Pool({ connectionString: target.databaseUrl, max: 2 });
     pool.on("error", () => {});
     cleanups.push(() => pool.end());
     const db = drizzle({ client: pool, schema });
-
-    // In its own process: PGlite runs in this one, and while its WASM works through a burst the
-    // event loop is too busy to answer Stripe calls within the SDK's 10 s (402 PAYMENT_FAILED).
-    const stripePort = await freePort();
-    const stripeProcess = spawn(
-      process.execPath,
-      [path.join(ROOT, "scripts/stripe-emulator/main.ts"), "--port", String(stripePort), "--quiet"],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
-    cleanups.push(() => void stripeProcess.kill());
-    const stripe = { url: `http://127.0.0.1:${stripePort}`, secretKey: DEFAULT_SECRET_KEY };
-    await waitForHttp(stripe.url);
-
-    const jwtSecret = randomBytes(32).toString("base64url");
-    const vars: Record<string, string> = {
-      ENVIRONMENT: "development",
-      DATABASE_URL: stack.databaseUrl,
-      JWT_SECRET: jwtSecret,
-      PASSWORD_PEPPER: randomBytes(24).toString("base64url"),
-      STRIPE_API_BASE: stripe.url,
-      STRIPE_SECRET_KEY: stripe.secretKey,
-      STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("hex")}`,
-      STRIPE_CONNECT_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("hex")}`,
-      LOG_LEVEL: "warn",
-    };
-    if (stack.neonLocalWsProxy) vars.NEON_LOCAL_WS_PROXY = stack.neonLocalWsProxy;
-    const neonLocalHttp = (stack as Stack & { neonLocalHttp?: string }).neonLocalHttp;
-    if (neonLocalHttp) vars.NEON_LOCAL_HTTP = neonLocalHttp;
-    if (stack.redisRest) {
-      vars.UPSTASH_REDIS_REST_URL = stack.redisRest.url;
-      vars.UPSTASH_REDIS_REST_TOKEN = stack.redisRest.token;
-    }
-    const persistTo = mkdtempSync(path.join(tmpdir(), "souk-burst-"));
-    cleanups.push(() => rmSync(persistTo, { recursive: true, force: true }));
-    const logDir = path.join(ROOT, ".bench");
-    mkdirSync(logDir, { recursive: true });
-    const logFile = path.join(logDir, `burst-${opts.postgres}-${Date.now()}.log`);
-    process.env.WRANGLER_LOG ??= "error";
-    log("starting the Worker (wrangler, workerd, on a free port)");
-    const worker = await startWorker({ vars, persistTo, logFile });
-    cleanups.push(() => worker.stop());
-    log(`Worker at ${worker.url}; its log: ${path.relative(ROOT, logFile)}`);
+    const { url, jwtSecret } = target;
 
     const shop = await seedShop(db);
     const [sellerToken = ""] = await signTokens([shop.sellerId], "seller", jwtSecret);
     const buyerIds = await insertBuyers(db, opts.buyers);
     const tokens = await signTokens(buyerIds, "buyer", jwtSecret);
-    const productId = await stockedProduct(worker.url, sellerToken, shop, opts.units, "Burst");
+    const productId = await stockedProduct(url, sellerToken, shop, opts.units, "Burst");
     const body = {
       items: [{ productId, quantity: 1 }],
       fulfilment: [{ shopId: shop.id, method: "pickup", locationId: shop.branchId }],
     };
 
-    const where = stack.postgresKind === "pglite" ? "embedded PGlite" : redact(stack.databaseUrl);
+    const where = target.where;
     log(`${opts.buyers} buyers at once, ${opts.units} units, on ${where}`);
     const started = performance.now();
-    const answers = await Promise.all(tokens.map((t) => confirm(worker.url, t, body)));
+    const answers = await Promise.all(tokens.map((t) => confirm(url, t, body)));
     const wallMs = performance.now() - started;
 
     const tally = new Map<string, number>();
@@ -236,7 +288,7 @@ async function main(): Promise<void> {
     }
     if (serverErrors.length > 0) failures.push(`${serverErrors.length} answers were 5xx or none`);
 
-    const levels = await stockLevels(worker.url, sellerToken, productId, shop.branchId);
+    const levels = await stockLevels(url, sellerToken, productId, shop.branchId);
     const orders = await soukTally(pool, productId);
     log(
       `stock: on hand ${levels.onHand}, reserved ${levels.reserved}, available ${levels.available}; ` +
@@ -248,7 +300,8 @@ async function main(): Promise<void> {
       failures.push("reserved + available ≠ on hand");
     }
     if (orders.liveUnits !== created) failures.push(`${orders.liveUnits} units in orders ≠ 201s`);
-    log(`the Worker logged ${worker.errors()} error lines`);
+    const errors = target.errors();
+    if (errors !== null) log(`the Worker logged ${errors} error lines`);
   } catch (error) {
     failures.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
   } finally {
