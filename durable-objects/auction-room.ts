@@ -184,9 +184,7 @@ export class AuctionRoom extends DurableObject<Env> {
     if (!this.store.isEligible(b.bidderId)) {
       const config = this.config();
       if (!config) throw new Error("INVARIANT: AuctionRoom without a valid config");
-      const refusal = await checkEligibility(config, room.shopId, b.bidderId, (p) =>
-        this.ctx.waitUntil(p),
-      );
+      const refusal = await checkEligibility(config, room.shopId, b.bidderId);
       if (refusal) return refusal;
       this.ctx.storage.transactionSync(() => this.store.markEligible(b.bidderId, Date.now()));
     }
@@ -390,7 +388,12 @@ export class AuctionRoom extends DurableObject<Env> {
     const command = typeof message === "string" ? message.trim() : "";
     if (!identity) return;
     if (command.startsWith("{")) {
-      ws.send(JSON.stringify(await this.socketBid(identity, command)));
+      const answer = JSON.stringify(await this.socketBid(identity, command));
+      try {
+        ws.send(answer);
+      } catch {
+        // The client left while its bid was decided: the bid stands, the answer has nowhere to go.
+      }
     } else if (command === "whoami") {
       ws.send(JSON.stringify({ type: "hello", watcher: identity }));
     } else if (command === "snapshot") {

@@ -14,7 +14,7 @@
  *   writes, which covers bids not yet in `bids` when the block looked (see mirror.ts).
  */
 import { and, eq, sql } from "drizzle-orm";
-import { createDb } from "../../src/db/client.ts";
+import { createHttpDb } from "../../src/db/http.ts";
 import { shopMembers, shops } from "../../src/db/schema/shops.ts";
 import { users } from "../../src/db/schema/users.ts";
 import type { Config } from "../../src/env.ts";
@@ -63,55 +63,47 @@ export class BidRateLimit {
 export type Ineligible = ForbiddenRefusal | NotFoundRefusal;
 
 /**
- * The first-contact check: one statement, one round trip. Null when the user may bid; a
- * hidden shop is a NOT_FOUND (as the auction's detail is), the team and blocked users FORBIDDEN.
+ * The first-contact check: one statement over Neon's HTTP transport, one round trip (no
+ * connection to open or close). Null when the user may bid; a hidden shop is a NOT_FOUND (as the
+ * auction's detail is), the team and blocked users FORBIDDEN.
  */
 export async function checkEligibility(
   config: Config,
   shopId: string,
   userId: string,
-  /** Ends the pool after the answer (the object's `ctx.waitUntil`), so the bid does not wait. */
-  defer: (closing: Promise<unknown>) => void,
 ): Promise<Ineligible | null> {
-  const handle = createDb({
-    databaseUrl: config.DATABASE_URL,
-    localWsProxy: config.NEON_LOCAL_WS_PROXY,
-  });
-  try {
-    const [row] = await handle.db
-      .select({
-        status: shops.status,
-        emailVerifiedAt: shops.emailVerifiedAt,
-        deletedAt: shops.deletedAt,
-        member: sql<boolean>`exists (select 1 from ${shopMembers} where ${and(eq(shopMembers.shopId, shopId), eq(shopMembers.userId, userId))})`,
-        blocked: sql<boolean>`exists (select 1 from ${users} where ${users.id} = ${userId} and ${users.blockedAt} is not null)`,
-      })
-      .from(shops)
-      .where(eq(shops.id, shopId));
-    // The shop rule of src/services/shops/access.ts (isShopVisible), which the room may not import.
-    if (!row || row.status !== "approved" || row.emailVerifiedAt === null || row.deletedAt) {
-      return { ok: false, code: "NOT_FOUND", message: "This auction does not exist." };
-    }
-    if (row.member) {
-      return {
-        ok: false,
-        code: "FORBIDDEN",
-        reason: "own_shop",
-        message: "Sellers cannot bid on or buy their own shop's auctions.",
-      };
-    }
-    if (row.blocked) {
-      return {
-        ok: false,
-        code: "FORBIDDEN",
-        reason: "blocked",
-        message:
-          "This account is blocked from bidding and buying (two unpaid wins within 12 months, " +
-          "or an admin's decision); contact support to have it lifted.",
-      };
-    }
-    return null;
-  } finally {
-    defer(handle.close());
+  const db = createHttpDb({ databaseUrl: config.DATABASE_URL, localHttp: config.NEON_LOCAL_HTTP });
+  const [row] = await db
+    .select({
+      status: shops.status,
+      emailVerifiedAt: shops.emailVerifiedAt,
+      deletedAt: shops.deletedAt,
+      member: sql<boolean>`exists (select 1 from ${shopMembers} where ${and(eq(shopMembers.shopId, shopId), eq(shopMembers.userId, userId))})`,
+      blocked: sql<boolean>`exists (select 1 from ${users} where ${users.id} = ${userId} and ${users.blockedAt} is not null)`,
+    })
+    .from(shops)
+    .where(eq(shops.id, shopId));
+  // The shop rule of src/services/shops/access.ts (isShopVisible), which the room may not import.
+  if (!row || row.status !== "approved" || row.emailVerifiedAt === null || row.deletedAt) {
+    return { ok: false, code: "NOT_FOUND", message: "This auction does not exist." };
   }
+  if (row.member) {
+    return {
+      ok: false,
+      code: "FORBIDDEN",
+      reason: "own_shop",
+      message: "Sellers cannot bid on or buy their own shop's auctions.",
+    };
+  }
+  if (row.blocked) {
+    return {
+      ok: false,
+      code: "FORBIDDEN",
+      reason: "blocked",
+      message:
+        "This account is blocked from bidding and buying (two unpaid wins within 12 months, " +
+        "or an admin's decision); contact support to have it lifted.",
+    };
+  }
+  return null;
 }
