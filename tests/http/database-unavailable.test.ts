@@ -59,6 +59,14 @@ describe("a database that cannot be reached", () => {
       await down.close().catch(() => {});
     }
 
+    // No connection in time (the Pool's connectionTimeoutMillis) and what Postgres itself says
+    // when it has no room, as the WebSocket transport and drizzle report them.
+    expect(isDatabaseUnavailable(new Error("timeout exceeded when trying to connect"))).toBe(true);
+    const wrapped = new Error("Failed query: select 1", {
+      cause: Object.assign(new Error("sorry, too many clients already"), { code: "53300" }),
+    });
+    expect(isDatabaseUnavailable(wrapped)).toBe(true);
+
     // Postgres answering with an error is the request's problem, not the platform's.
     const refusedByPostgres = await rejection(withDb((db) => db.execute(sql`select 1/0`)));
     expect(isDatabaseUnavailable(refusedByPostgres)).toBe(false);
