@@ -474,7 +474,12 @@ async function main(): Promise<void> {
       const group = runtime ? callerGroup(node) : own;
       addTo(byGroup, group, ms);
       if (runtime) addTo(byGroupRuntime, group, ms);
-      const file = module ? shortModule(module) : frame.url || own;
+      // Bundle code by module; runtime frames by their node-internal file or their group.
+      const file = module
+        ? shortModule(module)
+        : /^[\w-]+-internal:/.test(frame.url)
+          ? frame.url
+          : own;
       addTo(byFile, file, ms);
       const name = frame.functionName || "(anonymous)";
       const fn = runtime
