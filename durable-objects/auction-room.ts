@@ -117,6 +117,8 @@ export class AuctionRoom extends DurableObject<Env> {
   private readonly store: RoomStore;
   private readonly hub: WatcherHub;
   private readonly limit = new BidRateLimit();
+  /** Counts `reverify` calls, so a check that a block overtook is not kept (see `bid`). */
+  private reverifications = 0;
   private readonly log = createLogger("info", { component: "AuctionRoom" });
   private flushChain: Promise<unknown> = Promise.resolve();
   private summaries: SummaryPublisher | null | undefined;
@@ -184,9 +186,14 @@ export class AuctionRoom extends DurableObject<Env> {
     if (!this.store.isEligible(b.bidderId)) {
       const config = this.config();
       if (!config) throw new Error("INVARIANT: AuctionRoom without a valid config");
+      const asked = this.reverifications;
       const refusal = await checkEligibility(config, room.shopId, b.bidderId);
       if (refusal) return refusal;
-      this.ctx.storage.transactionSync(() => this.store.markEligible(b.bidderId, Date.now()));
+      // A reverify while Postgres answered may mean a block the answer predates: decide this
+      // bid on it (its mirror re-reads the block, mirror.ts) but keep nothing.
+      if (asked === this.reverifications) {
+        this.ctx.storage.transactionSync(() => this.store.markEligible(b.bidderId, Date.now()));
+      }
     }
     return this.placeBid(b);
   }
@@ -197,6 +204,7 @@ export class AuctionRoom extends DurableObject<Env> {
    */
   async reverify(input: { userId: string }): Promise<{ held: boolean }> {
     const { userId } = parseInput(reverifyInput, input);
+    this.reverifications += 1;
     return { held: this.ctx.storage.transactionSync(() => this.store.forgetEligible(userId)) };
   }
 
