@@ -84,7 +84,7 @@ export async function checkEligibility(
     .from(shops)
     .where(eq(shops.id, shopId));
   // The shop rule of src/services/shops/access.ts (isShopVisible), which the room may not import.
-  if (!row || row.status !== "approved" || row.emailVerifiedAt === null || row.deletedAt) {
+  if (row?.status !== "approved" || row.emailVerifiedAt === null || row.deletedAt) {
     return { ok: false, code: "NOT_FOUND", message: "This auction does not exist." };
   }
   if (row.member) {
