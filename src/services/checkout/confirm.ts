@@ -30,6 +30,7 @@ import {
   checkoutInput,
   type FulfilmentChoice,
   groupLines,
+  notOnSale,
 } from "./plan.ts";
 import { deliveryFeeMinor, deliveryRules, MAX_AMOUNT_MINOR, platformFeeMinor } from "./pricing.ts";
 import {
@@ -404,26 +405,12 @@ async function planFrom(
       { fresh },
     );
     fromCache = read.fromCache;
-    const errors: Array<{ field: string; in: "body"; message: string }> = [];
-    lines = [];
-    input.items.forEach((item, i) => {
-      const listing = read.listings.get(item.productId);
-      if (
-        !listing ||
-        listing.unavailable === "shop_unavailable" ||
-        listing.unavailable === "product_unavailable"
-      ) {
-        // One message for every product a buyer cannot see (invariant 5).
-        errors.push({
-          field: `items.${i}.productId`,
-          in: "body",
-          message: "is not a product on sale",
-        });
-      } else {
-        lines.push({ ...listing, quantity: item.quantity });
-      }
-    });
+    const errors = notOnSale(input.items, read.listings);
     if (errors.length > 0) throw new ValidationFailed(errors);
+    lines = input.items.flatMap((item) => {
+      const listing = read.listings.get(item.productId);
+      return listing ? [{ ...listing, quantity: item.quantity }] : [];
+    });
   } else {
     const read = await readCart(snapshots, buyerId, { fresh });
     fromCache = read.fromCache;

@@ -425,20 +425,34 @@ async function itemLines(
   const { lines } = await loadProductLines(ctx.db, items);
   const seen = new Map(lines.map((l) => [l.productId, l]));
   const errors: FieldError[] = [];
-  items.forEach((item, i) => {
-    const line = seen.get(item.productId);
-    if (
-      !line ||
-      line.unavailable === "shop_unavailable" ||
-      line.unavailable === "product_unavailable"
-    ) {
-      errors.push({
-        field: `items.${i}.productId`,
-        in: "body",
-        message: "is not a product on sale",
-      });
-    }
-  });
+  errors.push(...notOnSale(items, seen));
   if (errors.length > 0) throw new ValidationFailed(errors);
   return lines;
+}
+
+/**
+ * The `items` a buyer cannot see (unknown, deleted, unpublished, or of a hidden shop), as 422
+ * fields with one message for all of them, so a hidden shop's products cannot be told from ids
+ * that never existed (invariant 5). Shared by preview's and confirm's buy-now lines.
+ */
+export function notOnSale(
+  items: ReadonlyArray<{ productId: string }>,
+  lines: ReadonlyMap<string, { unavailable: UnavailableReason | null }>,
+): FieldError[] {
+  return items.flatMap((item, i) => {
+    const line = lines.get(item.productId);
+    const hidden =
+      !line ||
+      line.unavailable === "shop_unavailable" ||
+      line.unavailable === "product_unavailable";
+    return hidden
+      ? [
+          {
+            field: `items.${i}.productId`,
+            in: "body" as const,
+            message: "is not a product on sale",
+          },
+        ]
+      : [];
+  });
 }
