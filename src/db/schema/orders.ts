@@ -245,6 +245,9 @@ export const paymentIssues = pgTable(
     detail: jsonb("detail"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+    /** The admin who resolved it, and why (required): the audit row carries the same. */
+    resolvedBy: uuid("resolved_by"),
+    resolutionNote: text("resolution_note"),
   },
   (t) => [uniqueIndex("payment_issues_once_key").on(t.kind, t.paymentIntentId, t.stripeEventId)],
 );

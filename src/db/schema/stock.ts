@@ -98,3 +98,14 @@ export const stockMovements = pgTable(
 );
 
 export type StockMovementRow = typeof stockMovements.$inferSelect;
+
+/**
+ * Which product's object owns an undoable movement, written by the Worker as soon as the object
+ * answers: an undo asks that object at once, where the mirror above may not have the movement
+ * yet (its outbox flushes later). The object decides; this row only says where to ask.
+ */
+export const stockMovementOwners = pgTable("stock_movement_owners", {
+  movementId: uuid("movement_id").primaryKey(),
+  productId: uuid("product_id").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
