@@ -78,8 +78,21 @@ export class InsufficientStock extends DomainError {
 }
 
 export class RateLimited extends DomainError {
-  constructor(readonly retryAfterSeconds: number) {
-    super("RATE_LIMITED", "Too many requests; try again later.", { retryAfterSeconds });
+  /**
+   * `limit` names the rule that was hit (`message`, `complaint.subject`, …) and `rule` says it in
+   * words ("20 per 1 m"), so a client can tell which of several limits it ran into.
+   */
+  constructor(
+    readonly retryAfterSeconds: number,
+    limit?: { name: string; rule: string },
+  ) {
+    super(
+      "RATE_LIMITED",
+      limit
+        ? `Too many requests: the ${limit.name} limit is ${limit.rule}; try again later.`
+        : "Too many requests; try again later.",
+      limit ? { retryAfterSeconds, limit: limit.name } : { retryAfterSeconds },
+    );
   }
 }
 

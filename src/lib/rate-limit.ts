@@ -24,6 +24,11 @@ export const LIMITS = {
   "otp.verify": { limit: 10, window: "10 m", failClosed: true },
   bid: { limit: 30, window: "10 s", failClosed: false },
   checkout: { limit: 20, window: "1 m", failClosed: false },
+  // Per user, counted on every message written (a new conversation's first one included).
+  message: { limit: 20, window: "1 m", failClosed: false },
+  // Per user and subject (a shop, an order, a user), then per user over all subjects.
+  "complaint.subject": { limit: 3, window: "24 h", failClosed: false },
+  "complaint.user": { limit: 10, window: "24 h", failClosed: false },
 } satisfies Record<string, LimitRule>;
 export type LimitName = keyof typeof LIMITS;
 
@@ -81,6 +86,9 @@ export async function enforceLimit(
     return;
   }
   if (!result.success) {
-    throw new RateLimited(Math.max(1, Math.ceil((result.reset - now) / 1000)));
+    throw new RateLimited(Math.max(1, Math.ceil((result.reset - now) / 1000)), {
+      name,
+      rule: `${rule.limit} per ${rule.window}`,
+    });
   }
 }

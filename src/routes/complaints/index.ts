@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
 import { pageQuery } from "../../lib/pagination.ts";
+import { enforceLimit } from "../../lib/rate-limit.ts";
 import {
   createComplaint,
   createComplaintInput,
@@ -19,8 +20,11 @@ const create = createRoute({
   method: "post",
   path: "/",
   summary: "Complain about an order, a shop or a user (you are notified at each step)",
+  description:
+    "At most 3 complaints a day about one subject and 10 a day in all, per user: past either, " +
+    "429 with Retry-After and `limit` naming which (`complaint.subject`, `complaint.user`).",
   request: { body: json(named(createComplaintInput, "CreateComplaintInput")) },
-  responses: { 201: ok("Filed", ComplaintSchema), ...problems(401, 404, 422) },
+  responses: { 201: ok("Filed", ComplaintSchema), ...problems(401, 404, 422, 429) },
 });
 
 const list = createRoute({
@@ -43,9 +47,19 @@ const get = createRoute({
 
 /** `/v1/complaints`: a user's complaints. Admins work them under `/v1/admin/complaints`. */
 export const complaintRoutes = createRouter()
-  .openapi(create, async (c) =>
-    c.json(await createComplaint(communityContext(c), c.req.valid("json")), 201),
-  )
+  .openapi(create, async (c) => {
+    const body = c.req.valid("json");
+    const { redis } = c.get("services");
+    const userId = c.get("user").id;
+    // The subject's limit first: a complaint refused there does not use up the daily total.
+    await enforceLimit(
+      redis,
+      "complaint.subject",
+      `${userId}:${body.subject.type}:${body.subject.id}`,
+    );
+    await enforceLimit(redis, "complaint.user", userId);
+    return c.json(await createComplaint(communityContext(c), body), 201);
+  })
   .openapi(list, async (c) =>
     c.json(await listMyComplaints(communityContext(c), c.req.valid("query")), 200),
   )

@@ -1,7 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
 import { createRouter } from "../../http/app.ts";
+import type { AppEnv } from "../../http/context.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
 import { pageQuery } from "../../lib/pagination.ts";
+import { enforceLimit } from "../../lib/rate-limit.ts";
 import {
   getConversation,
   listConversations,
@@ -25,16 +28,24 @@ import {
 
 const base = { tags: ["conversations"], security: bearer, middleware: [requireAuth] };
 
+/** Every message written counts against its sender's `message` limit (LIMITS in rate-limit.ts). */
+const messageLimit = createMiddleware<AppEnv>(async (c, next) => {
+  await enforceLimit(c.get("services").redis, "message", c.get("user").id);
+  await next();
+});
+
 const open = createRoute({
   ...base,
+  middleware: [requireAuth, messageLimit] as const,
   method: "post",
   path: "/",
   summary: "Write to a shop, optionally about a product or your order (one per subject)",
+  description: "Its message counts against the sender's limit of 20 messages a minute (429).",
   request: { body: json(named(openConversationInput, "OpenConversationInput")) },
   responses: {
     201: ok("Opened", OpenedSchema),
     200: ok("The existing conversation, with the message added", OpenedSchema),
-    ...problems(401, 404, 409, 422),
+    ...problems(401, 404, 409, 422, 429),
   },
 });
 
@@ -71,11 +82,13 @@ const messages = createRoute({
 
 const post = createRoute({
   ...base,
+  middleware: [requireAuth, messageLimit] as const,
   method: "post",
   path: "/{id}/messages",
   summary: "Write in a conversation; the other side is notified",
+  description: "Messages are limited per user: 20 a minute, over all conversations (429).",
   request: { params: IdParam, body: json(named(messageInput, "MessageInput")) },
-  responses: { 201: ok("Sent", MessageSchema), ...problems(401, 403, 404, 422) },
+  responses: { 201: ok("Sent", MessageSchema), ...problems(401, 403, 404, 422, 429) },
 });
 
 const read = createRoute({
