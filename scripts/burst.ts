@@ -14,7 +14,6 @@
  * PGlite inside the vitest plugin is not practical; tests/routes/checkout/burst.test.ts drives the
  * same burst there.
  */
-import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,9 +33,9 @@ import {
   stockLevels,
 } from "./bench/souk.ts";
 import { loadDevEnv, ROOT } from "./stack/dev-database.ts";
+import { startStripeProcess, workerVars } from "./stack/local-worker.ts";
 import { readPgliteLock } from "./stack/pglite-server.ts";
 import { DEV_PGLITE_DIR, redact, type Stack, startStack } from "./stack/stack.ts";
-import { DEFAULT_SECRET_KEY } from "./stripe-emulator/emulator.ts";
 
 const log = (msg: string) => console.log(`[burst] ${msg}`);
 
@@ -112,19 +111,6 @@ async function confirm(url: string, token: string, body: unknown): Promise<Answe
   }
 }
 
-async function waitForHttp(url: string): Promise<void> {
-  const until = Date.now() + 30_000;
-  while (Date.now() < until) {
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  throw new Error(`${url} did not answer in 30 s`);
-}
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -155,37 +141,11 @@ async function startOwn(
   if (opts.postgres === "server" && stack.postgresKind === "pglite") {
     throw new Error("--postgres server: no Postgres answered on 127.0.0.1:5432 (DATABASE_URL)");
   }
-  // In its own process: PGlite runs in this one, and while its WASM works through a burst the
-  // event loop is too busy to answer Stripe calls within the SDK's 10 s (402 PAYMENT_FAILED).
-  const stripePort = await freePort();
-  const stripeProcess = spawn(
-    process.execPath,
-    [path.join(ROOT, "scripts/stripe-emulator/main.ts"), "--port", String(stripePort), "--quiet"],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
-  cleanups.push(() => void stripeProcess.kill());
-  const stripe = { url: `http://127.0.0.1:${stripePort}`, secretKey: DEFAULT_SECRET_KEY };
-  await waitForHttp(stripe.url);
+  const stripe = await startStripeProcess({ port: await freePort() });
+  cleanups.push(() => stripe.stop());
 
   const jwtSecret = randomBytes(32).toString("base64url");
-  const vars: Record<string, string> = {
-    ENVIRONMENT: "development",
-    DATABASE_URL: stack.databaseUrl,
-    JWT_SECRET: jwtSecret,
-    PASSWORD_PEPPER: randomBytes(24).toString("base64url"),
-    STRIPE_API_BASE: stripe.url,
-    STRIPE_SECRET_KEY: stripe.secretKey,
-    STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("hex")}`,
-    STRIPE_CONNECT_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("hex")}`,
-    LOG_LEVEL: "warn",
-  };
-  if (stack.neonLocalWsProxy) vars.NEON_LOCAL_WS_PROXY = stack.neonLocalWsProxy;
-  const neonLocalHttp = (stack as Stack & { neonLocalHttp?: string }).neonLocalHttp;
-  if (neonLocalHttp) vars.NEON_LOCAL_HTTP = neonLocalHttp;
-  if (stack.redisRest) {
-    vars.UPSTASH_REDIS_REST_URL = stack.redisRest.url;
-    vars.UPSTASH_REDIS_REST_TOKEN = stack.redisRest.token;
-  }
+  const vars = workerVars({ stack, stripe, jwtSecret });
   const persistTo = mkdtempSync(path.join(tmpdir(), "souk-burst-"));
   cleanups.push(() => rmSync(persistTo, { recursive: true, force: true }));
   const logDir = path.join(ROOT, ".bench");

@@ -25,6 +25,7 @@ import pg from "pg";
 import WebSocket from "ws";
 import * as schema from "../../src/db/schema/index.ts";
 import { ROOT } from "../stack/dev-database.ts";
+import { workerVars } from "../stack/local-worker.ts";
 import { startStack } from "../stack/stack.ts";
 import { startStripeEmulator } from "../stripe-emulator/emulator.ts";
 import { commandLine, descendantsNamed, treeCpuMs } from "./children.ts";
@@ -338,24 +339,7 @@ async function main(): Promise<void> {
     const persistTo = mkdtempSync(path.join(tmpdir(), "souk-profile-"));
     cleanups.push(async () => rmSync(persistTo, { recursive: true, force: true }));
     const jwtSecret = randomBytes(32).toString("base64url");
-    const vars: Record<string, string> = {
-      ENVIRONMENT: "development",
-      DATABASE_URL: stack.databaseUrl,
-      NEON_LOCAL_WS_PROXY: stack.neonLocalWsProxy,
-      JWT_SECRET: jwtSecret,
-      PASSWORD_PEPPER: randomBytes(24).toString("base64url"),
-      STRIPE_API_BASE: stripe.url,
-      STRIPE_SECRET_KEY: stripe.secretKey,
-      STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("hex")}`,
-      STRIPE_CONNECT_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString("hex")}`,
-      LOG_LEVEL: "warn",
-    };
-    const neonLocalHttp = (stack as { neonLocalHttp?: string }).neonLocalHttp;
-    if (neonLocalHttp) vars.NEON_LOCAL_HTTP = neonLocalHttp;
-    if (stack.redisRest) {
-      vars.UPSTASH_REDIS_REST_URL = stack.redisRest.url;
-      vars.UPSTASH_REDIS_REST_TOKEN = stack.redisRest.token;
-    }
+    const vars = workerVars({ stack, stripe, jwtSecret });
     process.env.WRANGLER_LOG ??= "error";
     const workerdBefore = new Set(descendantsNamed(process.pid, "workerd"));
     const worker = await startWorker({

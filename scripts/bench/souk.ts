@@ -54,8 +54,10 @@ export async function startWorker(opts: {
   logFile?: string;
   /** Opens the inspector on this port (for a CPU profile); off by default. */
   inspectorPort?: number;
+  /** Where it listens; a free port by default. */
+  port?: number;
 }): Promise<Worker> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const log = opts.logFile ? createWriteStream(opts.logFile, { flags: "a" }) : null;
   let errors = 0;
   // An overloaded step can log thousands of lines: counted, and kept out of the table's way.
