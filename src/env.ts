@@ -33,6 +33,8 @@ export interface Env {
   FREE_DELIVERY_MIN_MINOR?: string;
   PUBLIC_URL?: string;
   RATE_LIMIT_TIMEOUT_MS?: string;
+  /** "1" turns on src/lib/dev-faults.ts in development and test only (`npm run faults`). */
+  DEV_FAULT_HOOKS?: string;
 }
 
 /** Production refuses PBKDF2 above this; local workerd does not, so we refuse it ourselves. */

@@ -1,5 +1,6 @@
 import { deadLetters } from "../db/schema/jobs.ts";
 import type { Env } from "../env.ts";
+import { injectConsumerCrash } from "../lib/dev-faults.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { type JobContext, openJobContext } from "./context.ts";
 import { handleNotification } from "./notifications.ts";
@@ -83,6 +84,7 @@ export async function runQueueBatch(batch: MessageBatch<unknown>, env: Env): Pro
     for (const msg of batch.messages) {
       try {
         await handler(ctx, msg.body);
+        injectConsumerCrash(env, batch.queue, msg);
         msg.ack();
       } catch (err) {
         ctx.logger.warn("message failed; will retry", {
