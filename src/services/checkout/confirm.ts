@@ -1,15 +1,13 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import { RESERVATION_TTL_MS } from "../../../durable-objects/product-stock/types.ts";
-import { type AuditEntry, auditRows, withAudit } from "../../db/audit.ts";
+import { withAudit } from "../../db/audit.ts";
 import type { HttpDatabase } from "../../db/http.ts";
-import { auditLog } from "../../db/schema/audit-log.ts";
-import { checkouts, idempotencyKeys, orderItems, orders } from "../../db/schema/orders.ts";
+import { checkouts, idempotencyKeys } from "../../db/schema/orders.ts";
 import { digest } from "../../lib/cache.ts";
 import { namedUuid, namedUuidv7, uuidv7, uuidv7Time } from "../../lib/ids.ts";
 import type { Redis } from "../../lib/redis.ts";
 import type { Stripe } from "../../lib/stripe.ts";
-import { cartVersion, MAX_LINE_QUANTITY } from "../cart/lines.ts";
+import { MAX_LINE_QUANTITY } from "../cart/lines.ts";
 import {
   Conflict,
   DomainError,
@@ -42,6 +40,7 @@ import {
   type SnapshotDeps,
   type SnapshotLine,
 } from "./snapshots.ts";
+import { purchaseStatements } from "./write.ts";
 
 /**
  * How much longer than the payment window a checkout's stock is held. The deadline cron expires
@@ -105,6 +104,13 @@ export interface ConfirmOutcome {
 }
 
 type Input = ReturnType<typeof checkoutInput.parse>;
+
+/** The orders a confirm makes, each with its shop's plan and its items' derived ids. */
+type Made = Array<{
+  id: string;
+  shop: ShopOrder;
+  items: Array<{ id: string; line: SnapshotLine }>;
+}>;
 
 interface ShopOrder {
   shopId: string;
@@ -268,18 +274,27 @@ async function attempt(
   };
 
   // 2 and 3 at once: the write, and the PaymentIntent.
-  const statements = buildWrite(ctx, {
+  const sqlFn = ctx.http.$client;
+  const statements = purchaseStatements(sqlFn, {
+    actor: ctx.actor,
     buyerId,
-    key,
+    route: CONFIRM_ROUTE,
+    key: key.key,
+    requestHash: key.requestHash,
     attempt: n,
-    plan,
-    made,
-    holdOf,
     stored,
+    expiresAt: new Date(now + IDEMPOTENCY_TTL_MS),
+    source: plan.source,
+    currency: plan.currency,
+    totalMinor: plan.totalMinor,
+    platformFeeMinor: plan.platformFeeMinor,
     paymentDeadline,
+    cartVersion: plan.cartVersion,
+    orders: made,
+    reservationOf: (productId) => holdOf.get(productId)?.reservationId ?? null,
   });
   const [write, intent] = await Promise.allSettled([
-    ctx.http.batch(statements as [BatchItem<"pg">, ...BatchItem<"pg">[]]),
+    sqlFn.transaction(statements),
     createIntent(ctx.stripe, stored),
   ]);
   const heldItems = reserved.held.map((h) => ({
@@ -511,225 +526,6 @@ async function planFrom(
   };
 }
 
-interface WriteInput {
-  buyerId: string;
-  key: ConfirmKey;
-  attempt: number;
-  plan: Plan;
-  made: Array<{ id: string; shop: ShopOrder; items: Array<{ id: string; line: SnapshotLine }> }>;
-  holdOf: Map<string, HeldLine>;
-  stored: StoredCheckout;
-  paymentDeadline: Date;
-}
-
-/**
- * The purchase's one write, as the statements of one non-interactive transaction. Order matters:
- * the idempotency record comes first, so a key used before fails there (23505) before anything
- * else is tried; then the guards (souk_assert) that re-check what the plan took from snapshots;
- * then the rows.
- */
-function buildWrite(ctx: ConfirmContext, w: WriteInput): BatchItem<"pg">[] {
-  const { http } = ctx;
-  const { plan, buyerId, stored } = w;
-  const now = new Date();
-  const out: BatchItem<"pg">[] = [];
-  const record = {
-    requestHash: w.key.requestHash,
-    state: "done",
-    lockedUntil: now,
-    responseStatus: 201,
-    responseBody: stored,
-    attempt: w.attempt,
-    createdAt: now,
-    expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-  };
-  if (w.attempt === 1) {
-    out.push(
-      http
-        .insert(idempotencyKeys)
-        .values({ userId: buyerId, route: CONFIRM_ROUTE, key: w.key.key, ...record }),
-    );
-  } else {
-    // Attempt n takes over the record that attempt n-1 left voided; only one retry can.
-    out.push(
-      http.execute(sql`
-        with claimed as (
-          update ${idempotencyKeys} set
-            request_hash = ${record.requestHash}, state = 'done', locked_until = now(),
-            response_status = 201, response_body = ${JSON.stringify(stored)}::jsonb,
-            attempt = ${w.attempt}, created_at = now(), expires_at = ${record.expiresAt}
-          where user_id = ${buyerId} and route = ${CONFIRM_ROUTE} and key = ${w.key.key}
-            and state = 'voided' and attempt = ${w.attempt - 1}
-          returning 1)
-        select souk_assert(count(*) = 1, 'IDEMPOTENCY_TAKEN') from claimed`),
-    );
-  }
-  // The buyer may buy: checked here, at the write, so a block is obeyed from the moment it
-  // commits (an access token outlives it by up to 15 minutes).
-  out.push(
-    http.execute(sql`select souk_assert(exists(
-      select 1 from users where id = ${buyerId} and deleted_at is null), 'BUYER_GONE')`),
-    http.execute(sql`select souk_assert(not exists(
-      select 1 from users where id = ${buyerId} and blocked_at is not null), 'BUYER_BLOCKED')`),
-  );
-  // Every line is still on sale at the snapshot's price, in its currency, from a shop that
-  // takes orders under the same delivery rules.
-  const lines = plan.shops.flatMap((s) => s.lines);
-  const listed = sql.join(
-    lines.map(
-      (l) =>
-        sql`(${l.productId}::uuid, ${l.priceMinor}::int, ${l.currency}::text, ${l.shopId}::uuid,
-          ${l.deliveryFeeMinor}::int, ${l.freeDeliveryMinMinor}::int)`,
-    ),
-    sql`, `,
-  );
-  out.push(
-    http.execute(sql`
-      select souk_assert(count(*) = ${lines.length}, 'LISTING_CHANGED')
-      from (values ${listed}) as v(id, price, currency, shop_id, fee, free_min)
-      join products p on p.id = v.id and p.price_minor = v.price and p.currency = v.currency
-        and p.shop_id = v.shop_id and p.status = 'published' and p.deleted_at is null
-        and p.listing_type = 'fixed'
-      join shops s on s.id = p.shop_id and s.status = 'approved'
-        and s.email_verified_at is not null and s.deleted_at is null and s.payouts_enabled
-        and s.delivery_fee_minor is not distinct from v.fee
-        and s.free_delivery_min_minor is not distinct from v.free_min`),
-  );
-  const located = sql.join(
-    plan.shops.map(
-      (s) => sql`(${s.stockLocationId}::uuid, ${s.shopId}::uuid, ${s.stockLocationKind}::text)`,
-    ),
-    sql`, `,
-  );
-  out.push(
-    http.execute(sql`
-      select souk_assert(count(*) = ${plan.shops.length}, 'LOCATION_CHANGED')
-      from (values ${located}) as v(id, shop_id, kind)
-      join shop_locations l on l.id = v.id and l.shop_id = v.shop_id and l.kind::text = v.kind
-        and l.deleted_at is null`),
-  );
-
-  out.push(
-    http.insert(checkouts).values({
-      id: stored.checkoutId,
-      buyerId,
-      currency: plan.currency,
-      amountMinor: plan.totalMinor,
-      platformFeeMinor: plan.platformFeeMinor,
-      transferGroup: stored.checkoutId,
-      status: "open",
-      paymentDeadline: w.paymentDeadline,
-    }),
-  );
-  out.push(
-    http.insert(orders).values(
-      w.made.map(({ id, shop }) => ({
-        id,
-        checkoutId: stored.checkoutId,
-        buyerId,
-        shopId: shop.shopId,
-        status: "pending_payment" as const,
-        source: "checkout",
-        currency: plan.currency,
-        subtotalMinor: shop.subtotalMinor,
-        deliveryFeeMinor: shop.deliveryFeeMinor,
-        platformFeeMinor: shop.platformFeeMinor,
-        totalMinor: shop.totalMinor,
-        fulfilment: shop.choice.method,
-        pickupLocationId: shop.choice.method === "pickup" ? shop.choice.locationId : null,
-        // The buyer's own live address, copied in the write itself (null if it is not theirs:
-        // the guard below then refuses).
-        shippingAddress:
-          shop.choice.method === "delivery"
-            ? sql`(select jsonb_build_object('recipientName', a.recipient_name,
-                'line1', a.line1, 'line2', a.line2, 'city', a.city, 'region', a.region,
-                'postalCode', a.postal_code, 'country', a.country, 'phone', a.phone)
-                from addresses a where a.id = ${shop.choice.addressId}
-                  and a.user_id = ${buyerId} and a.deleted_at is null)`
-            : null,
-        paymentDeadline: w.paymentDeadline,
-      })),
-    ),
-  );
-  if (plan.shops.some((s) => s.choice.method === "delivery")) {
-    out.push(
-      http.execute(sql`
-        select souk_assert(count(*) = 0, 'ADDRESS_INVALID', string_agg(id::text, ','))
-        from orders where checkout_id = ${stored.checkoutId} and fulfilment = 'delivery'
-          and shipping_address is null`),
-    );
-  }
-  out.push(
-    http.insert(orderItems).values(
-      w.made.flatMap(({ id, shop, items }) =>
-        items.map(({ id: itemId, line }) => ({
-          id: itemId,
-          orderId: id,
-          productId: line.productId,
-          title: line.title,
-          sku: line.sku,
-          unitPriceMinor: line.priceMinor,
-          quantity: line.quantity,
-          locationId: shop.stockLocationId,
-          reservationId: w.holdOf.get(line.productId)?.reservationId ?? null,
-        })),
-      ),
-    ),
-  );
-  const entries: AuditEntry[] = [
-    {
-      action: "checkout.created",
-      entityType: "checkout",
-      entityId: stored.checkoutId,
-      newValue: {
-        status: "open",
-        source: plan.source,
-        currency: plan.currency,
-        amountMinor: plan.totalMinor,
-        platformFeeMinor: plan.platformFeeMinor,
-        orderIds: w.made.map((m) => m.id),
-      },
-    },
-    ...w.made.map(({ id, shop }) => ({
-      action: "order.created",
-      entityType: "order",
-      entityId: id,
-      newValue: {
-        status: "pending_payment",
-        checkoutId: stored.checkoutId,
-        shopId: shop.shopId,
-        currency: plan.currency,
-        totalMinor: shop.totalMinor,
-        paymentDeadline: w.paymentDeadline.toISOString(),
-      },
-    })),
-  ];
-  out.push(
-    http.insert(auditLog).values(auditRows(entries.map((entry) => ({ actor: ctx.actor, entry })))),
-  );
-
-  if (plan.source === "cart") {
-    // The cart is bought as the plan saw it, or not at all. The row lock serializes two confirms
-    // of one cart under two keys (a double submit): the second sees the first's change and is
-    // refused, then plans again from Postgres and finds the lines gone.
-    out.push(
-      http.execute(sql`select 1 from carts where buyer_id = ${buyerId} for update`),
-      http.execute(sql`
-        select souk_assert(coalesce((select ${cartVersion} from carts
-          where buyer_id = ${buyerId}), '') = ${plan.cartVersion ?? ""}, 'CART_CHANGED')`),
-      http.execute(sql`
-        delete from cart_items ci using carts c
-        where c.id = ci.cart_id and c.buyer_id = ${buyerId}
-          and ci.product_id in (${sql.join(
-            lines.map((l) => sql`${l.productId}::uuid`),
-            sql`, `,
-          )})`),
-      http.execute(sql`update carts set updated_at = now() where buyer_id = ${buyerId}`),
-    );
-  }
-  return out;
-}
-
 /** Codes that may mean a snapshot was stale: dropped, and the purchase planned afresh. */
 const STALE_SNAPSHOT = new Set([
   "LISTING_CHANGED",
@@ -760,7 +556,7 @@ function refusalOf(err: unknown): "duplicate" | WriteRefused | null {
   return null;
 }
 
-function refusalToError(r: WriteRefused, made: WriteInput["made"]): Error {
+function refusalToError(r: WriteRefused, made: Made): Error {
   switch (r.code) {
     case "BUYER_BLOCKED":
       return new Forbidden("This account is blocked: it cannot buy.");

@@ -90,13 +90,19 @@ function crashingHttp(when: "before" | "after"): HttpDatabase {
     databaseUrl: config.DATABASE_URL,
     localHttp: config.NEON_LOCAL_HTTP,
   });
-  return new Proxy(real, {
+  // The purchase's write is one `$client.transaction([...])`: that call is what the network cuts.
+  const client = new Proxy(real.$client, {
     get(target, prop, receiver) {
-      if (prop !== "batch") return Reflect.get(target, prop, receiver);
-      return async (statements: Parameters<HttpDatabase["batch"]>[0]) => {
-        if (when === "after") await target.batch(statements);
+      if (prop !== "transaction") return Reflect.get(target, prop, receiver);
+      return async (statements: Parameters<HttpDatabase["$client"]["transaction"]>[0]) => {
+        if (when === "after") await target.transaction(statements);
         throw new Error("Network connection lost.");
       };
+    },
+  });
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      return prop === "$client" ? client : Reflect.get(target, prop, receiver);
     },
   });
 }

@@ -1,0 +1,310 @@
+import type { NeonQueryFunction, NeonQueryPromise } from "@neondatabase/serverless";
+import { type Actor, type AuditEntry, auditRows } from "../../db/audit.ts";
+
+/**
+ * The purchase's one write (services/checkout/confirm.ts), as the statements of ONE
+ * non-interactive transaction over Neon's HTTP transport (`sql.transaction([...])`).
+ *
+ * Written as plain SQL with `$n` parameters, not through drizzle's query builder: this is the
+ * hottest write in Souk, and building its ten statements through the ORM cost ~2.5 ms of CPU
+ * per purchase (bench:profile), more than everything else the write does. Multi-row inserts
+ * take one array per column (`unnest`), so the SQL text is the same for one line or fifty.
+ * The column lists match src/db/schema/orders.ts and audit-log.ts; tests/routes/checkout/*
+ * exercise every statement against the real schema.
+ *
+ * Order matters: the idempotency record comes first, so a key used before fails there (23505)
+ * before anything else is tried; then the guards (`souk_assert`, migrations/0012) that re-check
+ * what the plan took from snapshots; then the rows.
+ */
+
+type Sql = NeonQueryFunction<false, false>;
+export type WriteStatement = NeonQueryPromise<false, false>;
+
+/** The fields of one line the write records and re-checks. */
+export interface WriteLine {
+  productId: string;
+  shopId: string;
+  title: string;
+  sku: string;
+  priceMinor: number;
+  currency: string;
+  quantity: number;
+  deliveryFeeMinor: number | null;
+  freeDeliveryMinMinor: number | null;
+}
+
+export type WriteChoice =
+  | { method: "delivery"; addressId: string }
+  | { method: "pickup"; locationId: string };
+
+export interface WriteShop {
+  shopId: string;
+  choice: WriteChoice;
+  stockLocationId: string;
+  stockLocationKind: "warehouse" | "branch";
+  lines: WriteLine[];
+  subtotalMinor: number;
+  deliveryFeeMinor: number;
+  platformFeeMinor: number;
+  totalMinor: number;
+}
+
+export interface PurchaseWrite {
+  actor: Actor;
+  buyerId: string;
+  route: string;
+  key: string;
+  requestHash: string;
+  /** 1 inserts the idempotency record; n > 1 takes over the one attempt n-1 left voided. */
+  attempt: number;
+  /** The answer the record keeps (what a replay returns). */
+  stored: { checkoutId: string };
+  expiresAt: Date;
+  source: "cart" | "items";
+  currency: string;
+  totalMinor: number;
+  platformFeeMinor: number;
+  paymentDeadline: Date;
+  /** The cart's version the plan was made from (cart purchases). */
+  cartVersion: string | null;
+  orders: Array<{ id: string; shop: WriteShop; items: Array<{ id: string; line: WriteLine }> }>;
+  /** The reservation id of each product's hold. */
+  reservationOf: (productId: string) => string | null;
+}
+
+export function purchaseStatements(sql: Sql, w: PurchaseWrite): WriteStatement[] {
+  const q = (text: string, params: unknown[]) => sql.query(text, params);
+  const { stored, buyerId } = w;
+  const body = JSON.stringify(stored);
+  const out: WriteStatement[] = [];
+
+  out.push(
+    w.attempt === 1
+      ? q(
+          `insert into idempotency_keys (user_id, route, key, request_hash, state, locked_until,
+             response_status, response_body, attempt, created_at, expires_at)
+           values ($1, $2, $3, $4, 'done', now(), 201, $5::jsonb, 1, now(), $6)`,
+          [buyerId, w.route, w.key, w.requestHash, body, w.expiresAt.toISOString()],
+        )
+      : q(
+          `with claimed as (
+             update idempotency_keys set request_hash = $4, state = 'done', locked_until = now(),
+               response_status = 201, response_body = $5::jsonb, attempt = $7,
+               created_at = now(), expires_at = $6
+             where user_id = $1 and route = $2 and key = $3
+               and state = 'voided' and attempt = $7 - 1
+             returning 1)
+           select souk_assert(count(*) = 1, 'IDEMPOTENCY_TAKEN') from claimed`,
+          [buyerId, w.route, w.key, w.requestHash, body, w.expiresAt.toISOString(), w.attempt],
+        ),
+  );
+
+  // The buyer may buy: checked here, at the write, so a block is obeyed from the moment it
+  // commits (an access token outlives it by up to 15 minutes).
+  out.push(
+    q(
+      `select souk_assert(exists(select 1 from users where id = $1 and deleted_at is null),
+         'BUYER_GONE'),
+       souk_assert(not exists(select 1 from users where id = $1 and blocked_at is not null),
+         'BUYER_BLOCKED')`,
+      [buyerId],
+    ),
+  );
+
+  // Every line is still on sale at the snapshot's price, in its currency, from a shop that
+  // takes orders under the same delivery rules.
+  const lines = w.orders.flatMap((o) => o.items.map((i) => i.line));
+  out.push(
+    q(
+      `select souk_assert(count(*) = $7, 'LISTING_CHANGED')
+       from unnest($1::uuid[], $2::int[], $3::text[], $4::uuid[], $5::int[], $6::int[])
+         as v(id, price, currency, shop_id, fee, free_min)
+       join products p on p.id = v.id and p.price_minor = v.price and p.currency = v.currency
+         and p.shop_id = v.shop_id and p.status = 'published' and p.deleted_at is null
+         and p.listing_type = 'fixed'
+       join shops s on s.id = p.shop_id and s.status = 'approved'
+         and s.email_verified_at is not null and s.deleted_at is null and s.payouts_enabled
+         and s.delivery_fee_minor is not distinct from v.fee
+         and s.free_delivery_min_minor is not distinct from v.free_min`,
+      [
+        lines.map((l) => l.productId),
+        lines.map((l) => l.priceMinor),
+        lines.map((l) => l.currency),
+        lines.map((l) => l.shopId),
+        lines.map((l) => l.deliveryFeeMinor),
+        lines.map((l) => l.freeDeliveryMinMinor),
+        lines.length,
+      ],
+    ),
+  );
+  const shops = w.orders.map((o) => o.shop);
+  out.push(
+    q(
+      `select souk_assert(count(*) = $4, 'LOCATION_CHANGED')
+       from unnest($1::uuid[], $2::uuid[], $3::text[]) as v(id, shop_id, kind)
+       join shop_locations l on l.id = v.id and l.shop_id = v.shop_id and l.kind::text = v.kind
+         and l.deleted_at is null`,
+      [
+        shops.map((s) => s.stockLocationId),
+        shops.map((s) => s.shopId),
+        shops.map((s) => s.stockLocationKind),
+        shops.length,
+      ],
+    ),
+  );
+
+  const deadline = w.paymentDeadline.toISOString();
+  out.push(
+    q(
+      `insert into checkouts (id, buyer_id, currency, amount_minor, platform_fee_minor,
+         transfer_group, status, payment_deadline)
+       values ($1::text::uuid, $2, $3, $4, $5, $1::text, 'open', $6)`,
+      [stored.checkoutId, buyerId, w.currency, w.totalMinor, w.platformFeeMinor, deadline],
+    ),
+  );
+  // The buyer's own live address is copied in the write itself (null if it is not theirs: the
+  // guard after it then refuses).
+  out.push(
+    q(
+      `insert into orders (id, checkout_id, buyer_id, shop_id, status, source, currency,
+         subtotal_minor, delivery_fee_minor, platform_fee_minor, total_minor, fulfilment,
+         pickup_location_id, shipping_address, payment_deadline)
+       select v.id, $1, $2, v.shop_id, 'pending_payment', 'checkout', $3, v.subtotal, v.fee,
+         v.platform_fee, v.total, v.method::fulfilment, v.pickup,
+         case when v.method = 'delivery' then (
+           select jsonb_build_object('recipientName', a.recipient_name, 'line1', a.line1,
+             'line2', a.line2, 'city', a.city, 'region', a.region, 'postalCode', a.postal_code,
+             'country', a.country, 'phone', a.phone)
+           from addresses a where a.id = v.address and a.user_id = $2 and a.deleted_at is null)
+         end,
+         $4
+       from unnest($5::uuid[], $6::uuid[], $7::int[], $8::int[], $9::int[], $10::int[],
+         $11::text[], $12::uuid[], $13::uuid[])
+         as v(id, shop_id, subtotal, fee, platform_fee, total, method, pickup, address)`,
+      [
+        stored.checkoutId,
+        buyerId,
+        w.currency,
+        deadline,
+        w.orders.map((o) => o.id),
+        shops.map((s) => s.shopId),
+        shops.map((s) => s.subtotalMinor),
+        shops.map((s) => s.deliveryFeeMinor),
+        shops.map((s) => s.platformFeeMinor),
+        shops.map((s) => s.totalMinor),
+        shops.map((s) => s.choice.method),
+        shops.map((s) => (s.choice.method === "pickup" ? s.choice.locationId : null)),
+        shops.map((s) => (s.choice.method === "delivery" ? s.choice.addressId : null)),
+      ],
+    ),
+  );
+  if (shops.some((s) => s.choice.method === "delivery")) {
+    out.push(
+      q(
+        `select souk_assert(count(*) = 0, 'ADDRESS_INVALID', string_agg(id::text, ','))
+         from orders where checkout_id = $1 and fulfilment = 'delivery'
+           and shipping_address is null`,
+        [stored.checkoutId],
+      ),
+    );
+  }
+  const items = w.orders.flatMap((o) =>
+    o.items.map((i) => ({ orderId: o.id, locationId: o.shop.stockLocationId, ...i })),
+  );
+  out.push(
+    q(
+      `insert into order_items (id, order_id, product_id, title, sku, unit_price_minor, quantity,
+         location_id, reservation_id)
+       select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
+         $6::int[], $7::int[], $8::uuid[], $9::text[])`,
+      [
+        items.map((i) => i.id),
+        items.map((i) => i.orderId),
+        items.map((i) => i.line.productId),
+        items.map((i) => i.line.title),
+        items.map((i) => i.line.sku),
+        items.map((i) => i.line.priceMinor),
+        items.map((i) => i.line.quantity),
+        items.map((i) => i.locationId),
+        items.map((i) => w.reservationOf(i.line.productId)),
+      ],
+    ),
+  );
+
+  const entries: AuditEntry[] = [
+    {
+      action: "checkout.created",
+      entityType: "checkout",
+      entityId: stored.checkoutId,
+      newValue: {
+        status: "open",
+        source: w.source,
+        currency: w.currency,
+        amountMinor: w.totalMinor,
+        platformFeeMinor: w.platformFeeMinor,
+        orderIds: w.orders.map((o) => o.id),
+      },
+    },
+    ...w.orders.map(({ id, shop }) => ({
+      action: "order.created",
+      entityType: "order",
+      entityId: id,
+      newValue: {
+        status: "pending_payment",
+        checkoutId: stored.checkoutId,
+        shopId: shop.shopId,
+        currency: w.currency,
+        totalMinor: shop.totalMinor,
+        paymentDeadline: deadline,
+      },
+    })),
+  ];
+  const audit = auditRows(entries.map((entry) => ({ actor: w.actor, entry })));
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  out.push(
+    q(
+      `insert into audit_log (id, actor_id, actor_type, action, entity_type, entity_id,
+         old_value, new_value, request_id)
+       select v.id, v.actor_id, v.actor_type, v.action, v.entity_type, v.entity_id,
+         v.old_value::jsonb, v.new_value::jsonb, v.request_id
+       from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+         $7::text[], $8::text[], $9::text[])
+         as v(id, actor_id, actor_type, action, entity_type, entity_id, old_value, new_value,
+           request_id)`,
+      [
+        audit.map((a) => a.id),
+        audit.map((a) => a.actorId ?? null),
+        audit.map((a) => a.actorType),
+        audit.map((a) => a.action),
+        audit.map((a) => a.entityType),
+        audit.map((a) => a.entityId),
+        audit.map((a) => json(a.oldValue)),
+        audit.map((a) => json(a.newValue)),
+        audit.map((a) => a.requestId ?? null),
+      ],
+    ),
+  );
+
+  if (w.source === "cart") {
+    // The cart is bought as the plan saw it, or not at all. The row lock serializes two confirms
+    // of one cart under two keys (a double submit): the second sees the first's change and is
+    // refused, then plans again from Postgres and finds the lines gone. The version expression
+    // is services/cart/lines.ts's `cartVersion`.
+    out.push(
+      q("select 1 from carts where buyer_id = $1 for update", [buyerId]),
+      q(
+        `select souk_assert(coalesce((select
+           ((extract(epoch from updated_at) * 1000000)::bigint)::text
+           from carts where buyer_id = $1), '') = $2, 'CART_CHANGED')`,
+        [buyerId, w.cartVersion ?? ""],
+      ),
+      q(
+        `delete from cart_items ci using carts c
+         where c.id = ci.cart_id and c.buyer_id = $1 and ci.product_id = any($2::uuid[])`,
+        [buyerId, lines.map((l) => l.productId)],
+      ),
+      q("update carts set updated_at = now() where buyer_id = $1", [buyerId]),
+    );
+  }
+  return out;
+}
