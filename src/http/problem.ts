@@ -10,6 +10,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   VALIDATION_FAILED: 422,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  ACCOUNT_BLOCKED: 403,
   NOT_FOUND: 404,
   INSUFFICIENT_STOCK: 409,
   CONFLICT: 409,
@@ -28,6 +29,7 @@ const TITLE: Record<ErrorCode, string> = {
   VALIDATION_FAILED: "Validation failed",
   UNAUTHENTICATED: "Unauthenticated",
   FORBIDDEN: "Forbidden",
+  ACCOUNT_BLOCKED: "Account blocked",
   NOT_FOUND: "Not found",
   INSUFFICIENT_STOCK: "Insufficient stock",
   CONFLICT: "Conflict",
@@ -55,7 +57,10 @@ export function problem(
   status?: ContentfulStatusCode,
 ): Response {
   const s = status ?? (code === "INTERNAL" ? 500 : STATUS[code]);
+  // Extension members first, so a domain detail named like a standard member (a complaint's
+  // `status: "resolved"`) can never overwrite what the problem says about itself.
   const body = {
+    ...extra,
     type: `https://souk.dev/problems/${code.toLowerCase().replaceAll("_", "-")}`,
     title: code === "INTERNAL" ? "Internal error" : TITLE[code],
     status: s,
@@ -63,7 +68,6 @@ export function problem(
     detail,
     instance: new URL(c.req.url).pathname,
     requestId: c.get("requestId"),
-    ...extra,
   };
   return new Response(JSON.stringify(body), {
     status: s,

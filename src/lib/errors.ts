@@ -6,6 +6,7 @@ export type ErrorCode =
   | "VALIDATION_FAILED"
   | "UNAUTHENTICATED"
   | "FORBIDDEN"
+  | "ACCOUNT_BLOCKED"
   | "NOT_FOUND"
   | "INSUFFICIENT_STOCK"
   | "CONFLICT"
@@ -56,6 +57,19 @@ export class Unauthenticated extends DomainError {
 export class Forbidden extends DomainError {
   constructor(message = "You are not allowed to do this.") {
     super("FORBIDDEN", message);
+  }
+}
+
+/**
+ * The signed-in account is blocked by an admin and this is not among what a blocked account may
+ * still do (README, "Accounts and auth").
+ */
+export class AccountBlocked extends DomainError {
+  constructor(
+    message = "This account is blocked: it may sign in, read, pay what it owes and answer its " +
+      "conversations, nothing else.",
+  ) {
+    super("ACCOUNT_BLOCKED", message);
   }
 }
 

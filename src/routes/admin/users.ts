@@ -99,7 +99,7 @@ const block = createRoute({
   ...base,
   method: "post",
   path: "/{id}/block",
-  summary: "Block a user from bidding and buying (audited; their sessions are revoked)",
+  summary: "Block a user: they may sign in, read, pay and answer, nothing else (audited)",
   request: { params: IdParam, body: json(named(blockInput, "BlockUserInput")) },
   responses: { 200: ok("Blocked", AdminUserSchema), ...problems(401, 403, 404, 409, 422) },
 });
@@ -136,11 +136,15 @@ export const adminUserRoutes = createRouter()
     const ctx = Object.assign(serviceContext(c), {
       queue: c.env.NOTIFICATIONS,
       rooms: c.env.AUCTION_ROOM,
+      redis: c.get("services").redis,
     });
     return c.json(await blockUser(ctx, c.req.valid("param").id, c.req.valid("json")), 200);
   })
   .openapi(unblock, async (c) => {
-    const ctx = Object.assign(serviceContext(c), { queue: c.env.NOTIFICATIONS });
+    const ctx = Object.assign(serviceContext(c), {
+      queue: c.env.NOTIFICATIONS,
+      redis: c.get("services").redis,
+    });
     const body = c.req.valid("json") ?? {};
     return c.json(await unblockUser(ctx, c.req.valid("param").id, body), 200);
   });

@@ -7,7 +7,7 @@ import {
 } from "../../../durable-objects/auction-room.ts";
 import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
-import { optionalAuth, requireAuth } from "../../http/middleware/auth.ts";
+import { authenticate, optionalAuth, requireAuth, signIn } from "../../http/middleware/auth.ts";
 import { idempotency } from "../../http/middleware/idempotency.ts";
 import { bidInput, buyNow, placeBid } from "../../services/auctions/bidding.ts";
 import {
@@ -19,7 +19,6 @@ import {
   visibleAuction,
 } from "../../services/auctions/queries.ts";
 import { acceptSecondChance, declineSecondChance } from "../../services/auctions/second-chance.ts";
-import { verifyAccessToken } from "../../services/auth/tokens.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
 import {
   AcceptedOfferSchema,
@@ -49,8 +48,7 @@ const idempotentPerAuction = (action: string) =>
 const liveAuth = createMiddleware<AppEnv>(async (c, next) => {
   const token = c.req.query("access_token");
   if (!token || c.req.header("authorization")) return optionalAuth(c, next);
-  const claims = await verifyAccessToken(token, c.get("services").config.JWT_SECRET);
-  c.set("user", { id: claims.sub, role: claims.role });
+  await signIn(c, token);
   await next();
 });
 
@@ -131,7 +129,8 @@ const bid = createRoute({
   path: "/{id}/bids",
   tags: ["auctions"],
   security: bearer,
-  middleware: [requireAuth],
+  // No revocation-set read: the bid path makes no round trip, and the room is told of blocks.
+  middleware: [authenticate({ standing: "token" })],
   summary: "Bid: your maximum; the system bids for you up to it",
   description:
     "Any signed-in user but the auction shop's own team (403) and blocked users (403). The " +

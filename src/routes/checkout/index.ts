@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
-import { requireAuth } from "../../http/middleware/auth.ts";
+import { authenticate, requireAuth } from "../../http/middleware/auth.ts";
 import { REPLAYED_HEADER, requireIdempotencyKey } from "../../http/middleware/idempotency.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import { confirmCheckout } from "../../services/checkout/confirm.ts";
@@ -53,7 +53,13 @@ const confirm = createRoute({
   path: "/confirm",
   tags: ["checkout"],
   security: bearer,
-  middleware: [requireAuth, checkoutLimit, requireIdempotencyKey] as const,
+  // Confirm re-checks the buyer (blocked, deleted) in its one Postgres write: a failing Redis
+  // need not stop buying.
+  middleware: [
+    authenticate({ ifRedisFails: "checked-in-postgres" }),
+    checkoutLimit,
+    requireIdempotencyKey,
+  ] as const,
   summary: "Reserve the stock, create the orders and one PaymentIntent",
   description:
     "The preview's body (plus optionally `expectedTotalMinor`: 409 if the total changed). All " +

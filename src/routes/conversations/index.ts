@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
-import { requireAuth } from "../../http/middleware/auth.ts";
+import { requireAuth, requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import {
@@ -82,7 +82,8 @@ const messages = createRoute({
 
 const post = createRoute({
   ...base,
-  middleware: [requireAuth, messageLimit] as const,
+  // A blocked account may still answer its conversations (it may not open new ones).
+  middleware: [requireAuthWhileBlocked, messageLimit] as const,
   method: "post",
   path: "/{id}/messages",
   summary: "Write in a conversation; the other side is notified",
@@ -93,6 +94,7 @@ const post = createRoute({
 
 const read = createRoute({
   ...base,
+  middleware: [requireAuthWhileBlocked],
   method: "post",
   path: "/{id}/read",
   summary: "Mark every message read for your side",

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth } from "../../http/middleware/auth.ts";
+import { requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import {
@@ -12,7 +12,13 @@ import {
   updateAddress,
   updateAddressInput,
 } from "../../services/users/addresses.ts";
-import { getProfile, updateProfile, updateProfileInput } from "../../services/users/profile.ts";
+import {
+  deleteAccount,
+  deleteAccountInput,
+  getProfile,
+  updateProfile,
+  updateProfileInput,
+} from "../../services/users/profile.ts";
 import { bearer, IdParam, problems, UserSchema } from "../schemas.ts";
 
 const AddressSchema = z
@@ -41,7 +47,7 @@ const ok = <T extends z.ZodType>(description: string, schema: T) => ({
   description,
   content: { "application/json": { schema } },
 });
-const base = { tags: ["me"], security: bearer, middleware: [requireAuth] };
+const base = { tags: ["me"], security: bearer, middleware: [requireAuthWhileBlocked] };
 
 const getMe = createRoute({
   ...base,
@@ -57,6 +63,17 @@ const patchMe = createRoute({
   summary: "Change the display name or the password (signs out every session)",
   request: { body: json(updateProfileInput) },
   responses: { 200: ok("Profile", UserSchema), ...problems(401, 422) },
+});
+const deleteMe = createRoute({
+  ...base,
+  method: "delete",
+  path: "/",
+  summary: "Delete your account, confirming with your password",
+  description:
+    "Soft delete: every session ends and the access tokens still valid are refused (401) from " +
+    "this moment. An owner of a live shop gets 409 (close the shop first); a wrong password, 422.",
+  request: { body: json(deleteAccountInput.openapi("DeleteAccountInput")) },
+  responses: { 204: { description: "Deleted" }, ...problems(401, 409, 422) },
 });
 const listAddr = createRoute({
   ...base,
@@ -105,6 +122,11 @@ export const meRoutes = createRouter()
   .openapi(patchMe, async (c) =>
     c.json(await updateProfile(serviceContext(c), c.var.user.id, c.req.valid("json")), 200),
   )
+  .openapi(deleteMe, async (c) => {
+    const ctx = Object.assign(serviceContext(c), { redis: c.get("services").redis });
+    await deleteAccount(ctx, c.var.user.id, c.req.valid("json"));
+    return c.body(null, 204);
+  })
   .openapi(listAddr, async (c) =>
     c.json(await listAddresses(serviceContext(c), c.var.user.id, c.req.valid("query")), 200),
   )

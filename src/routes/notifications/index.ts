@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth } from "../../http/middleware/auth.ts";
+import { requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { listNotifications, markNotificationRead } from "../../services/notifications/inbox.ts";
@@ -34,7 +34,7 @@ const ok = <T extends z.ZodType>(description: string, schema: T) => ({
   description,
   content: { "application/json": { schema } },
 });
-const base = { tags: ["notifications"], security: bearer, middleware: [requireAuth] };
+const base = { tags: ["notifications"], security: bearer, middleware: [requireAuthWhileBlocked] };
 
 const list = createRoute({
   ...base,

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth } from "../../http/middleware/auth.ts";
+import { requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { createStripe } from "../../lib/stripe.ts";
 import { payAuctionOrder, payInput } from "../../services/auctions/payment.ts";
@@ -26,7 +26,7 @@ const pay = createRoute({
   path: "/{id}/pay",
   tags: ["orders"],
   security: bearer,
-  middleware: [requireAuth],
+  middleware: [requireAuthWhileBlocked],
   summary: "Pay an auction order (a win, a buy-now, an accepted second chance)",
   description:
     "Creates (or, called again, returns) the order's checkout and its one Stripe " +

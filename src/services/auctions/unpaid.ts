@@ -10,6 +10,7 @@ import { uuidv7 } from "../../lib/ids.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
+import { recordStanding } from "../users/standing.ts";
 import { type AuctionContext, roomOf } from "./context.ts";
 import { tellRoomsOfBlock } from "./eligibility.ts";
 import { insertOffer, nextCandidates, notifyOffer } from "./second-chance.ts";
@@ -191,7 +192,12 @@ export async function expireUnpaidAuctionOrder(
     throw err;
   }
   // The strike's block committed: the rooms holding this buyer as eligible must learn it now.
-  if (outcome.blocked) await tellRoomsOfBlock(ctx, order.buyerId);
+  if (outcome.blocked) {
+    await Promise.all([
+      tellRoomsOfBlock(ctx, order.buyerId),
+      recordStanding(ctx, order.buyerId, "blocked"),
+    ]);
+  }
   await notifyUnpaid(ctx, order, outcome);
   return {
     orderId: order.id,

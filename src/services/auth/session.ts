@@ -21,10 +21,13 @@ export interface Session {
   refreshExpiresAt: string;
 }
 
+/** The account a session is for; `blockedAt` set puts the `blk` claim in its access tokens. */
+type SessionUser = { id: string; role: Role; blockedAt?: Date | null };
+
 async function issue(
   db: Queryable,
   ctx: ServiceContext,
-  user: { id: string; role: Role },
+  user: SessionUser,
   familyId: string,
 ): Promise<Session> {
   const refreshToken = newRefreshToken();
@@ -37,7 +40,10 @@ async function issue(
     expiresAt,
   });
   return {
-    accessToken: await signAccessToken({ sub: user.id, role: user.role }, ctx.config.JWT_SECRET),
+    accessToken: await signAccessToken(
+      { sub: user.id, role: user.role, blocked: Boolean(user.blockedAt) },
+      ctx.config.JWT_SECRET,
+    ),
     tokenType: "Bearer",
     expiresIn: ACCESS_TOKEN_TTL_SECONDS,
     refreshToken,
@@ -48,7 +54,7 @@ async function issue(
 /** Starts a new token family (a login or a registration). */
 export async function startSession(
   ctx: ServiceContext,
-  user: { id: string; role: Role },
+  user: SessionUser,
   db: Queryable = ctx.db,
 ): Promise<Session> {
   return issue(db, ctx, user, uuidv7());
@@ -87,7 +93,7 @@ export async function refreshSession(
       .returning({ userId: refreshTokens.userId, familyId: refreshTokens.familyId });
     if (rotated) {
       const user = await tx.query.users.findFirst({
-        columns: { id: true, role: true, deletedAt: true },
+        columns: { id: true, role: true, deletedAt: true, blockedAt: true },
         where: (u, { eq: e }) => e(u.id, rotated.userId),
       });
       if (!user || user.deletedAt) {

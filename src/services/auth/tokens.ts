@@ -13,6 +13,11 @@ export type Role = "buyer" | "seller" | "admin";
 export interface AccessClaims {
   sub: string;
   role: Role;
+  /**
+   * The account was blocked when the token was signed (claim `blk`). The revocation set
+   * (src/services/users/standing.ts) overrides it either way for tokens signed before a change.
+   */
+  blocked?: boolean;
 }
 
 const keys = new Map<string, Uint8Array>();
@@ -32,7 +37,7 @@ export async function signAccessToken(
   now: number = Date.now(),
 ): Promise<string> {
   const iat = Math.floor(now / 1000);
-  return new SignJWT({ role: claims.role })
+  return new SignJWT(claims.blocked ? { role: claims.role, blk: true } : { role: claims.role })
     .setProtectedHeader({ alg: ALG, typ: "JWT" })
     .setSubject(claims.sub)
     .setIssuer(ISSUER)
@@ -51,12 +56,14 @@ export async function verifyAccessToken(token: string, secret: string): Promise<
       algorithms: [ALG],
       issuer: ISSUER,
       audience: AUDIENCE,
+      // jose checks `exp` only when present: a token without one would never expire.
+      requiredClaims: ["exp", "iat", "sub"],
     });
     const role = payload.role;
     if (typeof payload.sub !== "string" || typeof role !== "string" || !ROLES.has(role)) {
       throw new Unauthenticated("The access token is malformed.");
     }
-    return { sub: payload.sub, role: role as Role };
+    return { sub: payload.sub, role: role as Role, blocked: payload.blk === true };
   } catch (err) {
     if (err instanceof Unauthenticated) throw err;
     if (err instanceof errors.JWTExpired)

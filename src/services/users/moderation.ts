@@ -2,6 +2,7 @@ import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { users } from "../../db/schema/users.ts";
+import type { Redis } from "../../lib/redis.ts";
 import type { RoomNamespace } from "../auctions/context.ts";
 import { tellRoomsOfBlock } from "../auctions/eligibility.ts";
 import { strikesOf } from "../auctions/unpaid.ts";
@@ -10,6 +11,7 @@ import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
+import { recordStanding } from "./standing.ts";
 
 export const blockInput = z.object({ reason: z.string().trim().min(3).max(500) });
 export const unblockInput = z.object({ reason: z.string().trim().min(3).max(500).optional() });
@@ -56,14 +58,16 @@ export async function getUserForAdmin(ctx: ServiceContext, userId: string): Prom
 }
 
 /**
- * An admin blocks a user from bidding and buying, with a reason (audited `user.blocked`). Their
- * refresh tokens are revoked, so every session must sign in again; the block is read from
- * Postgres on each purchase, and the auction rooms that hold the user as eligible are told
- * before this returns (tellRoomsOfBlock), so it holds even for an access token still valid.
- * Blocking a blocked user is a 409; an admin cannot block themselves.
+ * An admin blocks a user, with a reason (audited `user.blocked`): from then on the account may
+ * sign in, read, pay what it owes and answer its conversations, nothing else. Their refresh
+ * tokens are revoked, so every session must sign in again; before this returns the revocation
+ * set holds the block (so access tokens still valid are refused their writes at once), the
+ * auction rooms that hold the user as eligible are told (tellRoomsOfBlock), and purchases read
+ * the block from Postgres anyway. Blocking a blocked user is a 409; an admin cannot block
+ * themselves.
  */
 export async function blockUser(
-  ctx: ServiceContext & { queue: NotificationQueue; rooms: RoomNamespace },
+  ctx: ServiceContext & { queue: NotificationQueue; rooms: RoomNamespace; redis: Redis | null },
   userId: string,
   raw: z.input<typeof blockInput>,
 ): Promise<AdminUserView> {
@@ -87,7 +91,11 @@ export async function blockUser(
       newValue: { blocked: true, reason, by: "admin" },
     });
   });
-  await Promise.all([revokeAllSessions(ctx.db, userId), tellRoomsOfBlock(ctx, userId)]);
+  await Promise.all([
+    recordStanding(ctx, userId, "blocked"),
+    revokeAllSessions(ctx.db, userId),
+    tellRoomsOfBlock(ctx, userId),
+  ]);
   await notifyAfterCommit(ctx.queue, ctx.logger, {
     userId,
     kind: "account.blocked",
@@ -98,9 +106,12 @@ export async function blockUser(
   return getUserForAdmin(ctx, userId);
 }
 
-/** An admin lifts a block (audited `user.unblocked`); 409 when the user is not blocked. */
+/**
+ * An admin lifts a block (audited `user.unblocked`); 409 when the user is not blocked. The
+ * revocation set records it too, so access tokens signed during the block stop being refused.
+ */
 export async function unblockUser(
-  ctx: ServiceContext & { queue: NotificationQueue },
+  ctx: ServiceContext & { queue: NotificationQueue; redis: Redis | null },
   userId: string,
   raw: z.input<typeof unblockInput>,
 ): Promise<AdminUserView> {
@@ -126,6 +137,7 @@ export async function unblockUser(
       newValue: { blocked: false, reason: reason ?? null },
     });
   });
+  await recordStanding(ctx, userId, "unblocked");
   await notifyAfterCommit(ctx.queue, ctx.logger, {
     userId,
     kind: "account.unblocked",

@@ -2,13 +2,16 @@ import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { credentials } from "../../db/schema/credentials.ts";
+import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
+import type { Redis } from "../../lib/redis.ts";
 import { hashPassword, verifyPassword } from "../auth/password.ts";
 import { passwordSchema } from "../auth/register.ts";
 import { revokeAllSessions } from "../auth/session.ts";
 import type { ServiceContext } from "../context.ts";
-import { NotFound, ValidationFailed } from "../errors.ts";
+import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { type PublicUser, toPublicUser } from "./public-user.ts";
+import { recordStanding } from "./standing.ts";
 
 /** The signed-in user's profile. */
 export async function getProfile(ctx: ServiceContext, userId: string): Promise<PublicUser> {
@@ -85,4 +88,53 @@ export async function updateProfile(
     }
     return toPublicUser(after);
   });
+}
+
+export const deleteAccountInput = z.object({ currentPassword: z.string().min(1).max(256) });
+
+/**
+ * The signed-in user deletes their account (soft delete, audited `user.deleted`), confirming
+ * with their password. Every session ends, and before this returns the revocation set holds the
+ * deletion, so the account's access tokens still valid are refused (401) at once. An owner of a
+ * live shop is refused (409): the shop would be left with nobody to run it. The email is free
+ * for a new account afterwards.
+ */
+export async function deleteAccount(
+  ctx: ServiceContext & { redis: Redis | null },
+  userId: string,
+  raw: z.input<typeof deleteAccountInput>,
+): Promise<void> {
+  const input = deleteAccountInput.parse(raw);
+  await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
+    const [user] = await tx
+      .select({ id: users.id, passwordHash: credentials.passwordHash })
+      .from(users)
+      .innerJoin(credentials, eq(credentials.userId, users.id))
+      .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+      .for("update", { of: users });
+    if (!user) throw new NotFound("user", userId);
+    const ok = await verifyPassword(
+      input.currentPassword,
+      ctx.config.PASSWORD_PEPPER,
+      user.passwordHash,
+    );
+    if (!ok) {
+      throw new ValidationFailed([{ field: "currentPassword", in: "body", message: "is wrong" }]);
+    }
+    const [owned] = await tx
+      .select({ id: shops.id })
+      .from(shops)
+      .where(and(eq(shops.ownerId, userId), isNull(shops.deletedAt)))
+      .limit(1);
+    if (owned) {
+      throw new Conflict("You own a shop: close it before deleting your account.", {
+        shopId: owned.id,
+      });
+    }
+    const now = new Date();
+    await tx.update(users).set({ deletedAt: now, updatedAt: now }).where(eq(users.id, userId));
+    await revokeAllSessions(tx, userId);
+    await audit.record({ action: "user.deleted", entityType: "user", entityId: userId });
+  });
+  await recordStanding(ctx, userId, "deleted");
 }

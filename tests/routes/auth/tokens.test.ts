@@ -56,6 +56,18 @@ describe("access tokens", () => {
     expect((await api("GET", "/v1/me", { token })).status).toBe(401);
   });
 
+  it("refuses a validly signed token that carries no expiry", async () => {
+    const u = await registerUser();
+    const token = await new SignJWT({ role: "buyer" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(u.id)
+      .setIssuer("souk")
+      .setAudience("souk-api")
+      .setIssuedAt()
+      .sign(new TextEncoder().encode(secret()));
+    expect((await api("GET", "/v1/me", { token })).status).toBe(401);
+  });
+
   it("refuses a validly signed token for another audience", async () => {
     const u = await registerUser();
     const token = await new SignJWT({ role: "buyer" })
