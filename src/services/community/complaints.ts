@@ -235,14 +235,14 @@ export async function assignComplaint(
     const [before] = await tx.select().from(complaints).where(eq(complaints.id, id)).for("update");
     if (!before) throw new NotFound("complaint", id);
     if (before.status === "resolved") {
-      throw new Conflict("This complaint is resolved.", { status: before.status });
+      throw new Conflict("This complaint is resolved.", { currentStatus: before.status });
     }
     const [c] = await tx
       .update(complaints)
       .set({ status: "assigned", assigneeId: adminId, updatedAt: new Date() })
       .where(and(eq(complaints.id, id), ne(complaints.status, "resolved")))
       .returning();
-    if (!c) throw new Conflict("This complaint is resolved.", { status: "resolved" });
+    if (!c) throw new Conflict("This complaint is resolved.", { currentStatus: "resolved" });
     await audit.record({
       action: "complaint.assigned",
       entityType: "complaint",
@@ -276,7 +276,9 @@ export async function resolveComplaint(
     const [before] = await tx.select().from(complaints).where(eq(complaints.id, id)).for("update");
     if (!before) throw new NotFound("complaint", id);
     if (before.status === "resolved") {
-      throw new Conflict("This complaint is already resolved.", { status: before.status });
+      throw new Conflict("This complaint is already resolved.", {
+        currentStatus: before.status,
+      });
     }
     const now = new Date();
     const [c] = await tx

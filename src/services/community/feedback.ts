@@ -89,7 +89,7 @@ export async function createOrderFeedback(
       if (!order) throw new NotFound("order", input.orderId);
       if (order.status !== "delivered") {
         throw new Conflict(`Only a delivered order can be rated; this one is ${order.status}.`, {
-          status: order.status,
+          currentStatus: order.status,
         });
       }
       const [row] = await tx

@@ -85,13 +85,13 @@ export async function reviewShop(
     if (!before) throw new NotFound("shop", shopId);
     if (!rule.from.includes(before.status)) {
       throw new Conflict(`A ${before.status} shop cannot be ${rule.past}.`, {
-        status: before.status,
+        currentStatus: before.status,
       });
     }
     if (action === "approve" && !before.emailVerifiedAt) {
       throw new Conflict(
         "The shop's contact email is not OTP-verified yet, so it cannot be approved.",
-        { status: before.status, reason: "EMAIL_NOT_VERIFIED" },
+        { currentStatus: before.status, reason: "EMAIL_NOT_VERIFIED" },
       );
     }
     const now = new Date();

@@ -35,6 +35,8 @@ describe("/v1/admin/shops", () => {
     const res = await act(admin, shop.id, "approve");
     expect(res.status).toBe(409);
     expect(res.body.detail).toMatch(/email is not OTP-verified/);
+    // The shop's status is a detail of its own; the problem's `status` stays the HTTP status.
+    expect(res.body).toMatchObject({ status: 409, currentStatus: "pending" });
     const [row] = await withDb((db) => db.select().from(shops).where(eq(shops.id, shop.id)));
     expect(row?.status).toBe("pending");
     expect(await auditsFor(shop.id)).toHaveLength(0);
