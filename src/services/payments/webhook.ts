@@ -24,15 +24,18 @@ export class WebhookRejected extends Error {
   override name = "WebhookRejected";
 }
 
-/** The `t=` of a `Stripe-Signature` header (Unix seconds), or null when there is none. */
+/**
+ * The `t=` of a `Stripe-Signature` header (Unix seconds); null when there is none, or more than
+ * one: stripe-node verifies against the last `t` while a reader of the first would check another
+ * time, so a header naming two could pass the future-timestamp guard with a time nobody signed.
+ */
 export function signatureTimestamp(header: string): number | null {
-  for (const part of header.split(",")) {
-    const [key, value] = part.split("=", 2);
-    if (key?.trim() === "t" && value !== undefined && /^\d+$/.test(value.trim())) {
-      return Number(value.trim());
-    }
-  }
-  return null;
+  const found = header
+    .split(",")
+    .map((part) => part.split("="))
+    .filter(([key]) => key?.trim() === "t");
+  const value = found.length === 1 ? found[0]?.[1]?.trim() : undefined;
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : null;
 }
 
 export interface VerifyInput {
@@ -56,7 +59,9 @@ export async function verifyWebhook(input: VerifyInput): Promise<StripeEventMess
   const now = input.now ?? Date.now();
   if (!input.signature) throw new WebhookRejected("missing Stripe-Signature header");
   const t = signatureTimestamp(input.signature);
-  if (t === null) throw new WebhookRejected("Stripe-Signature header has no timestamp");
+  if (t === null) {
+    throw new WebhookRejected("Stripe-Signature header must carry exactly one timestamp");
+  }
   let event: Stripe.Event;
   try {
     event = await Stripe.webhooks.constructEventAsync(

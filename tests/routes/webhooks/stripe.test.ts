@@ -89,6 +89,19 @@ describe("POST /v1/webhooks/stripe: signature, timestamps, queue", () => {
     await processed(late.id);
   });
 
+  it("refuses a header naming two timestamps, so a far-future one cannot slip past the guard", async () => {
+    const e = unknownEvent();
+    // Signed for a time far in the future; a stale `t=` put first must not be the one checked.
+    const signed = await signPayload(e.payload, webhookSecret("platform"), now() + 86_400);
+    const res = await postWebhook(e.payload, { signature: `t=${now()},${signed}` });
+    expect(res.status).toBe(400);
+    expect((res.body as Problem).detail).toMatch(/exactly one timestamp/);
+    const control = unknownEvent();
+    expect((await postWebhook(control.payload)).status).toBe(200);
+    await processed(control.id);
+    expect(await eventRow(e.id)).toBeUndefined();
+  });
+
   it("verifies the Connect endpoint with its own secret, not the platform's", async () => {
     const viaPlatformSecret = eventPayload({
       type: "account.updated",
