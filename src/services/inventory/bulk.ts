@@ -54,6 +54,7 @@ import { afterManyMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
 import { type InventoryContext, type StockNamespace, stockOf } from "./context.ts";
 import { parseOr422 } from "./input.ts";
+import { rememberOwners } from "./owners.ts";
 import { inParallel, type Settled } from "./parallel.ts";
 import { quantityRule, reasonField } from "./stock.ts";
 import { type MovementView, movementView } from "./views.ts";
@@ -509,6 +510,7 @@ async function driveCommit(deps: CoordinatorDeps, op: BulkOperation): Promise<Dr
     movements: movements.map(movementView),
   };
   await setState(deps.db, op.id, "committing", "committed", result);
+  await rememberOwners(deps.db, deps.logger, done);
   await afterManyMovements(deps, done);
   if (deps.cache) await forgetAvailability(deps.cache, ...done.map((d) => d.productId));
   return { state: "committed", result };

@@ -12,6 +12,7 @@ import { afterMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
 import { type InventoryContext, stockOf } from "./context.ts";
 import { parseOr422 } from "./input.ts";
+import { ownerOf } from "./owners.ts";
 import { reasonField } from "./stock.ts";
 import { type MovementView, mirrorMovementView, movementView } from "./views.ts";
 
@@ -98,9 +99,11 @@ export const undoInput = z.object({ reason: reasonField.optional() });
 
 /**
  * Compensates an `adjust`, `set` or `bulk` movement (owner, manager) with the opposite delta.
- * The movement is found in the mirror (its product and shop), then undone by its object, which
- * refuses a second undo (409 CONFLICT, ALREADY_UNDONE), other kinds (NOT_UNDOABLE) and an undo
- * that would leave less on hand than is reserved (409 INSUFFICIENT_STOCK).
+ * The object that owns the movement decides, not the mirror (which its outbox fills later, so
+ * an undo right after the change would not find it there): the owner noted when the movement
+ * was made says which object to ask. The object refuses an unknown movement (404), a second
+ * undo (409 CONFLICT, ALREADY_UNDONE), other kinds (NOT_UNDOABLE) and an undo that would leave
+ * less on hand than is reserved (409 INSUFFICIENT_STOCK).
  */
 export async function undoMovement(
   ctx: InventoryContext,
@@ -110,11 +113,9 @@ export async function undoMovement(
   idempotencyKey?: string,
 ): Promise<{ movement: MovementView; replayed: boolean }> {
   const input = parseOr422(undoInput, raw);
-  const [target] = await ctx.db
-    .select({ productId: stockMovements.productId })
-    .from(stockMovements)
-    .where(eq(stockMovements.id, movementId));
-  if (!target) throw new NotFound("stock movement", movementId);
+  const productId = await ownerOf(ctx.db, movementId);
+  if (!productId) throw new NotFound("stock movement", movementId);
+  const target = { productId };
   let shopId: string;
   try {
     ({ shopId } = await requireProduct(ctx.db, {

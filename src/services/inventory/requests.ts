@@ -19,6 +19,7 @@ import { afterMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
 import { type InventoryContext, stockOf } from "./context.ts";
 import { parseOr422 } from "./input.ts";
+import { noteOwners } from "./owners.ts";
 import { reasonField } from "./stock.ts";
 import { type MovementView, movementView } from "./views.ts";
 
@@ -227,6 +228,7 @@ export async function approveStockRequest(
       key: `stock-request:${before.id}`,
     });
     if (!result.ok) throw refusalToError(result);
+    await noteOwners(tx, [{ productId: before.productId, movements: [result.movement] }]);
     const now = new Date();
     const [after] = await tx
       .update(stockRequests)

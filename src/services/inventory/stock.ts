@@ -6,6 +6,7 @@ import { afterMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
 import { type InventoryContext, stockOf } from "./context.ts";
 import { parseOr422 } from "./input.ts";
+import { rememberOwners } from "./owners.ts";
 import { locationStock, type MovementView, movementView, type ProductStockView } from "./views.ts";
 
 export const quantityRule = {
@@ -125,6 +126,7 @@ export async function adjustStock(
       thresholdMovement = movementView(set.movement);
     }
   }
+  await rememberOwners(ctx.db, ctx.logger, [{ productId, movements }]);
   await afterMovements(ctx, stub, productId, movements);
   await forgetAvailability(ctx.cache, productId);
   return { movement: movementView(result.movement), thresholdMovement, replayed: result.replayed };
