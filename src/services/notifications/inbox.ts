@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull, lt } from "drizzle-orm";
+import { and, count, desc, eq, isNull, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { notifications } from "../../db/schema/notifications.ts";
@@ -49,29 +49,32 @@ export async function listNotifications(
       { field: "cursor", in: "query", message: "is not a valid cursor" },
     ]);
   }
-  const [rows, unread] = await Promise.all([
-    ctx.db
-      .select()
-      .from(notifications)
-      .where(
-        and(
-          eq(notifications.userId, userId),
-          q.unread ? isNull(notifications.readAt) : undefined,
-          after ? lt(notifications.id, after.id) : undefined,
-        ),
-      )
-      .orderBy(desc(notifications.id))
-      .limit(q.limit + 1),
-    ctx.db
-      .select({ n: count() })
-      .from(notifications)
-      .where(and(eq(notifications.userId, userId), isNull(notifications.readAt))),
-  ]);
+  // The unread count rides on the page's own statement, so both see one snapshot: two queries
+  // in parallel could list a notification that arrived between them without counting it.
+  const unreadNow = ctx.db
+    .select({ n: count() })
+    .from(notifications)
+    .where(and(eq(notifications.userId, userId), isNull(notifications.readAt)));
+  const found = await ctx.db
+    .select({ row: notifications, unread: sql<number>`(${unreadNow})::int` })
+    .from(notifications)
+    .where(
+      and(
+        eq(notifications.userId, userId),
+        q.unread ? isNull(notifications.readAt) : undefined,
+        after ? lt(notifications.id, after.id) : undefined,
+      ),
+    )
+    .orderBy(desc(notifications.id))
+    .limit(q.limit + 1);
+  const rows = found.map((f) => f.row);
+  // An empty page carries no count: asked on its own (nothing listed to disagree with).
+  const unread = found[0]?.unread ?? (await unreadNow)[0]?.n ?? 0;
   const page = toPage(rows, q.limit, (n) => ({ id: n.id }));
   return {
     items: page.items.map(view),
     nextCursor: page.nextCursor,
-    unreadCount: unread[0]?.n ?? 0,
+    unreadCount: unread,
   };
 }
 
