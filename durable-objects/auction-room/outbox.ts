@@ -32,7 +32,9 @@ export async function flushOutbox(deps: FlushDeps): Promise<FlushResult> {
     databaseUrl: deps.databaseUrl,
     batchSize: FLUSH_BATCH,
     keyOf: (row) => row.id,
-    send: async (db, batch, config) => {
+    send: async (peers, batch, config) => {
+      // Interactive: the mirror reads eligibility and results inside its transaction.
+      const db = peers.pool();
       const opts = {
         deadlineHours: config.AUCTION_PAYMENT_DEADLINE_HOURS,
         platformFeeBps: config.PLATFORM_FEE_BPS,

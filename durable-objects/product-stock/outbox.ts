@@ -37,7 +37,7 @@ export async function flushOutbox(deps: FlushDeps): Promise<FlushResult> {
     keyOf: (row) => row.sequence,
     send: (db, batch) =>
       mirrorMovements(
-        db,
+        db.http(),
         batch.map((row) => row.payload),
       ),
     onFailure: ({ failures, retryAt, error }) =>

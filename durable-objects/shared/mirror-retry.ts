@@ -1,4 +1,5 @@
 import { createDb, type Database, type DbHandle } from "../../src/db/client.ts";
+import { createHttpDb, type HttpDatabase } from "../../src/db/http.ts";
 import { type Config, type Env, loadConfig } from "../../src/env.ts";
 
 /**
@@ -61,9 +62,19 @@ export interface DrainOptions<Row> {
   batchSize: number;
   keyOf: (row: Row) => number;
   /** Writes one batch to Postgres idempotently; returns how many rows it counts as mirrored. */
-  send: (db: Database, rows: Row[], config: Config) => Promise<number>;
+  send: (db: MirrorDb, rows: Row[], config: Config) => Promise<number>;
   /** Told of each failed flush (for the log line naming the object). */
   onFailure: (failure: { failures: number; retryAt: number; error: string }) => void;
+}
+
+/**
+ * The two ways a flush may reach Postgres, opened only when asked for: `http()` for a batch that
+ * is one statement or one non-interactive transaction (one round trip, nothing to open), `pool()`
+ * for one that needs an interactive transaction (a WebSocket connection: several round trips).
+ */
+export interface MirrorDb {
+  http(): HttpDatabase;
+  pool(): Database;
 }
 
 export interface DrainResult {
@@ -90,11 +101,14 @@ export async function drainOutbox<Row>(opts: DrainOptions<Row>): Promise<DrainRe
   let handle: DbHandle | null = null;
   try {
     const config = loadConfig(opts.env);
-    handle = createDb({
-      databaseUrl: opts.databaseUrl ?? store.getMeta("mirror_target") ?? config.DATABASE_URL,
-      localWsProxy: config.NEON_LOCAL_WS_PROXY,
-    });
-    const db = handle.db;
+    const databaseUrl = opts.databaseUrl ?? store.getMeta("mirror_target") ?? config.DATABASE_URL;
+    const db: MirrorDb = {
+      http: () => createHttpDb({ databaseUrl, localHttp: config.NEON_LOCAL_HTTP }),
+      pool: () => {
+        handle ??= createDb({ databaseUrl, localWsProxy: config.NEON_LOCAL_WS_PROXY });
+        return handle.db;
+      },
+    };
     for (let i = 0; i < FLUSH_MAX_BATCHES; i++) {
       const last = batch.at(-1);
       if (!last) break;
@@ -124,6 +138,7 @@ export async function drainOutbox<Row>(opts: DrainOptions<Row>): Promise<DrainRe
     return { mirrored, pending: store.pendingOutbox(), error: message };
   } finally {
     // A pool stuck on a dead connection must not hold up the alarm; the next flush opens anew.
-    if (handle) await Promise.race([handle.close().catch(() => undefined), sleep(1_000)]);
+    const opened = handle as DbHandle | null;
+    if (opened) await Promise.race([opened.close().catch(() => undefined), sleep(1_000)]);
   }
 }

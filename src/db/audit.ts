@@ -59,6 +59,44 @@ export function auditRows(
   }));
 }
 
+/**
+ * An INSERT of these audit rows for a raw SQL statement (a non-interactive HTTP transaction, or a
+ * CTE of one): one array parameter per column, numbered from `$first`, through `unnest`, so the
+ * text is the same for one row or a hundred. `where` filters the rows on the columns of `v`
+ * (the stock mirror keeps only the rows whose movement its own insert wrote).
+ */
+export function auditInsertSql(
+  rows: ReadonlyArray<{ actor: Actor; entry: AuditEntry }>,
+  first = 1,
+  where = "",
+): { text: string; params: unknown[] } {
+  const audit = auditRows(rows);
+  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+  const p = (i: number) => `$${first + i}`;
+  return {
+    text: `insert into audit_log (id, actor_id, actor_type, action, entity_type, entity_id,
+        old_value, new_value, request_id)
+      select v.id, v.actor_id, v.actor_type, v.action, v.entity_type, v.entity_id,
+        v.old_value::jsonb, v.new_value::jsonb, v.request_id
+      from unnest(${p(0)}::uuid[], ${p(1)}::uuid[], ${p(2)}::text[], ${p(3)}::text[],
+        ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[], ${p(7)}::text[], ${p(8)}::text[])
+        as v(id, actor_id, actor_type, action, entity_type, entity_id, old_value, new_value,
+          request_id)
+      ${where}`,
+    params: [
+      audit.map((a) => a.id),
+      audit.map((a) => a.actorId ?? null),
+      audit.map((a) => a.actorType),
+      audit.map((a) => a.action),
+      audit.map((a) => a.entityType),
+      audit.map((a) => a.entityId),
+      audit.map((a) => json(a.oldValue)),
+      audit.map((a) => json(a.newValue)),
+      audit.map((a) => a.requestId ?? null),
+    ],
+  };
+}
+
 export class AuditMissing extends Error {
   override name = "AuditMissing";
 }

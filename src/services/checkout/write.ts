@@ -1,5 +1,5 @@
 import type { NeonQueryFunction, NeonQueryPromise } from "@neondatabase/serverless";
-import { type Actor, type AuditEntry, auditRows } from "../../db/audit.ts";
+import { type Actor, type AuditEntry, auditInsertSql } from "../../db/audit.ts";
 
 /**
  * The purchase's one write (services/checkout/confirm.ts), as the statements of ONE
@@ -259,31 +259,8 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): WriteStatement[]
       },
     })),
   ];
-  const audit = auditRows(entries.map((entry) => ({ actor: w.actor, entry })));
-  const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
-  out.push(
-    q(
-      `insert into audit_log (id, actor_id, actor_type, action, entity_type, entity_id,
-         old_value, new_value, request_id)
-       select v.id, v.actor_id, v.actor_type, v.action, v.entity_type, v.entity_id,
-         v.old_value::jsonb, v.new_value::jsonb, v.request_id
-       from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
-         $7::text[], $8::text[], $9::text[])
-         as v(id, actor_id, actor_type, action, entity_type, entity_id, old_value, new_value,
-           request_id)`,
-      [
-        audit.map((a) => a.id),
-        audit.map((a) => a.actorId ?? null),
-        audit.map((a) => a.actorType),
-        audit.map((a) => a.action),
-        audit.map((a) => a.entityType),
-        audit.map((a) => a.entityId),
-        audit.map((a) => json(a.oldValue)),
-        audit.map((a) => json(a.newValue)),
-        audit.map((a) => a.requestId ?? null),
-      ],
-    ),
-  );
+  const audit = auditInsertSql(entries.map((entry) => ({ actor: w.actor, entry })));
+  out.push(q(audit.text, audit.params));
 
   if (w.source === "cart") {
     // The cart is bought as the plan saw it, or not at all. The row lock serializes two confirms
