@@ -3,6 +3,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { type FieldError, ValidationFailed } from "../services/errors.ts";
 import type { AppEnv } from "./context.ts";
+import { defaultBodyLimit } from "./middleware/body-limit.ts";
 import { init } from "./middleware/init.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { onError, problem } from "./problem.ts";
@@ -50,11 +51,15 @@ const onlyErrors = createMiddleware<AppEnv>(async (_c, next) => {
   }
 });
 
-/** The app shell: request id, error mapping, per-request services. Routes are added by index. */
+/**
+ * The app shell: request id, body limit, error mapping, per-request services. Routes are added
+ * by index.
+ */
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.use("*", requestId);
   app.use("*", onlyErrors);
+  app.use("*", defaultBodyLimit);
   app.use("*", init);
   app.onError(onError);
   app.notFound((c) => problem(c, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));

@@ -23,6 +23,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   SERVICE_UNAVAILABLE: 503,
   DATABASE_UNAVAILABLE: 503,
   SIGNATURE_INVALID: 400,
+  PAYLOAD_TOO_LARGE: 413,
 };
 
 const TITLE: Record<ErrorCode, string> = {
@@ -42,6 +43,7 @@ const TITLE: Record<ErrorCode, string> = {
   SERVICE_UNAVAILABLE: "Service unavailable",
   DATABASE_UNAVAILABLE: "Database unavailable",
   SIGNATURE_INVALID: "Signature invalid",
+  PAYLOAD_TOO_LARGE: "Payload too large",
 };
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {

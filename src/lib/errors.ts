@@ -18,7 +18,8 @@ export type ErrorCode =
   | "AUCTION_CLOSED"
   | "SERVICE_UNAVAILABLE"
   | "DATABASE_UNAVAILABLE"
-  | "SIGNATURE_INVALID";
+  | "SIGNATURE_INVALID"
+  | "PAYLOAD_TOO_LARGE";
 
 export interface FieldError {
   /** Dotted path of the failing field inside its part of the request, e.g. `email`, `items.0.qty`. */

@@ -18,7 +18,9 @@ export const ProblemSchema = z
 const problemContent = { "application/problem+json": { schema: ProblemSchema } };
 
 /** Standard problem responses to spread into a route's `responses`. */
-export function problems(...statuses: Array<400 | 401 | 402 | 403 | 404 | 409 | 422 | 429 | 503>) {
+export function problems(
+  ...statuses: Array<400 | 401 | 402 | 403 | 404 | 409 | 413 | 422 | 429 | 503>
+) {
   const described: Record<number, string> = {
     400: "Bad request",
     401: "Not authenticated",
@@ -26,6 +28,7 @@ export function problems(...statuses: Array<400 | 401 | 402 | 403 | 404 | 409 | 
     403: "Forbidden",
     404: "Not found (also for another user's resource)",
     409: "Conflict",
+    413: "Payload too large: the body is over the route's limit",
     422: "Validation failed: `errors` names each field",
     429: "Rate limited: see Retry-After",
     503: "A dependency is unavailable",

@@ -1,0 +1,64 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, type Problem, randomIp } from "../helpers/http.ts";
+import { seedShop } from "../helpers/shops.ts";
+
+const MiB = 1024 * 1024;
+
+/** A body that streams in chunks with no Content-Length, as a chunked upload arrives. */
+function chunked(bytes: number): ReadableStream<Uint8Array> {
+  const chunk = new Uint8Array(64 * 1024).fill(0x20);
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= bytes) return controller.close();
+      const n = Math.min(chunk.length, bytes - sent);
+      controller.enqueue(chunk.subarray(0, n));
+      sent += n;
+    },
+  });
+}
+
+describe("request body size", () => {
+  it("refuses a JSON body over 1 MiB with 413 problem+json", async () => {
+    const res = await api<Problem>("POST", "/v1/auth/register", {
+      body: { email: "big@example.test", password: "x".repeat(2 * MiB), displayName: "Big" },
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.body).toMatchObject({ code: "PAYLOAD_TOO_LARGE", status: 413, maxBytes: MiB });
+  });
+
+  it("counts a chunked body without Content-Length as it streams", async () => {
+    const res = await exports.default.fetch("http://souk.test/v1/auth/login", {
+      method: "POST",
+      headers: { "content-type": "application/json", "cf-connecting-ip": randomIp() },
+      body: chunked(MiB + 1),
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as Problem).code).toBe("PAYLOAD_TOO_LARGE");
+  });
+
+  it("still takes a body just under the limit", async () => {
+    const res = await api<Problem>("POST", "/v1/auth/login", {
+      body: { email: "nobody@example.test", password: "x".repeat(MiB - 100) },
+    });
+    expect(res.status).not.toBe(413);
+  });
+
+  it("lets the CSV stock import take more than 1 MiB, up to its own limit", async () => {
+    const shop = await seedShop();
+    const upload = (csv: string) =>
+      api<Problem>("POST", `/v1/seller/inventory/import?shopId=${shop.id}`, {
+        token: shop.owner.accessToken,
+        body: csv,
+        headers: { "content-type": "text/csv", "idempotency-key": crypto.randomUUID() },
+      });
+    const overDefault = await upload(`sku,location,quantity\n${"x".repeat(2 * MiB)}\n`);
+    expect(overDefault.status).toBe(422);
+    const overOwn = await upload(`sku,location,quantity\n${"x".repeat(5 * MiB)}\n`);
+    expect(overOwn.status).toBe(413);
+    expect(overOwn.body.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+});
