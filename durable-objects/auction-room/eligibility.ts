@@ -79,7 +79,8 @@ export async function checkEligibility(
       emailVerifiedAt: shops.emailVerifiedAt,
       deletedAt: shops.deletedAt,
       member: sql<boolean>`exists (select 1 from ${shopMembers} where ${and(eq(shopMembers.shopId, shopId), eq(shopMembers.userId, userId))})`,
-      blocked: sql<boolean>`exists (select 1 from ${users} where ${users.id} = ${userId} and ${users.blockedAt} is not null)`,
+      // A deleted account is refused as a blocked one is (its last token may outlive it).
+      blocked: sql<boolean>`exists (select 1 from ${users} where ${users.id} = ${userId} and (${users.blockedAt} is not null or ${users.deletedAt} is not null))`,
     })
     .from(shops)
     .where(eq(shops.id, shopId));

@@ -20,15 +20,12 @@ export interface AuthOptions {
   whileBlocked?: "refuse-writes" | "allow";
   /**
    * Where the account's standing comes from. `revocation-set` (the default): one Redis read per
-   * request, so a block or a deletion holds at once. `token`: the token's claims alone, for the
-   * bid path, which makes no round trip at all: its auction room is told of blocks itself.
+   * request, so a block or a deletion holds at once; a write whose standing cannot be read
+   * (Redis failing or slow) answers 503. `token`: the token's claims alone, where the standing
+   * is decided elsewhere at once: the bid path (its auction room is told of blocks and makes no
+   * round trip) and checkout confirm (its one Postgres write checks the buyer as it commits).
    */
   standing?: "revocation-set" | "token";
-  /**
-   * A write whose standing cannot be read (Redis failing or slow) answers 503 unless the service
-   * checks the account in its own Postgres write (`checked-in-postgres`: checkout confirm).
-   */
-  ifRedisFails?: "refuse-writes" | "checked-in-postgres";
 }
 
 /**
@@ -65,7 +62,7 @@ export async function signIn(c: Context<AppEnv>, token: string, opts: AuthOption
     }
   }
   if (standing === "deleted") throw new Unauthenticated("This account was deleted.");
-  if (standing === "unknown" && write && opts.ifRedisFails !== "checked-in-postgres") {
+  if (standing === "unknown" && write) {
     // Fail closed: Redis being down must not let a blocked or deleted account write.
     throw new ServiceUnavailable("Account checks are unavailable; try again shortly.");
   }

@@ -9,9 +9,9 @@ import type { Redis } from "../../lib/redis.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import { MAX_LINE_QUANTITY } from "../cart/lines.ts";
 import {
+  AccountBlocked,
   Conflict,
   DomainError,
-  Forbidden,
   IdempotencyKeyReused,
   InsufficientStock,
   Unauthenticated,
@@ -559,7 +559,7 @@ function refusalOf(err: unknown): "duplicate" | WriteRefused | null {
 function refusalToError(r: WriteRefused, made: Made): Error {
   switch (r.code) {
     case "BUYER_BLOCKED":
-      return new Forbidden("This account is blocked: it cannot buy.");
+      return new AccountBlocked();
     case "BUYER_GONE":
       return new Unauthenticated("This account no longer exists.");
     case "ADDRESS_INVALID": {

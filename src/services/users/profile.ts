@@ -5,6 +5,8 @@ import { credentials } from "../../db/schema/credentials.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
 import type { Redis } from "../../lib/redis.ts";
+import type { RoomNamespace } from "../auctions/context.ts";
+import { tellRoomsOfBlock } from "../auctions/eligibility.ts";
 import { hashPassword, verifyPassword } from "../auth/password.ts";
 import { passwordSchema } from "../auth/register.ts";
 import { revokeAllSessions } from "../auth/session.ts";
@@ -95,12 +97,13 @@ export const deleteAccountInput = z.object({ currentPassword: z.string().min(1).
 /**
  * The signed-in user deletes their account (soft delete, audited `user.deleted`), confirming
  * with their password. Every session ends, and before this returns the revocation set holds the
- * deletion, so the account's access tokens still valid are refused (401) at once. An owner of a
+ * deletion, so the account's access tokens still valid are refused (401) at once, and the auction
+ * rooms that hold it as eligible are told (a bid reads no revocation set). An owner of a
  * live shop is refused (409): the shop would be left with nobody to run it. The email is free
  * for a new account afterwards.
  */
 export async function deleteAccount(
-  ctx: ServiceContext & { redis: Redis | null },
+  ctx: ServiceContext & { redis: Redis | null; rooms: RoomNamespace },
   userId: string,
   raw: z.input<typeof deleteAccountInput>,
 ): Promise<void> {
@@ -136,5 +139,6 @@ export async function deleteAccount(
     await revokeAllSessions(tx, userId);
     await audit.record({ action: "user.deleted", entityType: "user", entityId: userId });
   });
-  await recordStanding(ctx, userId, "deleted");
+  // The bid path reads no revocation set: the rooms holding the account as eligible ask again.
+  await Promise.all([recordStanding(ctx, userId, "deleted"), tellRoomsOfBlock(ctx, userId)]);
 }

@@ -5,6 +5,7 @@ import { api, type Problem } from "../../helpers/http.ts";
 import { countRoundTrips } from "../../helpers/roundtrips.ts";
 import { createAdmin, seedShop } from "../../helpers/shops.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
+import { freshAuction } from "../auctions/fixtures.ts";
 
 const hasRedis = Boolean(env.UPSTASH_REDIS_REST_URL);
 
@@ -151,6 +152,26 @@ describe.skipIf(!hasRedis)("deleted accounts", () => {
       body: { email: buyer.email, password: buyer.password, displayName: "Back again" },
     });
     expect(back.status).toBe(201);
+  });
+
+  it("takes a deleted account's bids away at once, though the bid path reads no Redis", async () => {
+    const { auction } = await freshAuction();
+    const bidder = await registerUser();
+    const bid = (maxMinor: number) =>
+      api<Problem>("POST", `/v1/auctions/${auction.id}/bids`, {
+        token: bidder.accessToken,
+        body: { maxMinor },
+      });
+    expect((await bid(2000)).status).toBe(201);
+    // The room mirrors the bid, so the deletion finds the room that holds the bidder eligible.
+    expect(await auction.stub.flushOutbox()).toMatchObject({ error: null, pending: 0 });
+    const deleted = await api("DELETE", "/v1/me", {
+      token: bidder.accessToken,
+      body: { currentPassword: bidder.password },
+    });
+    expect(deleted.status).toBe(204);
+    const again = await bid(3000);
+    expect(again.status).toBe(403);
   });
 
   it("keeps a shop's owner from deleting the account while the shop lives (409)", async () => {

@@ -176,6 +176,7 @@ describe("a blocked buyer cannot buy", () => {
 
     const res = await confirm(u, body);
     expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ code: "ACCOUNT_BLOCKED" });
     expect((await purchasesOf(u.id)).checkouts).toEqual([]);
     expect(await levelAt(p.id, shop.branchId)).toMatchObject({ reserved: 0, available: 5 });
   });
