@@ -1,7 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, type Problem, randomIp } from "../helpers/http.ts";
+import { api, type Problem, randomIp, uniqueEmail } from "../helpers/http.ts";
 import { seedShop } from "../helpers/shops.ts";
+import { seedOrder } from "../routes/feedback/fixtures.ts";
 
 const MiB = 1024 * 1024;
 
@@ -60,5 +61,44 @@ describe("request body size", () => {
     const overOwn = await upload(`sku,location,quantity\n${"x".repeat(5 * MiB)}\n`);
     expect(overOwn.status).toBe(413);
     expect(overOwn.body.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+});
+
+describe("public shop feedback", () => {
+  it("names the reviewer by a masked display name and links to no account or order", async () => {
+    const shop = await seedShop({ status: "approved" });
+    const email = uniqueEmail("amina");
+    const reg = await api<{ user: { id: string }; session: { accessToken: string } }>(
+      "POST",
+      "/v1/auth/register",
+      {
+        body: {
+          email,
+          password: "correct horse battery staple",
+          displayName: "Amina Kowalski",
+        },
+      },
+    );
+    expect(reg.status).toBe(201);
+    const orderId = await seedOrder(reg.body.user.id, shop.id);
+    const left = await api("POST", `/v1/orders/${orderId}/feedback`, {
+      token: reg.body.session.accessToken,
+      body: { rating: 5, comment: "Lovely mug" },
+    });
+    expect(left.status).toBe(201);
+
+    const page = await api<{ items: Array<Record<string, unknown>> }>(
+      "GET",
+      `/v1/shops/${shop.id}/feedback`,
+    );
+    expect(page.status).toBe(200);
+    expect(page.body.items).toHaveLength(1);
+    expect(page.body.items[0]).toMatchObject({ reviewer: "Am… K.", rating: 5 });
+    expect(page.body.items[0]).not.toHaveProperty("buyerId");
+    expect(page.body.items[0]).not.toHaveProperty("orderId");
+    const text = JSON.stringify(page.body);
+    for (const secret of [reg.body.user.id, orderId, email, "Kowalski"]) {
+      expect(text).not.toContain(secret);
+    }
   });
 });

@@ -16,6 +16,24 @@ export const FeedbackSchema = z
   })
   .openapi("Feedback");
 
+export const PublicFeedbackSchema = z
+  .object({
+    id: z.uuid(),
+    reviewer: z.string().openapi({
+      description:
+        "The buyer's display name, masked: first letters and a last initial. A deleted " +
+        "account shows as `A former buyer`. Nothing here leads to the account or the order.",
+      example: "Am… K.",
+    }),
+    rating: z.number().int().min(1).max(5),
+    comment: z.string(),
+    reply: z.string().nullable(),
+    repliedAt: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi("PublicFeedback");
+
 export const FeedbackSummarySchema = z
   .object({
     count: z.number().int(),
@@ -34,7 +52,7 @@ export const FeedbackSummarySchema = z
 
 export const ShopFeedbackPage = z
   .object({
-    items: z.array(FeedbackSchema),
+    items: z.array(PublicFeedbackSchema),
     nextCursor: z.string().nullable(),
     summary: FeedbackSummarySchema,
   })

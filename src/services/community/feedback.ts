@@ -4,6 +4,7 @@ import { withAudit } from "../../db/audit.ts";
 import { type Feedback, feedback, platformFeedback } from "../../db/schema/community.ts";
 import { orders } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
+import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
 import { isUniqueViolation } from "../context.ts";
@@ -63,6 +64,47 @@ function view(f: Feedback): FeedbackView {
     createdAt: f.createdAt.toISOString(),
     updatedAt: f.updatedAt.toISOString(),
   };
+}
+
+/**
+ * What anyone may read about a piece of feedback: the reviewer as a masked display name and
+ * nothing that leads to their account or their order (no buyer id, no order id).
+ */
+export interface PublicFeedbackView {
+  id: string;
+  reviewer: string;
+  rating: number;
+  comment: string;
+  reply: string | null;
+  repliedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * "Amina Kowalski" → "Am… K.": enough to tell reviews apart, too little to find the person.
+ * Counts code points, so an emoji or an accented letter is never cut in half.
+ */
+export function maskDisplayName(displayName: string): string {
+  const words = displayName.trim().split(/\s+/u).filter(Boolean);
+  const first = Array.from(words[0] ?? "");
+  if (first.length === 0) return "A buyer";
+  const head = first.slice(0, first.length > 2 ? 2 : 1).join("");
+  const last = words.length > 1 ? Array.from(words[words.length - 1] ?? "")[0] : undefined;
+  return last ? `${head}… ${last}.` : `${head}…`;
+}
+
+function publicView(f: Feedback, reviewer: { displayName: string; deleted: boolean }) {
+  return {
+    id: f.id,
+    reviewer: reviewer.deleted ? "A former buyer" : maskDisplayName(reviewer.displayName),
+    rating: f.rating,
+    comment: f.comment,
+    reply: f.reply,
+    repliedAt: f.repliedAt?.toISOString() ?? null,
+    createdAt: f.createdAt.toISOString(),
+    updatedAt: f.updatedAt.toISOString(),
+  } satisfies PublicFeedbackView;
 }
 
 function actorId(ctx: CommunityContext): string {
@@ -219,19 +261,23 @@ export interface FeedbackSummary {
   distribution: Record<"1" | "2" | "3" | "4" | "5", number>;
 }
 
-/** A visible shop's feedback, newest first, with the average and the 1..5 distribution. */
+/**
+ * A visible shop's feedback, newest first, with the average and the 1..5 distribution. Public,
+ * so each item names its reviewer only as a masked display name (`publicView`).
+ */
 export async function listShopFeedback(
   ctx: CommunityContext,
   shopId: string,
   q: { limit: number; cursor?: string | undefined },
-): Promise<Page<FeedbackView> & { summary: FeedbackSummary }> {
+): Promise<Page<PublicFeedbackView> & { summary: FeedbackSummary }> {
   const after = afterId(q.cursor);
   const [shop] = await ctx.db.select().from(shops).where(eq(shops.id, shopId));
   if (!shop || !isShopVisible(shop)) throw new NotFound("shop", shopId);
   const [rows, counts] = await Promise.all([
     ctx.db
-      .select()
+      .select({ f: feedback, displayName: users.displayName, deletedAt: users.deletedAt })
       .from(feedback)
+      .innerJoin(users, eq(users.id, feedback.buyerId))
       .where(and(eq(feedback.shopId, shopId), after ? lt(feedback.id, after) : undefined))
       .orderBy(desc(feedback.id))
       .limit(q.limit + 1),
@@ -253,9 +299,11 @@ export async function listShopFeedback(
     total += c.n;
     sum += c.rating * c.n;
   }
-  const page = toPage(rows, q.limit, (f) => ({ id: f.id }));
+  const page = toPage(rows, q.limit, (r) => ({ id: r.f.id }));
   return {
-    items: page.items.map(view),
+    items: page.items.map((r) =>
+      publicView(r.f, { displayName: r.displayName, deleted: r.deletedAt !== null }),
+    ),
     nextCursor: page.nextCursor,
     summary: {
       count: total,
