@@ -1,16 +1,13 @@
-import { env } from "cloudflare:workers";
 import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditLog, checkouts, paymentIssues, shops, transfers } from "../../src/db/schema/index.ts";
-import { openJobContext } from "../../src/jobs/context.ts";
-import { paymentsContext } from "../../src/jobs/stripe-events.ts";
-import type { PaymentsContext } from "../../src/services/payments/context.ts";
 import {
   expireLapsedReservations,
   expireOverduePayments,
 } from "../../src/services/payments/deadlines.ts";
 import { reconcilePayments } from "../../src/services/payments/reconciliation.ts";
 import { withDb } from "../helpers/db.ts";
+import { asCron, cronActor } from "../helpers/jobs.ts";
 import { backdateReservation, level } from "../helpers/stock.ts";
 import {
   checkoutRow,
@@ -27,17 +24,6 @@ import {
 
 const stripe = stripeClient();
 const HOUR = 3_600_000;
-
-/** A cron's services, as scheduled.ts opens them; closed after `fn`. */
-async function asCron<T>(fn: (ctx: PaymentsContext) => Promise<T>): Promise<T> {
-  const { ctx, close } = openJobContext(env, "test-cron");
-  try {
-    return await fn(paymentsContext(ctx));
-  } finally {
-    await close();
-  }
-}
-const cronActor = { type: "system" as const, id: null, requestId: "job:test-cron" };
 
 async function countAudits(orderIds: string[], action: string): Promise<number> {
   const rows = await withDb((db) =>

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { type AnyColumn, and, asc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { Queryable, Tx } from "../../db/client.ts";
 import { checkouts, type Order, orderItems, orders } from "../../db/schema/orders.ts";
 import { UUID_PATTERN } from "../../lib/ids.ts";
@@ -25,6 +25,15 @@ export function isAwaitingPayment(o: Pick<Order, "status">): boolean {
 /** Expired or cancelled before any payment was applied (a paid order cancelled later is not). */
 export function endedUnpaid(o: Pick<Order, "status" | "paidAt">): boolean {
   return (ENDED_UNPAID as readonly string[]).includes(o.status) && o.paidAt === null;
+}
+
+/**
+ * The checkout named by `checkoutId` has no flagged order. A flagged checkout (Stripe's intent
+ * disagrees with it) is an admin's, through its payment issue: the sweeps leave it alone, or a
+ * few of them, oldest first, would fill every batch and starve the newer checkouts behind them.
+ */
+export function checkoutNotFlagged(checkoutId: AnyColumn): SQL {
+  return sql`not exists (select 1 from ${orders} as flagged_order where flagged_order.checkout_id = ${checkoutId} and flagged_order.flagged)`;
 }
 
 export async function loadCheckoutBundle(

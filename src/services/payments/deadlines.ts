@@ -2,7 +2,12 @@ import { and, asc, inArray, isNotNull, lt, min, ne, sql } from "drizzle-orm";
 import type { Actor } from "../../db/audit.ts";
 import { orders } from "../../db/schema/orders.ts";
 import { stockOf } from "../inventory/context.ts";
-import { AWAITING_PAYMENT, type CheckoutBundle, loadCheckoutBundle } from "./checkouts.ts";
+import {
+  AWAITING_PAYMENT,
+  type CheckoutBundle,
+  checkoutNotFlagged,
+  loadCheckoutBundle,
+} from "./checkouts.ts";
 import type { PaymentsContext } from "./context.ts";
 import { expireCheckout } from "./payment-intents.ts";
 import { cronRun } from "./run.ts";
@@ -60,10 +65,10 @@ async function* bundlesOf(ctx: PaymentsContext, ids: readonly string[]) {
 
 /**
  * `payment-deadlines` cron: checkouts with orders still unpaid (`pending_payment`,
- * `payment_failed`) past their payment deadline (auction wins excepted: the auction job
- * handles an unpaid win). Each: PaymentIntent cancelled on Stripe (or, if
- * it succeeded after all, the payment applied), holds released, orders `expired`. A second run
- * finds nothing left to do.
+ * `payment_failed`) past their payment deadline (auction wins excepted: the auction job handles
+ * an unpaid win; flagged checkouts excepted: an admin resolves them through their payment
+ * issue). Each: PaymentIntent cancelled on Stripe (or, if it succeeded after all, the payment
+ * applied), holds released, orders `expired`. A second run finds nothing left to do.
  */
 export async function expireOverduePayments(
   ctx: PaymentsContext,
@@ -81,6 +86,7 @@ export async function expireOverduePayments(
         isNotNull(orders.checkoutId),
         // An unpaid auction win has its own rules (a strike, a second-chance offer): its job.
         ne(orders.source, "auction"),
+        checkoutNotFlagged(orders.checkoutId),
         opts.checkoutIds ? inArray(orders.checkoutId, [...opts.checkoutIds]) : undefined,
       ),
     )
@@ -112,6 +118,7 @@ export async function expireLapsedReservations(
         inArray(orders.status, [...AWAITING_PAYMENT]),
         isNotNull(orders.checkoutId),
         ne(orders.source, "auction"),
+        checkoutNotFlagged(orders.checkoutId),
         sql`${orders.paymentDeadline} >= ${now}`,
         opts.checkoutIds ? inArray(orders.checkoutId, [...opts.checkoutIds]) : undefined,
       ),

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, lt } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Actor } from "../../db/audit.ts";
 import { checkouts } from "../../db/schema/orders.ts";
-import { loadCheckoutBundle } from "./checkouts.ts";
+import { checkoutNotFlagged, loadCheckoutBundle } from "./checkouts.ts";
 import type { PaymentsContext } from "./context.ts";
 import { recoverIntentId, settleIntent } from "./payment-intents.ts";
 import { cronRun } from "./run.ts";
@@ -12,6 +12,8 @@ export interface ReconcileSummary {
   checked: number;
   /** Payments Stripe took that Souk had not applied: the danger zone. */
   applied: number;
+  /** Payments whose intent disagrees with the checkout: flagged for an admin, nothing applied. */
+  flagged: number;
   transfersCreated: number;
   failed: number;
 }
@@ -20,8 +22,10 @@ export interface ReconcileSummary {
  * `stripe-reconciliation` cron. Asks Stripe about every open checkout older than `graceMs`
  * (webhooks normally arrive in seconds): a PaymentIntent Stripe reports `succeeded` that Souk
  * never applied (a lost or dead-lettered webhook) is applied now through the same path as the
- * webhook, and logged loudly. Then paid orders still owed a transfer (the shop had no payouts
- * yet, or Stripe was down) get it. Running it again applies nothing twice.
+ * webhook, and logged loudly; one whose intent disagrees with the checkout is flagged for an
+ * admin, counted as `flagged`, and left out of later runs (as the deadline sweeps leave it).
+ * Then paid orders still owed a transfer (the shop had no payouts yet, or Stripe was down) get
+ * it. Running it again applies nothing twice.
  */
 export async function reconcilePayments(
   ctx: PaymentsContext,
@@ -47,12 +51,19 @@ export async function reconcilePayments(
       and(
         eq(checkouts.status, "open"),
         lt(checkouts.createdAt, olderThan),
+        checkoutNotFlagged(checkouts.id),
         opts.checkoutIds ? inArray(checkouts.id, [...opts.checkoutIds]) : undefined,
       ),
     )
     .orderBy(asc(checkouts.createdAt))
     .limit(opts.limit ?? 100);
-  const summary: ReconcileSummary = { checked: 0, applied: 0, transfersCreated: 0, failed: 0 };
+  const summary: ReconcileSummary = {
+    checked: 0,
+    applied: 0,
+    flagged: 0,
+    transfersCreated: 0,
+    failed: 0,
+  };
   const errors: unknown[] = [];
   for (const c of open) {
     summary.checked += 1;
@@ -65,7 +76,10 @@ export async function reconcilePayments(
       const bundle = await loadCheckoutBundle(ctx.db, c.id);
       if (!bundle) continue;
       const outcome = await settleIntent(ctx, bundle, pi, cronRun(actor));
-      if (!outcome.startsWith("noop")) {
+      // A mismatch is flagged, not applied: counting it as applied told operators money had
+      // been taken into the books when nothing was.
+      if (outcome.startsWith("flagged")) summary.flagged += 1;
+      else if (!outcome.startsWith("noop")) {
         summary.applied += 1;
         ctx.logger.warn("reconciliation applied a payment the webhook never did", {
           checkoutId: c.id,
