@@ -8,6 +8,7 @@ import { and, eq, like } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {
   auditLog,
+  checkouts,
   notifications,
   orders,
   secondChanceOffers,
@@ -15,6 +16,7 @@ import {
   users,
 } from "../../src/db/schema/index.ts";
 import worker from "../../src/index.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
 import { withDb } from "../helpers/db.ts";
 import { api, type Problem } from "../helpers/http.ts";
 import { createAdmin } from "../helpers/shops.ts";
@@ -166,6 +168,40 @@ describe("unpaid auction orders (the */5 cron)", () => {
     );
     expect(more.status).toBe(409);
     expect(more.body.reason).toBe("order_live");
+  });
+
+  it("expires the order and records the strike when Stripe no longer knows its PaymentIntent", async () => {
+    const [winner] = await seedBidders(1);
+    if (!winner) throw new Error("bidders");
+    const { auction } = await endedAuction([[winner, 2000]]);
+    const { orderId } = await settle(auction.id, auction.stub);
+    // The winner started paying, then the intent vanished from Stripe (keys rotated, account
+    // changed): retrieving it answers resource_missing.
+    const checkoutId = uuidv7();
+    await withDb(async (db) => {
+      await db.insert(checkouts).values({
+        id: checkoutId,
+        buyerId: winner.id,
+        currency: "EUR",
+        amountMinor: 2000,
+        platformFeeMinor: 40,
+        paymentIntentId: `pi_gone_${checkoutId.replaceAll("-", "")}`,
+        transferGroup: `checkout_${checkoutId}`,
+        paymentDeadline: new Date(Date.now() - 60_000),
+      });
+      await db.update(orders).set({ checkoutId }).where(eq(orders.id, orderId));
+    });
+    await pastDeadline(orderId);
+
+    await runCron("*/5 * * * *");
+
+    const [order] = await withDb((db) => db.select().from(orders).where(eq(orders.id, orderId)));
+    expect(order?.status).toBe("expired");
+    expect(await strikesOf(winner.id)).toEqual([expect.objectContaining({ orderId })]);
+    const [checkout] = await withDb((db) =>
+      db.select().from(checkouts).where(eq(checkouts.id, checkoutId)),
+    );
+    expect(checkout?.status).toBe("expired");
   });
 
   it("blocks a second strike within 12 months from bidding (403) until an admin lifts it", async () => {

@@ -10,6 +10,7 @@ import { uuidv7 } from "../../lib/ids.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
+import { isPermanentStripeError, stripeErrorCode } from "../payments/context.ts";
 import { recordStanding } from "../users/standing.ts";
 import { type AuctionContext, roomOf } from "./context.ts";
 import { tellRoomsOfBlock } from "./eligibility.ts";
@@ -222,7 +223,19 @@ async function intentStillPayable(
     .where(eq(checkouts.id, checkoutId));
   const piId = checkout?.paymentIntentId;
   if (!piId || !ctx.stripe) return false;
-  let pi = await ctx.stripe.paymentIntents.retrieve(piId);
+  let pi: Stripe.PaymentIntent;
+  try {
+    pi = await ctx.stripe.paymentIntents.retrieve(piId);
+  } catch (err) {
+    if (stripeErrorCode(err) !== "resource_missing") throw err;
+    // Not on this Stripe account (keys changed?): nothing can be paid or cancelled there, so
+    // the order expires as the checkout expiry does; throwing would retry it every run forever.
+    ctx.logger.warn("auction order's PaymentIntent is unknown to Stripe", {
+      paymentIntentId: piId,
+    });
+    await closeCheckout(ctx, checkoutId);
+    return false;
+  }
   if (pi.status !== "canceled" && pi.status !== "succeeded" && pi.status !== "processing") {
     try {
       pi = await ctx.stripe.paymentIntents.cancel(
@@ -230,19 +243,24 @@ async function intentStillPayable(
         { cancellation_reason: "abandoned" },
         { idempotencyKey: `expire:${piId}` },
       );
-    } catch {
+    } catch (err) {
+      if (!isPermanentStripeError(err)) throw err;
       // Lost a race with the buyer's payment (or another canceller): ask again what it is.
       pi = await ctx.stripe.paymentIntents.retrieve(piId);
     }
   }
   if (pi.status === "canceled") {
-    await ctx.db
-      .update(checkouts)
-      .set({ status: "expired", updatedAt: new Date() })
-      .where(and(eq(checkouts.id, checkoutId), eq(checkouts.status, "open")));
+    await closeCheckout(ctx, checkoutId);
     return false;
   }
   return true;
+}
+
+async function closeCheckout(ctx: AuctionContext, checkoutId: string): Promise<void> {
+  await ctx.db
+    .update(checkouts)
+    .set({ status: "expired", updatedAt: new Date() })
+    .where(and(eq(checkouts.id, checkoutId), eq(checkouts.status, "open")));
 }
 
 async function notifyUnpaid(
