@@ -46,6 +46,15 @@ export const OrderSchema = z
     carrier: z.string().nullable(),
     trackingNumber: z.string().nullable(),
     paidAt: z.iso.datetime().nullable(),
+    paymentDueAt: z.iso
+      .datetime()
+      .nullable()
+      .openapi({
+        description:
+          "While the order awaits payment (`pending_payment`, `payment_failed`): the deadline to " +
+          "pay by (UTC). Unpaid then, it expires (an auction win also counts a strike). Null " +
+          "once paid or ended.",
+      }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

@@ -2,6 +2,7 @@ import { asc, eq } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import { type Order, orderItems, refunds } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
+import { isAwaitingPayment } from "../payments/checkouts.ts";
 
 type OrderItemRow = typeof orderItems.$inferSelect;
 type RefundRow = typeof refunds.$inferSelect;
@@ -52,6 +53,8 @@ export interface OrderView {
   carrier: string | null;
   trackingNumber: string | null;
   paidAt: string | null;
+  /** The payment deadline while the order awaits payment; null once paid or ended. */
+  paymentDueAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -88,6 +91,7 @@ export function orderView(o: Order, shop: ShopSummary): OrderView {
     carrier: o.carrier,
     trackingNumber: o.trackingNumber,
     paidAt: iso(o.paidAt),
+    paymentDueAt: isAwaitingPayment(o) ? iso(o.paymentDeadline) : null,
     createdAt: o.createdAt.toISOString(),
     updatedAt: o.updatedAt.toISOString(),
   };
