@@ -6,6 +6,7 @@ import type { AppEnv } from "./context.ts";
 import { defaultBodyLimit } from "./middleware/body-limit.ts";
 import { init } from "./middleware/init.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import { onError, problem } from "./problem.ts";
 
 const TARGET_TO_IN: Record<string, FieldError["in"]> = {
@@ -52,12 +53,13 @@ const onlyErrors = createMiddleware<AppEnv>(async (_c, next) => {
 });
 
 /**
- * The app shell: request id, body limit, error mapping, per-request services. Routes are added
- * by index.
+ * The app shell: request id, security headers, body limit, error mapping, per-request
+ * services. Routes are added by index.
  */
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = createRouter();
   app.use("*", requestId);
+  app.use("*", securityHeaders);
   app.use("*", onlyErrors);
   app.use("*", defaultBodyLimit);
   app.use("*", init);

@@ -2,6 +2,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, type Problem, randomIp, uniqueEmail } from "../helpers/http.ts";
 import { seedShop } from "../helpers/shops.ts";
+import { seedCategory, seedVisibleShop } from "../routes/catalog/fixtures.ts";
 import { seedOrder } from "../routes/feedback/fixtures.ts";
 
 const MiB = 1024 * 1024;
@@ -100,5 +101,90 @@ describe("public shop feedback", () => {
     for (const secret of [reg.body.user.id, orderId, email, "Kowalski"]) {
       expect(text).not.toContain(secret);
     }
+  });
+});
+
+describe("image URLs", () => {
+  it("refuses https URLs naming loopback, private, link-local or metadata hosts", async () => {
+    const [shop, category] = await Promise.all([seedVisibleShop(), seedCategory()]);
+    const create = (imageUrls: string[]) =>
+      api<Problem>("POST", "/v1/seller/products", {
+        token: shop.owner.accessToken,
+        body: {
+          shopId: shop.id,
+          categoryId: category.id,
+          title: "Mug",
+          priceMinor: 1000,
+          sku: `SKU-${crypto.randomUUID().slice(0, 8)}`,
+          listingType: "fixed",
+          imageUrls,
+        },
+      });
+    const refused = [
+      "https://localhost/a.png",
+      "https://shop.localhost/a.png",
+      "https://127.0.0.1/a.png",
+      "https://0x7f000001/a.png",
+      "https://2130706433/a.png",
+      "https://10.0.0.8/a.png",
+      "https://172.20.1.1/a.png",
+      "https://192.168.1.10/a.png",
+      "https://169.254.169.254/latest/meta-data/",
+      "https://metadata.google.internal/computeMetadata/v1/",
+      "https://[::1]/a.png",
+      "https://[::ffff:127.0.0.1]/a.png",
+      "https://[fd12:3456::1]/a.png",
+      "https://[fe80::1]/a.png",
+      "https://intranet/a.png",
+    ];
+    for (const url of refused) {
+      const res = await create(["https://images.example.com/ok.png", url]);
+      expect(res.status, url).toBe(422);
+      expect(
+        res.body.errors?.map((e) => e.field),
+        url,
+      ).toEqual(["imageUrls.1"]);
+    }
+    const ok = await create(["https://images.example.com/ok.png", "https://93.184.215.14/a.png"]);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+  });
+});
+
+describe("security headers", () => {
+  it("puts nosniff and no framing on every answer, errors included", async () => {
+    for (const path of ["/health", "/v1/products", "/v1/no-such-route"]) {
+      const res = await api("GET", path);
+      expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
+      expect(res.headers.get("x-frame-options"), path).toBe("DENY");
+      expect(res.headers.get("content-security-policy"), path).toContain("frame-ancestors 'none'");
+    }
+  });
+
+  it("keeps auth answers and /v1/me out of caches, and not the catalog", async () => {
+    const email = uniqueEmail("nostore");
+    const reg = await api<{ session: { accessToken: string } }>("POST", "/v1/auth/register", {
+      body: { email, password: "correct horse battery staple", displayName: "No Store" },
+    });
+    expect(reg.headers.get("cache-control")).toBe("no-store");
+    const login = await api("POST", "/v1/auth/login", { body: { email, password: "wrong one!" } });
+    expect(login.headers.get("cache-control")).toBe("no-store");
+    const me = await api("GET", "/v1/me", { token: reg.body.session.accessToken });
+    expect(me.status).toBe(200);
+    expect(me.headers.get("cache-control")).toBe("no-store");
+    const addresses = await api("GET", "/v1/me/addresses", { token: reg.body.session.accessToken });
+    expect(addresses.headers.get("cache-control")).toBe("no-store");
+    const catalog = await api("GET", "/v1/products");
+    expect(catalog.headers.get("cache-control")).not.toBe("no-store");
+  });
+
+  it("serves /docs unframeable and still working", async () => {
+    const res = await api<string>("GET", "/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("frame-ancestors 'none'");
+    // The page's inline config and its script must still run.
+    expect(csp).not.toMatch(/default-src|script-src/);
+    expect(res.body).toContain("/docs/scalar.js");
   });
 });

@@ -6,6 +6,7 @@ import { listingType, productStatus, products } from "../../db/schema/catalog.ts
 import type { Shop } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
+import { publicHttpsUrl } from "../../lib/public-url.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, DomainError, NotFound, ValidationFailed } from "../errors.ts";
 import { requireShopPermission, type ShopPermission } from "../shops/access.ts";
@@ -37,9 +38,7 @@ const productFields = z.object({
     .min(1)
     .max(64)
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, "letters, digits and . _ / - only"),
-  imageUrls: z
-    .array(z.url({ protocol: /^https$/, error: "must be an https URL" }).max(2048))
-    .max(MAX_IMAGES),
+  imageUrls: z.array(publicHttpsUrl).max(MAX_IMAGES),
   attributes: z
     .record(z.string().trim().min(1).max(64), attributeValue)
     .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, {
