@@ -10,6 +10,7 @@ export * from "./mailbox.ts";
 export * from "./notifications.ts";
 export * from "./orders.ts";
 export * from "./refresh-tokens.ts";
+export * from "./shop-invitations.ts";
 export * from "./shops.ts";
 export * from "./stock.ts";
 export * from "./users.ts";
