@@ -71,6 +71,11 @@ export const products = pgTable(
     /** A flat record of string, number or boolean values. */
     attributes: jsonb("attributes").$type<Record<string, string | number | boolean>>().notNull(),
     listingType: listingType("listing_type").notNull(),
+    /**
+     * The most units one buyer may hold over all their unpaid checkouts (the seller's setting);
+     * null: the platform default (services/checkout/limits.ts).
+     */
+    maxPerBuyer: integer("max_per_buyer"),
     status: productStatus("status").notNull().default("draft"),
     /** Set on each publish; the "newest" sort orders by it. Null while never published. */
     publishedAt: timestamp("published_at", { withTimezone: true }),
@@ -102,6 +107,7 @@ export const products = pgTable(
       .on(t.priceMinor, t.id)
       .where(sql`${t.status} = 'published' and ${t.deletedAt} is null`),
     check("products_price_positive", sql`${t.priceMinor} > 0`),
+    check("products_max_per_buyer_positive", sql`${t.maxPerBuyer} > 0`),
     check(
       "products_published_has_time",
       sql`${t.status} = 'draft' or ${t.publishedAt} is not null`,

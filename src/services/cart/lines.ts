@@ -46,6 +46,8 @@ export interface CartLineRow {
   shopSlug: string;
   freeDeliveryMinMinor: number | null;
   deliveryFeeMinor: number | null;
+  /** The seller's limit of units per buyer; null: the platform default. */
+  maxPerBuyer: number | null;
   /** Null when the line can be bought. */
   unavailable: UnavailableReason | null;
 }
@@ -57,6 +59,7 @@ export const lineColumns = {
   priceMinor: products.priceMinor,
   currency: products.currency,
   listingType: products.listingType,
+  maxPerBuyer: products.maxPerBuyer,
   productStatus: products.status,
   productDeletedAt: products.deletedAt,
   imageUrls: products.imageUrls,
@@ -80,6 +83,7 @@ export interface LineSource {
   priceMinor: number;
   currency: string;
   listingType: ListingType;
+  maxPerBuyer: number | null;
   productStatus: ProductStatus;
   productDeletedAt: Date | null;
   imageUrls: string[];
@@ -128,6 +132,7 @@ export function toLineRow(r: LineSource): CartLineRow {
     shopSlug: r.shopSlug,
     freeDeliveryMinMinor: r.freeDeliveryMinMinor,
     deliveryFeeMinor: r.deliveryFeeMinor,
+    maxPerBuyer: r.maxPerBuyer,
     unavailable: unavailableReason(r),
   };
 }

@@ -14,6 +14,7 @@ import {
   DomainError,
   IdempotencyKeyReused,
   InsufficientStock,
+  RateLimited,
   Unauthenticated,
   ValidationFailed,
 } from "../errors.ts";
@@ -21,6 +22,7 @@ import { parseOr422 } from "../inventory/input.ts";
 import { type HeldLine, releaseReservations, reserveLines } from "../orders/reservations.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
 import { PaymentFailed } from "./errors.ts";
+import { MAX_OPEN_CHECKOUTS } from "./limits.ts";
 import {
   type CheckoutContext,
   type CheckoutInput,
@@ -40,7 +42,7 @@ import {
   type SnapshotDeps,
   type SnapshotLine,
 } from "./snapshots.ts";
-import { purchaseStatements } from "./write.ts";
+import { purchaseStatements, type ReplacedRow } from "./write.ts";
 
 /**
  * How much longer than the payment window a checkout's stock is held. The deadline cron expires
@@ -294,7 +296,7 @@ async function attempt(
     reservationOf: (productId) => holdOf.get(productId)?.reservationId ?? null,
   });
   const [write, intent] = await Promise.allSettled([
-    sqlFn.transaction(statements),
+    sqlFn.transaction(statements.statements),
     createIntent(ctx.stripe, stored),
   ]);
   const heldItems = reserved.held.map((h) => ({
@@ -356,7 +358,43 @@ async function attempt(
   // queue consumer stores it), not through a second statement here: the buyer waits for one
   // round trip. Until then the payment path finds the checkout by the intent's metadata.
   const pi = intent.value;
+  letGoOfReplaced(ctx, checkoutId, write.value[statements.replaced] as ReplacedRow[] | undefined);
   return { checkout: withIntent(stored, pi), replayed: false };
+}
+
+/**
+ * After the write voided the buyer's earlier unpaid checkouts of the same products (their orders
+ * are cancelled already): their holds go back and their PaymentIntents are cancelled, after the
+ * answer. Nothing is lost if this fails: a hold ends at its TTL, and a payment on a cancelled
+ * order is a late success, refunded.
+ */
+function letGoOfReplaced(
+  ctx: ConfirmContext,
+  checkoutId: string,
+  rows: ReplacedRow[] | undefined,
+): void {
+  if (!rows || rows.length === 0) return;
+  const holds = rows
+    .filter((r) => r.kind === "hold" && r.product_id)
+    .map((r) => ({ productId: r.product_id ?? "", reservationId: r.ref }));
+  const intents = rows.filter((r) => r.kind === "intent").map((r) => r.ref);
+  ctx.logger.info("a checkout replaced the buyer's unpaid ones", {
+    checkoutId,
+    orders: new Set(rows.map((r) => r.order_id)).size,
+  });
+  ctx.defer(
+    Promise.all([
+      releaseQuietly(ctx, holds, checkoutId),
+      ...intents.map((id) =>
+        ctx.stripe.paymentIntents.cancel(id).catch((err: unknown) =>
+          ctx.logger.warn("could not cancel a replaced checkout's PaymentIntent", {
+            paymentIntentId: id,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        ),
+      ),
+    ]),
+  );
 }
 
 function withIntent(stored: StoredCheckout, pi: Stripe.PaymentIntent): ConfirmedCheckout {
@@ -574,6 +612,11 @@ function refusalToError(r: WriteRefused, made: Made): Error {
           })),
       );
     }
+    case "TOO_MANY_OPEN_CHECKOUTS":
+      return new RateLimited(Number(r.detail) || 60, {
+        name: "open_checkouts",
+        rule: `${MAX_OPEN_CHECKOUTS} unpaid checkouts at once (pay or let one lapse)`,
+      });
     case "CART_CHANGED":
       return new Conflict(
         "Your cart changed while checking out (another checkout took these lines); preview again.",

@@ -14,6 +14,7 @@ import {
 } from "../cart/lines.ts";
 import { Conflict, type FieldError, ValidationFailed } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
+import { maxPerBuyerOf } from "./limits.ts";
 import { deliveryFeeMinor, deliveryRules, MAX_AMOUNT_MINOR, platformFeeMinor } from "./pricing.ts";
 
 /**
@@ -379,6 +380,23 @@ export function groupLines<L extends CartLineRow>(
         `(${currencies.join(", ")}); a checkout is paid in one. Buy the products of one ` +
         "currency now and the rest afterwards.",
       { reason: "mixed_currencies", currencies },
+    );
+  }
+  const overLimit = [...byShop.values()].flat().filter((l) => l.quantity > maxPerBuyerOf(l));
+  if (overLimit.length > 0) {
+    throw new Conflict(
+      `One buyer may hold at most ${overLimit
+        .map((l) => `${maxPerBuyerOf(l)} of ${l.productId}`)
+        .join(", ")} at once (over all unpaid checkouts: a new checkout of a product replaces ` +
+        "your unpaid one).",
+      {
+        reason: "per_buyer_limit",
+        lines: overLimit.map((l) => ({
+          productId: l.productId,
+          requested: l.quantity,
+          limit: maxPerBuyerOf(l),
+        })),
+      },
     );
   }
   if (byShop.size > MAX_SHOPS_PER_CHECKOUT) {

@@ -1,5 +1,6 @@
 import type { NeonQueryFunction, NeonQueryPromise } from "@neondatabase/serverless";
 import { type Actor, type AuditEntry, auditInsertSql } from "../../db/audit.ts";
+import { DEFAULT_MAX_PER_BUYER, MAX_OPEN_CHECKOUTS } from "./limits.ts";
 
 /**
  * The purchase's one write (services/checkout/confirm.ts), as the statements of ONE
@@ -72,7 +73,21 @@ export interface PurchaseWrite {
   reservationOf: (productId: string) => string | null;
 }
 
-export function purchaseStatements(sql: Sql, w: PurchaseWrite): WriteStatement[] {
+/** The statements, and which of them answers what the purchase replaced (`ReplacedRow`s). */
+export interface PurchaseStatements {
+  statements: WriteStatement[];
+  replaced: number;
+}
+
+/** One row of what a purchase replaced: a hold to release, or a PaymentIntent to cancel. */
+export interface ReplacedRow {
+  kind: "hold" | "intent";
+  product_id: string | null;
+  ref: string;
+  order_id: string;
+}
+
+export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatements {
   const q = (text: string, params: unknown[]) => sql.query(text, params);
   const { stored, buyerId } = w;
   const body = JSON.stringify(stored);
@@ -100,13 +115,13 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): WriteStatement[]
   );
 
   // The buyer may buy: checked here, at the write, so a block is obeyed from the moment it
-  // commits (an access token outlives it by up to 15 minutes).
+  // commits (an access token outlives it by up to 15 minutes). The row lock serializes one
+  // buyer's purchases, so the limits below count each other's checkouts.
   out.push(
     q(
-      `select souk_assert(exists(select 1 from users where id = $1 and deleted_at is null),
-         'BUYER_GONE'),
-       souk_assert(not exists(select 1 from users where id = $1 and blocked_at is not null),
-         'BUYER_BLOCKED')`,
+      `select souk_assert(count(*) = 1, 'BUYER_GONE'),
+         souk_assert(bool_and(u.blocked_at is null) is not false, 'BUYER_BLOCKED')
+       from (select blocked_at from users where id = $1 and deleted_at is null for update) u`,
       [buyerId],
     ),
   );
@@ -117,11 +132,11 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): WriteStatement[]
   out.push(
     q(
       `select souk_assert(count(*) = $7, 'LISTING_CHANGED')
-       from unnest($1::uuid[], $2::int[], $3::text[], $4::uuid[], $5::int[], $6::int[])
-         as v(id, price, currency, shop_id, fee, free_min)
+       from unnest($1::uuid[], $2::int[], $3::text[], $4::uuid[], $5::int[], $6::int[],
+         $8::int[]) as v(id, price, currency, shop_id, fee, free_min, quantity)
        join products p on p.id = v.id and p.price_minor = v.price and p.currency = v.currency
          and p.shop_id = v.shop_id and p.status = 'published' and p.deleted_at is null
-         and p.listing_type = 'fixed'
+         and p.listing_type = 'fixed' and v.quantity <= coalesce(p.max_per_buyer, $9)
        join shops s on s.id = p.shop_id and s.status = 'approved'
          and s.email_verified_at is not null and s.deleted_at is null and s.payouts_enabled
          and s.delivery_fee_minor is not distinct from v.fee
@@ -134,6 +149,8 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): WriteStatement[]
         lines.map((l) => l.deliveryFeeMinor),
         lines.map((l) => l.freeDeliveryMinMinor),
         lines.length,
+        lines.map((l) => l.quantity),
+        DEFAULT_MAX_PER_BUYER,
       ],
     ),
   );
@@ -153,6 +170,56 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): WriteStatement[]
     ),
   );
 
+  // A new checkout of a product replaces the buyer's unpaid one (issue 11.1): those earlier
+  // checkouts are voided and their orders cancelled here, with their audit rows; the statement
+  // answers their holds and PaymentIntents, which the caller lets go once this has committed.
+  const replaced = out.length;
+  out.push(
+    q(
+      `with old as (
+         select distinct o.checkout_id as id from orders o
+         join order_items i on i.order_id = o.id
+         where o.buyer_id = $1 and o.status = 'pending_payment' and o.source = 'checkout'
+           and o.checkout_id is not null and o.checkout_id <> $2 and i.product_id = any($3::uuid[])),
+       voided as (
+         update checkouts c set status = 'voided', updated_at = now()
+         from old where c.id = old.id and c.status = 'open'
+         returning c.id, c.payment_intent_id),
+       cancelled as (
+         update orders o set status = 'cancelled', updated_at = now()
+         from voided v where o.checkout_id = v.id and o.status = 'pending_payment'
+         returning o.id),
+       audited as (
+         insert into audit_log (id, actor_id, actor_type, action, entity_type, entity_id,
+           old_value, new_value, request_id)
+         select souk_uuidv7(), $4::uuid, $5::text, 'order.cancelled', 'order', c.id::text,
+           '{"status":"pending_payment"}'::jsonb,
+           jsonb_build_object('status', 'cancelled', 'reason', 'replaced_by_checkout', 'by', $2::text),
+           $6::text
+         from cancelled c
+         union all
+         select souk_uuidv7(), $4::uuid, $5::text, 'checkout.voided', 'checkout', v.id::text,
+           '{"status":"open"}'::jsonb,
+           jsonb_build_object('status', 'voided', 'reason', 'replaced_by_checkout', 'by', $2::text),
+           $6::text
+         from voided v)
+       select 'hold' as kind, i.product_id::text as product_id, i.reservation_id as ref,
+         c.id::text as order_id
+       from cancelled c join order_items i on i.order_id = c.id where i.reservation_id is not null
+       union all
+       select 'intent', null, v.payment_intent_id, v.id::text from voided v
+       where v.payment_intent_id is not null`,
+      [
+        buyerId,
+        stored.checkoutId,
+        lines.map((l) => l.productId),
+        w.actor.id ?? null,
+        w.actor.type,
+        w.actor.requestId ?? null,
+      ],
+    ),
+  );
+
   const deadline = w.paymentDeadline.toISOString();
   out.push(
     q(
@@ -160,6 +227,16 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): WriteStatement[]
          transfer_group, status, payment_deadline)
        values ($1::text::uuid, $2, $3, $4, $5, $1::text, 'open', $6)`,
       [stored.checkoutId, buyerId, w.currency, w.totalMinor, w.platformFeeMinor, deadline],
+    ),
+  );
+  // At most MAX_OPEN_CHECKOUTS unpaid at once, this one included. The detail is how long until
+  // the first of them lapses (the Retry-After).
+  out.push(
+    q(
+      `select souk_assert(count(*) <= $2, 'TOO_MANY_OPEN_CHECKOUTS',
+         greatest(1, ceil(extract(epoch from min(payment_deadline) - now())))::int::text)
+       from checkouts where buyer_id = $1 and status = 'open' and payment_deadline > now()`,
+      [buyerId, MAX_OPEN_CHECKOUTS],
     ),
   );
   // The buyer's own live address is copied in the write itself (null if it is not theirs: the
@@ -283,5 +360,5 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): WriteStatement[]
       q("update carts set updated_at = now() where buyer_id = $1", [buyerId]),
     );
   }
-  return out;
+  return { statements: out, replaced };
 }

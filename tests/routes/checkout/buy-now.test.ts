@@ -153,12 +153,14 @@ describe("checkout with items (buy now)", () => {
     expect((await purchasesOf(u.id)).checkouts).toHaveLength(1);
     expect(await levelAt(now.id, shop.branchId)).toMatchObject({ reserved: 1, available: 4 });
 
-    // A new key is a new purchase: buy now twice is two orders (the cart's double-submit guard
-    // has no cart to lock here; a client retries with the same key).
+    // A new key is a new purchase, and it replaces the unpaid one of the same product (no
+    // buyer may pile up holds on one product: issue 11.1); a client retries with the same key.
     const second = await confirm(u, body);
     expect(second.status).toBe(201);
     expect(second.body.checkoutId).not.toBe(first.body.checkoutId);
-    expect(await levelAt(now.id, shop.branchId)).toMatchObject({ reserved: 2, available: 3 });
+    const statuses = new Map((await purchasesOf(u.id)).checkouts.map((c) => [c.id, c.status]));
+    expect(statuses.get(first.body.checkoutId)).toBe("voided");
+    expect(statuses.get(second.body.checkoutId)).toBe("open");
   });
 
   it("refuses a product sold at auction: a warning on preview, 409 on confirm", async () => {
