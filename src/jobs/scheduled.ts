@@ -1,9 +1,11 @@
 import { eq } from "drizzle-orm";
 import { jobRuns } from "../db/schema/jobs.ts";
 import type { Env } from "../env.ts";
+import { purgeExpiredIdempotencyKeys } from "../http/middleware/idempotency.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { sendLowStockDigests } from "../services/inventory/digest.ts";
 import { inventoryMaintenance } from "../services/inventory/maintenance.ts";
+import { redriveUnsentRefunds } from "../services/orders/refunds.ts";
 import { expireLapsedReservations, expireOverduePayments } from "../services/payments/deadlines.ts";
 import { reconcilePayments } from "../services/payments/reconciliation.ts";
 import { auctionSweepJob, auctionUnpaidJob } from "./auctions.ts";
@@ -34,6 +36,16 @@ export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
     "stripe-reconciliation": async (ctx) => ({
       ...(await reconcilePayments(paymentsContext(ctx), ctx.actor)),
     }),
+    // Refunds opened but never sent to Stripe (a transient error, a crash between the row and
+    // the call): sent again under their first idempotency key, so none is made twice.
+    "refund-redrive": async (ctx) => ({
+      orders: await redriveUnsentRefunds(paymentsContext(ctx), ctx.actor),
+    }),
+  },
+  // The API keeps Idempotency-Key records 24 h; an expired one is also reclaimed when its key is
+  // reused, but keys that never come back would otherwise stay for ever.
+  "0 * * * *": {
+    "idempotency-purge": async (ctx) => ({ purged: await purgeExpiredIdempotencyKeys(ctx.db) }),
   },
   "0 7 * * *": { "low-stock-digest": async (ctx) => ({ ...(await sendLowStockDigests(ctx)) }) },
 };
