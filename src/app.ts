@@ -32,6 +32,7 @@ import { productStockRoutes, stockRoutes } from "./routes/seller/stock/index.ts"
 import { stockRequestRoutes } from "./routes/seller/stock-requests.ts";
 import { sellerShopRoutes, shopRoutes } from "./routes/shops/index.ts";
 import { payoutRoutes } from "./routes/shops/payouts.ts";
+import { staffInvitationRoutes } from "./routes/shops/staff-invitations.ts";
 import { webhookRoutes } from "./routes/webhooks/index.ts";
 import { wishlistRoutes } from "./routes/wishlist/index.ts";
 
@@ -49,6 +50,7 @@ export function buildApp() {
   app.route("/v1/shops", shopRoutes);
   app.route("/v1/shops", payoutRoutes);
   app.route("/v1/seller/shops", sellerShopRoutes);
+  app.route("/v1/staff-invitations", staffInvitationRoutes);
   app.route("/v1", catalogRoutes);
   app.route("/v1/seller/products", sellerProductRoutes);
   app.route("/v1/seller/products", productStockRoutes);

@@ -29,6 +29,10 @@ export const LIMITS = {
   // Per user and subject (a shop, an order, a user), then per user over all subjects.
   "complaint.subject": { limit: 3, window: "24 h", failClosed: false },
   "complaint.user": { limit: 10, window: "24 h", failClosed: false },
+  // Staff invitations send email to any address: per shop, then per inviter over all shops.
+  // Closed, like OTPs, so a broken Redis does not turn the route into a mail cannon.
+  "staff.invite.shop": { limit: 10, window: "1 h", failClosed: true },
+  "staff.invite.user": { limit: 20, window: "1 h", failClosed: true },
 } satisfies Record<string, LimitRule>;
 export type LimitName = keyof typeof LIMITS;
 

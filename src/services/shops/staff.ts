@@ -1,24 +1,13 @@
-import { and, asc, eq, gt, isNull } from "drizzle-orm";
+import { and, asc, eq, gt } from "drizzle-orm";
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { shopMembers } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
-import type { Logger } from "../../lib/logger.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
-import { isUniqueViolation, type ServiceContext } from "../context.ts";
+import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
-import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
 import { requireShopPermission } from "./access.ts";
 import { memberRole } from "./queries.ts";
-
-export const addStaffInput = z.object({
-  email: z
-    .email()
-    .max(254)
-    .transform((e) => e.toLowerCase()),
-  role: z.enum(["manager", "staff"]),
-});
-export type AddStaffInput = z.input<typeof addStaffInput>;
 
 export interface StaffMemberView {
   userId: string;
@@ -71,81 +60,6 @@ export async function listStaff(
     })),
     nextCursor: page.nextCursor,
   };
-}
-
-export interface StaffDeps {
-  queue: NotificationQueue;
-  logger: Logger;
-}
-
-/**
- * The owner adds an existing user as manager or staff. An email no account uses answers 422
- * naming `email` (the request is well-formed but points at nobody); an existing member, 409.
- */
-export async function addStaff(
-  ctx: ServiceContext,
-  deps: StaffDeps,
-  userId: string,
-  shopId: string,
-  raw: AddStaffInput,
-): Promise<StaffMemberView> {
-  const input = addStaffInput.parse(raw);
-  let added: { view: StaffMemberView; shopName: string };
-  try {
-    added = await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
-      const { shop } = await requireShopPermission(tx, shopId, userId, "team.manage");
-      const [target] = await tx
-        .select()
-        .from(users)
-        .where(and(eq(users.email, input.email), isNull(users.deletedAt)));
-      if (!target) {
-        throw new ValidationFailed(
-          [{ field: "email", in: "body", message: "no account uses this email" }],
-          "Only an existing user can join a shop's team.",
-        );
-      }
-      const [existing] = await tx
-        .select({ role: shopMembers.role })
-        .from(shopMembers)
-        .where(and(eq(shopMembers.shopId, shopId), eq(shopMembers.userId, target.id)));
-      if (existing) {
-        throw new Conflict(`This user is already on the team as ${existing.role}.`);
-      }
-      const [row] = await tx
-        .insert(shopMembers)
-        .values({ shopId, userId: target.id, role: input.role })
-        .returning();
-      if (!row) throw new Error("insert returned no member");
-      await audit.record({
-        action: "shop.member.added",
-        entityType: "shop",
-        entityId: shopId,
-        newValue: { userId: target.id, role: input.role },
-      });
-      return {
-        shopName: shop.name,
-        view: {
-          userId: target.id,
-          email: target.email,
-          displayName: target.displayName,
-          role: row.role,
-          addedAt: row.createdAt.toISOString(),
-        },
-      };
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new Conflict("This user is already on the team.");
-    throw err;
-  }
-  await notifyAfterCommit(deps.queue, deps.logger, {
-    userId: added.view.userId,
-    kind: "shop.member.added",
-    title: `You joined ${added.shopName}`,
-    body: `You were added to the team of ${added.shopName} as ${added.view.role}.`,
-    data: { shopId, role: added.view.role },
-    dedupeKey: `shop-member-added:${shopId}:${added.view.userId}:${added.view.addedAt}`,
-  });
-  return added.view;
 }
 
 /** The owner removes a manager or staff member. The owner cannot be removed (409). */
