@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../../src/lib/ids.ts";
+import { MAX_IMPORT_BYTES } from "../../../src/services/inventory/import.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
 import { registerUser } from "../../helpers/users.ts";
 import {
@@ -166,9 +167,13 @@ describe("POST /v1/seller/inventory/import", () => {
     expect((await upload(stranger.accessToken, shop.id, huge)).status).toBe(404);
 
     const t = shop.owner.accessToken;
-    const tooBig = await upload(t, shop.id, huge);
-    expect(tooBig.status).toBe(422);
-    expect(tooBig.body.errors?.[0]).toMatchObject({ field: "body" });
+    const tooBig = await upload(
+      t,
+      shop.id,
+      `sku,location,quantity\n${"X".repeat(MAX_IMPORT_BYTES)}`,
+    );
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.code).toBe("PAYLOAD_TOO_LARGE");
     const json = await upload(t, shop.id, csv, { "content-type": "application/json" });
     expect(json.status).toBe(422);
     expect(json.body.errors?.[0]).toMatchObject({ field: "content-type", in: "header" });
