@@ -2,6 +2,7 @@ import { deadLetters } from "../db/schema/jobs.ts";
 import type { Env } from "../env.ts";
 import { injectConsumerCrash } from "../lib/dev-faults.ts";
 import { uuidv7 } from "../lib/ids.ts";
+import { REDACTED } from "../services/admin/operations.ts";
 import { type JobContext, openJobContext } from "./context.ts";
 import { handleNotification } from "./notifications.ts";
 import { handleStripeEvent } from "./stripe-events.ts";
@@ -25,7 +26,7 @@ export function redactForDeadLetter(value: unknown): unknown {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [
         k,
-        SECRET_FIELDS.has(k) && typeof v === "string" ? "[redacted]" : redactForDeadLetter(v),
+        SECRET_FIELDS.has(k) && typeof v === "string" ? REDACTED : redactForDeadLetter(v),
       ]),
     );
   }
