@@ -29,9 +29,25 @@ function formatUuid(b: Uint8Array): string {
   );
 }
 
+/**
+ * Random bytes drawn from the CSPRNG 4 KiB at a time and handed out 16 per id: one
+ * getRandomValues call per 256 ids instead of one per id (a purchase mints about ten).
+ */
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+
+function randomBytes16(): Uint8Array {
+  if (poolAt + 16 > pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + 16);
+  poolAt += 16;
+  return out;
+}
+
 export function uuidv7(now: number = Date.now()): string {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
+  const bytes = randomBytes16();
   if (now <= lastMs) {
     counter = (counter + 1) & 0xfff;
     if (counter === 0) lastMs += 1;
