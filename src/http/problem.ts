@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isDatabaseUnavailable } from "../db/errors.ts";
 import { ConfigError } from "../env.ts";
+import { createLogger, type Logger } from "../lib/logger.ts";
 import { DomainError, type ErrorCode, RateLimited } from "../services/errors.ts";
 import type { AppEnv } from "./context.ts";
 
@@ -96,10 +97,11 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   if (isDatabaseUnavailable(err)) {
     // The platform's fault and temporary, so 503 and not 500; logged as a warning with its cause
     // so an operator sees which connection failed.
-    const logger = c.get("services")?.logger;
-    const fields = { error: err.message, cause: causeOf(err), name: err.name };
-    if (logger) logger.warn("database unavailable", fields);
-    else console.warn(JSON.stringify({ level: "warn", msg: "database unavailable", ...fields }));
+    loggerOf(c).warn("database unavailable", {
+      error: err.message,
+      cause: causeOf(err),
+      name: err.name,
+    });
     const res = problem(
       c,
       "DATABASE_UNAVAILABLE",
@@ -113,12 +115,20 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
     const errors = [{ field: "", in: "body", message: err.message }];
     return problem(c, "VALIDATION_FAILED", err.message, { errors }, 422);
   }
-  const logger = c.get("services")?.logger;
-  const fields = { error: err.message, cause: causeOf(err), name: err.name, stack: err.stack };
-  if (logger) logger.error("unhandled error", fields);
-  else console.error(JSON.stringify({ level: "error", msg: "unhandled error", ...fields }));
+  // The logger redacts SQL parameters and quoted values: a failed query's message holds them.
+  loggerOf(c).error("unhandled error", {
+    error: err.message,
+    cause: causeOf(err),
+    name: err.name,
+    stack: err.stack,
+  });
   const detail = err instanceof ConfigError ? "The server is misconfigured." : "Something failed.";
   return problem(c, "INTERNAL", detail);
+}
+
+/** The request's logger, or a bare one when the error came before the services were built. */
+function loggerOf(c: Context<AppEnv>): Logger {
+  return c.get("services")?.logger ?? createLogger();
 }
 
 /** The wrapped error's message (drizzle puts the driver's error in `cause`), for the log. */

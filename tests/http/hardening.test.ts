@@ -1,5 +1,9 @@
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { DrizzleQueryError } from "drizzle-orm";
+import { Hono } from "hono";
+import { describe, expect, it, vi } from "vitest";
+import type { AppEnv } from "../../src/http/context.ts";
+import { onError } from "../../src/http/problem.ts";
 import { api, type Problem, randomIp, uniqueEmail } from "../helpers/http.ts";
 import { seedShop } from "../helpers/shops.ts";
 import { seedCategory, seedVisibleShop } from "../routes/catalog/fixtures.ts";
@@ -186,5 +190,112 @@ describe("security headers", () => {
     // The page's inline config and its script must still run.
     expect(csp).not.toMatch(/default-src|script-src/);
     expect(res.body).toContain("/docs/scalar.js");
+  });
+});
+
+describe("text Postgres cannot store", () => {
+  const NUL = "\u0000";
+  const LONE = "\ud800";
+
+  async function signUp(displayName: string) {
+    return api<Problem & { session: { accessToken: string } }>("POST", "/v1/auth/register", {
+      body: { email: uniqueEmail("text"), password: "correct horse battery staple", displayName },
+    });
+  }
+
+  const fieldsOf = (p: Problem) => p.errors?.map((e) => `${e.in}:${e.field}`);
+
+  it("is a 422 naming the query parameter, not a 500", async () => {
+    for (const [path, field] of [
+      ["/v1/products?q=%00", "q"],
+      ["/v1/products?q=mug%00", "q"],
+      ["/v1/products?category=%00", "category"],
+      ["/v1/products?shop=a%00b", "shop"],
+      ["/v1/shops?q=%00", "q"],
+      ["/v1/auctions?category=%00", "category"],
+    ] as const) {
+      const res = await api<Problem>("GET", path);
+      expect(res.status, path).toBe(422);
+      expect(fieldsOf(res.body), path).toEqual([`query:${field}`]);
+    }
+  });
+
+  it("is a 422 naming the body field: display names, messages, addresses", async () => {
+    const withNul = await signUp(`Amy${NUL}`);
+    expect(withNul.status).toBe(422);
+    expect(fieldsOf(withNul.body)).toEqual(["body:displayName"]);
+    const withLone = await signUp(`Amy${LONE}`);
+    expect(withLone.status).toBe(422);
+    expect(fieldsOf(withLone.body)).toEqual(["body:displayName"]);
+
+    const ok = await signUp("Amy 🎉 Ünal");
+    expect(ok.status).toBe(201);
+    const token = ok.body.session.accessToken;
+    const rename = await api<Problem>("PATCH", "/v1/me", {
+      token,
+      body: { displayName: `A${NUL}` },
+    });
+    expect(rename.status).toBe(422);
+    expect(fieldsOf(rename.body)).toEqual(["body:displayName"]);
+
+    const shop = await seedVisibleShop();
+    const message = await api<Problem>("POST", "/v1/conversations", {
+      token,
+      body: { shopId: shop.id, body: `Hello${NUL}` },
+    });
+    expect(message.status).toBe(422);
+    expect(fieldsOf(message.body)).toEqual(["body:body"]);
+
+    const address = await api<Problem>("POST", "/v1/me/addresses", {
+      token,
+      body: {
+        recipientName: "Amy",
+        line1: `Rua ${LONE}1`,
+        city: "Lisboa",
+        postalCode: "1100-001",
+        country: "PT",
+      },
+    });
+    expect(address.status).toBe(422);
+    expect(fieldsOf(address.body)).toEqual(["body:line1"]);
+  });
+
+  it("is a 422 in a CSV stock import", async () => {
+    const shop = await seedShop();
+    const res = await api<Problem>("POST", `/v1/seller/inventory/import?shopId=${shop.id}`, {
+      token: shop.owner.accessToken,
+      body: `sku,location,quantity\nMUG${NUL},WH,1\n`,
+      headers: { "content-type": "text/csv" },
+    });
+    expect(res.status).toBe(422);
+    expect(fieldsOf(res.body)).toEqual(["body:body"]);
+  });
+
+  it("logs a failed query without its parameters or the value Postgres quoted", async () => {
+    const secret = "Amina's private note";
+    const app = new Hono<AppEnv>()
+      .get("/x", () => {
+        throw new DrizzleQueryError(
+          'insert into "messages" ("body", "sender_id") values ($1, $2)',
+          [`${secret}\nsecond line`, "0192f0c1-7a4e-7c39-9a51-0c3c1f1e2a7b"],
+          new Error(`invalid input syntax for type uuid: "${secret}"`),
+        );
+      })
+      .onError(onError);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+    try {
+      expect((await app.request("/x")).status).toBe(500);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toHaveLength(1);
+    const line = lines[0] ?? "";
+    expect(line).toContain('insert into \\"messages\\"');
+    expect(line).not.toContain(secret);
+    expect(line).not.toContain("second line");
+    expect(line).not.toContain("0192f0c1-7a4e-7c39-9a51-0c3c1f1e2a7b");
   });
 });

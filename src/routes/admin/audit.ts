@@ -3,6 +3,7 @@ import { createRouter } from "../../http/app.ts";
 import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import { listAudit } from "../../services/admin/audit.ts";
 import { ok } from "../auctions/schema.ts";
 import { bearer, problems } from "../schemas.ts";
@@ -29,9 +30,9 @@ const AuditPage = z
 const AuditQuery = pageQuery
   .extend({
     actorId: z.uuid().optional(),
-    entityType: z.string().min(1).max(64).optional(),
-    entityId: z.string().min(1).max(200).optional(),
-    action: z.string().min(1).max(128).optional().openapi({
+    entityType: text().min(1).max(64).optional(),
+    entityId: text().min(1).max(200).optional(),
+    action: text().min(1).max(128).optional().openapi({
       description: "Exact (`order.cancelled`) or a prefix ending in `.` or `*` (`order.`).",
     }),
     from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Inclusive." }),

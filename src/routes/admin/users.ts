@@ -3,6 +3,7 @@ import { createRouter } from "../../http/app.ts";
 import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import { listUsersForAdmin } from "../../services/admin/users.ts";
 import {
   blockInput,
@@ -68,7 +69,7 @@ const list = createRoute({
   summary: "Users, newest first: search by email or display name, filter by role and block",
   request: {
     query: pageQuery.extend({
-      q: z.string().trim().min(1).max(200).optional().openapi({
+      q: text().trim().min(1).max(200).optional().openapi({
         description: "A part of the email or the display name, case-insensitive.",
       }),
       role: z.enum(["buyer", "seller", "admin"]).optional(),

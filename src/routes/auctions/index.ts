@@ -9,6 +9,7 @@ import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { authenticate, optionalAuth, requireAuth, signIn } from "../../http/middleware/auth.ts";
 import { idempotency } from "../../http/middleware/idempotency.ts";
+import { text } from "../../lib/text.ts";
 import { bidInput, buyNow, placeBid } from "../../services/auctions/bidding.ts";
 import {
   AUCTION_LIST_STATUSES,
@@ -72,7 +73,7 @@ const ListQuery = z.object({
   sort: z.enum(AUCTION_SORTS).default("ending_soon").openapi({
     description: "`ending_soon` (default): soonest end first. `newest`: latest created first.",
   }),
-  category: z.string().min(1).max(100).optional().openapi({
+  category: text().min(1).max(100).optional().openapi({
     description: "A category id or slug; auctions of its whole subtree match.",
   }),
   shopId: z.uuid().optional(),

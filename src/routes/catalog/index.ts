@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
+import { text } from "../../lib/text.ts";
 import { cachedCategoryTree } from "../../services/catalog/categories.ts";
 import { MAX_PRICE_MINOR } from "../../services/catalog/products.ts";
 import { cachedProduct, cachedProductList, PRODUCT_SORTS } from "../../services/catalog/search.ts";
@@ -18,8 +19,7 @@ const price = (description: string) =>
   z.coerce.number().int().min(0).max(MAX_PRICE_MINOR).optional().openapi({ description });
 
 export const ProductListQuerySchema = z.object({
-  q: z
-    .string()
+  q: text()
     .max(200)
     .optional()
     .openapi({
@@ -28,11 +28,11 @@ export const ProductListQuerySchema = z.object({
         "title matches rank above description matches.",
       example: "ceramic bowl",
     }),
-  category: z.string().min(1).max(100).optional().openapi({
+  category: text().min(1).max(100).optional().openapi({
     description: "A category id or slug; products of its whole subtree match.",
     example: "home-living",
   }),
-  shop: z.string().min(1).max(100).optional().openapi({ description: "A shop id or slug." }),
+  shop: text().min(1).max(100).optional().openapi({ description: "A shop id or slug." }),
   minPrice: price("Inclusive lower bound in minor units. Pair it with `currency`."),
   maxPrice: price("Inclusive upper bound in minor units. Pair it with `currency`."),
   currency: z

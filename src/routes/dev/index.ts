@@ -4,6 +4,7 @@ import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { problem } from "../../http/problem.ts";
 import { pageQuery } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import { listMailbox } from "../../services/notifications/mailbox.ts";
 import { problems } from "../schemas.ts";
 
@@ -41,8 +42,7 @@ const mailbox = createRoute({
   middleware: [devOnly],
   request: {
     query: pageQuery.extend({
-      to: z
-        .string()
+      to: text()
         .trim()
         .min(1)
         .max(254)

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
 import { routeBodyLimit } from "../../http/middleware/body-limit.ts";
+import { isStorableText } from "../../lib/text.ts";
 import { ValidationFailed } from "../../services/errors.ts";
 import {
   importInventory,
@@ -61,13 +62,19 @@ const importCsv = createRoute({
 
 /** The body as UTF-8; `routeBodyLimit` has already refused one over the import's size. */
 async function readCsvBody(req: Request): Promise<string> {
+  let csv: string;
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+    csv = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
       await req.arrayBuffer(),
     );
   } catch {
     throw new ValidationFailed([{ field: "body", in: "body", message: "is not valid UTF-8" }]);
   }
+  // Its SKUs and location codes are looked up in Postgres, which refuses U+0000.
+  if (!isStorableText(csv)) {
+    throw new ValidationFailed([{ field: "body", in: "body", message: "must not contain U+0000" }]);
+  }
+  return csv;
 }
 
 /** `/v1/seller/inventory`: CSV stock import. */

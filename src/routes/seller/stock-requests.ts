@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { stockRequestStatus } from "../../db/schema/inventory.ts";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
+import { text } from "../../lib/text.ts";
 import {
   approveStockRequest,
   createRequestInput,
@@ -53,7 +54,7 @@ const ReviewBody = z
   .object({
     approve: z.array(z.uuid()).max(MAX_REVIEW_IDS).default([]),
     reject: z.array(z.uuid()).max(MAX_REVIEW_IDS).default([]),
-    note: z.string().trim().min(1).max(1000).optional(),
+    note: text().trim().min(1).max(1000).optional(),
   })
   .openapi("StockRequestReviewInput");
 

@@ -4,6 +4,7 @@ import type { AuthUser } from "../../http/context.ts";
 import { optionalAuth, requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import { createShop, createShopInput } from "../../services/shops/create-shop.ts";
 import { getShop, listMyShops, listVisibleShops } from "../../services/shops/queries.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
@@ -20,8 +21,7 @@ import {
 import { staffRoutes } from "./staff.ts";
 
 const ShopListQuery = pageQuery.extend({
-  q: z
-    .string()
+  q: text()
     .trim()
     .min(1)
     .max(100)

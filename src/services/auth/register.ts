@@ -3,6 +3,7 @@ import { withAudit } from "../../db/audit.ts";
 import { credentials } from "../../db/schema/credentials.ts";
 import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { text } from "../../lib/text.ts";
 import { isUniqueViolation, type ServiceContext } from "../context.ts";
 import { Conflict } from "../errors.ts";
 import { type PublicUser, toPublicUser } from "../users/public-user.ts";
@@ -20,7 +21,7 @@ export const registerInput = z.object({
     .max(254)
     .transform((e) => e.toLowerCase()),
   password: passwordSchema,
-  displayName: z.string().trim().min(1).max(80),
+  displayName: text().trim().min(1).max(80),
   /** Admins are never self-registered: `npm run admin:create` makes them. */
   role: z.enum(["buyer", "seller"]).default("buyer"),
 });

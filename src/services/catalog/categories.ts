@@ -5,6 +5,7 @@ import type { Queryable } from "../../db/client.ts";
 import { type Category, categories, products } from "../../db/schema/catalog.ts";
 import { type CachedValue, readThrough } from "../../lib/cache.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { text } from "../../lib/text.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { bumpCatalogVersion, CATALOG_TTL_SECONDS, dataKey, versionKey } from "./cache-keys.ts";
@@ -22,7 +23,7 @@ export const categorySlug = z
   );
 
 const categoryFields = z.object({
-  name: z.string().trim().min(1).max(80),
+  name: text().trim().min(1).max(80),
   slug: categorySlug,
   /** Null or absent: a top-level category. */
   parentId: z.uuid().nullable().optional(),

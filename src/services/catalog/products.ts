@@ -7,6 +7,7 @@ import type { Shop } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
 import { publicHttpsUrl } from "../../lib/public-url.ts";
+import { text } from "../../lib/text.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, DomainError, NotFound, ValidationFailed } from "../errors.ts";
 import { requireShopPermission, type ShopPermission } from "../shops/access.ts";
@@ -24,11 +25,11 @@ export const MAX_IMAGES = 10;
 export const MAX_ATTRIBUTES = 50;
 export const MAX_PRICE_MINOR = 1_000_000_000;
 
-const attributeValue = z.union([z.string().max(500), z.number().finite(), z.boolean()]);
+const attributeValue = z.union([text().max(500), z.number().finite(), z.boolean()]);
 
 const productFields = z.object({
-  title: z.string().trim().min(1).max(200),
-  description: z.string().trim().max(5000),
+  title: text().trim().min(1).max(200),
+  description: text().trim().max(5000),
   /** Minor units of the shop's currency (cents for EUR, yen for JPY). */
   priceMinor: z.number().int().positive().max(MAX_PRICE_MINOR),
   categoryId: z.uuid(),
@@ -40,7 +41,7 @@ const productFields = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, "letters, digits and . _ / - only"),
   imageUrls: z.array(publicHttpsUrl).max(MAX_IMAGES),
   attributes: z
-    .record(z.string().trim().min(1).max(64), attributeValue)
+    .record(text().trim().min(1).max(64), attributeValue)
     .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, {
       message: `at most ${MAX_ATTRIBUTES} attributes`,
     }),

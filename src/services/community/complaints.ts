@@ -14,6 +14,7 @@ import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
@@ -25,11 +26,11 @@ import { emailsOf, isAdmin, shopRoleOf } from "./parties.ts";
 export const createComplaintInput = z.object({
   subject: z.object({ type: z.enum(["order", "shop", "user"]), id: z.uuid() }),
   category: z.enum(complaintCategory.enumValues),
-  text: z.string().trim().min(10).max(5000),
+  text: text().trim().min(10).max(5000),
 });
 export const assignComplaintInput = z.object({ adminId: z.uuid().optional() });
 export const resolveComplaintInput = z.object({
-  note: z.string().trim().min(3).max(5000),
+  note: text().trim().min(3).max(5000),
   outcome: z.enum(complaintOutcome.enumValues),
 });
 

@@ -8,6 +8,7 @@ import { orders } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import { Conflict, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
@@ -16,7 +17,7 @@ import type { CommunityContext } from "./context.ts";
 import { afterId } from "./cursor.ts";
 import { emailsOf, isAdmin, shopRoleOf, shopTeam } from "./parties.ts";
 
-const body = z.string().trim().min(1).max(5000);
+const body = text().trim().min(1).max(5000);
 
 export const openConversationInput = z
   .object({

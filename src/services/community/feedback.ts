@@ -7,6 +7,7 @@ import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, Forbidden, NotFound } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
@@ -20,7 +21,7 @@ import { emailsOf, shopRoleOf } from "./parties.ts";
 export const FEEDBACK_EDIT_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 const rating = z.number().int().min(1).max(5);
-const comment = z.string().trim().min(1).max(2000);
+const comment = text().trim().min(1).max(2000);
 
 export const orderFeedbackInput = z.object({ orderId: z.uuid(), rating, comment });
 export const editFeedbackInput = z
@@ -29,11 +30,11 @@ export const editFeedbackInput = z
     message: "give a rating or a comment to change",
     path: ["rating"],
   });
-export const replyFeedbackInput = z.object({ body: z.string().trim().min(1).max(2000) });
+export const replyFeedbackInput = z.object({ body: text().trim().min(1).max(2000) });
 export const platformFeedbackInput = z.object({
   rating,
   comment,
-  category: z.string().trim().min(1).max(64).optional(),
+  category: text().trim().min(1).max(64).optional(),
 });
 
 export interface FeedbackView {

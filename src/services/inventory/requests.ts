@@ -11,6 +11,7 @@ import { products } from "../../db/schema/catalog.ts";
 import { type StockRequest, stockRequestStatus, stockRequests } from "../../db/schema/inventory.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import { Conflict, DomainError, NotFound, ValidationFailed } from "../errors.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
@@ -43,7 +44,7 @@ export const requestListQuery = z.object({
   cursor: z.string().min(1).max(512).optional(),
 });
 
-const note = z.string().trim().min(1).max(1000);
+const note = text().trim().min(1).max(1000);
 export const decisionInput = z.object({ note: note.optional() });
 
 export const MAX_REVIEW_IDS = 100;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MAX_QUANTITY, refusalToError } from "../../../durable-objects/product-stock/types.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { text } from "../../lib/text.ts";
 import { requireProduct, shopLocationsOf } from "./access.ts";
 import { afterMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
@@ -15,7 +16,7 @@ export const quantityRule = {
   message: "a delta must not be zero; a set quantity must not be negative",
 };
 
-export const reasonField = z.string().trim().min(1).max(500);
+export const reasonField = text().trim().min(1).max(500);
 
 export const adjustmentShape = z.object({
   locationId: z.uuid(),

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Actor } from "../../db/audit.ts";
 import { checkouts, type Order, orderItems, orders } from "../../db/schema/orders.ts";
+import { text } from "../../lib/text.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { stockOf } from "../inventory/context.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
@@ -14,7 +15,7 @@ import { releaseReservations } from "./reservations.ts";
 import { transitionOrder } from "./state-machine.ts";
 import { type OrderDetailView, orderDetail } from "./views.ts";
 
-export const cancelInput = z.object({ reason: z.string().trim().min(1).max(500).optional() });
+export const cancelInput = z.object({ reason: text().trim().min(1).max(500).optional() });
 
 async function freshDetail(ctx: OrdersContext, orderId: string): Promise<OrderDetailView> {
   const [o] = await ctx.db.select().from(orders).where(eq(orders.id, orderId));

@@ -1,6 +1,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { orderItems, orders } from "../../db/schema/orders.ts";
+import { text } from "../../lib/text.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { userNotice } from "../payments/notices.ts";
@@ -127,8 +128,8 @@ export async function decideLine(
 }
 
 export const shipInput = z.object({
-  carrier: z.string().trim().min(1).max(100),
-  trackingNumber: z.string().trim().min(1).max(100),
+  carrier: text().trim().min(1).max(100),
+  trackingNumber: text().trim().min(1).max(100),
 });
 
 /** Owner or manager: `ready → shipped` with carrier and tracking number; the buyer is told. */

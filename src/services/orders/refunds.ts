@@ -5,6 +5,7 @@ import { type Actor, recordAudit } from "../../db/audit.ts";
 import type { Tx } from "../../db/client.ts";
 import { checkouts, type Order, orderItems, orders, refunds } from "../../db/schema/orders.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { text } from "../../lib/text.ts";
 import { Conflict, ValidationFailed } from "../errors.ts";
 import { lockCheckout } from "../payments/checkouts.ts";
 import { isPermanentStripeError, type PaymentsContext } from "../payments/context.ts";
@@ -245,7 +246,7 @@ export async function redriveUnsentRefunds(
 
 export const refundInput = z.object({
   amountMinor: z.int().min(1).max(100_000_000),
-  reason: z.string().trim().min(1).max(500),
+  reason: text().trim().min(1).max(500),
 });
 export type RefundInput = z.infer<typeof refundInput>;
 

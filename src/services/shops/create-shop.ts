@@ -2,6 +2,7 @@ import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { shopLocations, shopMembers, shops } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { text } from "../../lib/text.ts";
 import { isUniqueViolation, type ServiceContext } from "../context.ts";
 import { Conflict } from "../errors.ts";
 import { E164 } from "../notifications/message.ts";
@@ -42,13 +43,13 @@ export const SUPPORTED_CURRENCIES = [
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export const createShopInput = z.object({
-  name: z.string().trim().min(2).max(80),
+  name: text().trim().min(2).max(80),
   slug: z
     .string()
     .min(3)
     .max(60)
     .regex(SLUG, "must be lowercase letters, digits and single hyphens, e.g. my-shop"),
-  description: z.string().trim().max(2000).default(""),
+  description: text().trim().max(2000).default(""),
   contactEmail: z
     .email()
     .max(254)

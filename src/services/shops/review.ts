@@ -5,6 +5,7 @@ import { type Shop, shops } from "../../db/schema/shops.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Page } from "../../lib/pagination.ts";
 import { toPage } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import { bumpCatalogVersion, type CatalogCache } from "../catalog/cache-keys.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound } from "../errors.ts";
@@ -26,7 +27,7 @@ const TRANSITIONS: Record<ReviewAction, { from: readonly Status[]; to: Status; p
 };
 
 export const reviewReasonInput = z.object({
-  reason: z.string().trim().min(3).max(1000),
+  reason: text().trim().min(3).max(1000),
 });
 
 export const adminShopQuery = z.object({

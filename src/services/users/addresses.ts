@@ -5,17 +5,18 @@ import type { Tx } from "../../db/client.ts";
 import { type Address, addresses } from "../../db/schema/addresses.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
 
 export const addressFields = z.object({
-  label: z.string().trim().max(40).nullable().optional(),
-  recipientName: z.string().trim().min(1).max(120),
-  line1: z.string().trim().min(1).max(200),
-  line2: z.string().trim().max(200).nullable().optional(),
-  city: z.string().trim().min(1).max(120),
-  region: z.string().trim().max(120).nullable().optional(),
-  postalCode: z.string().trim().min(1).max(20),
+  label: text().trim().max(40).nullable().optional(),
+  recipientName: text().trim().min(1).max(120),
+  line1: text().trim().min(1).max(200),
+  line2: text().trim().max(200).nullable().optional(),
+  city: text().trim().min(1).max(120),
+  region: text().trim().max(120).nullable().optional(),
+  postalCode: text().trim().min(1).max(20),
   country: z
     .string()
     .regex(/^[A-Za-z]{2}$/, "must be an ISO 3166-1 alpha-2 code")

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { users } from "../../db/schema/users.ts";
 import type { Redis } from "../../lib/redis.ts";
+import { text } from "../../lib/text.ts";
 import type { RoomNamespace } from "../auctions/context.ts";
 import { tellRoomsOfBlock } from "../auctions/eligibility.ts";
 import { strikesOf } from "../auctions/unpaid.ts";
@@ -13,8 +14,8 @@ import { parseOr422 } from "../inventory/input.ts";
 import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
 import { recordStanding } from "./standing.ts";
 
-export const blockInput = z.object({ reason: z.string().trim().min(3).max(500) });
-export const unblockInput = z.object({ reason: z.string().trim().min(3).max(500).optional() });
+export const blockInput = z.object({ reason: text().trim().min(3).max(500) });
+export const unblockInput = z.object({ reason: text().trim().min(3).max(500).optional() });
 
 export interface AdminUserView {
   id: string;

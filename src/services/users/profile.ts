@@ -5,6 +5,7 @@ import { credentials } from "../../db/schema/credentials.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
 import type { Redis } from "../../lib/redis.ts";
+import { text } from "../../lib/text.ts";
 import type { RoomNamespace } from "../auctions/context.ts";
 import { tellRoomsOfBlock } from "../auctions/eligibility.ts";
 import { hashPassword, verifyPassword } from "../auth/password.ts";
@@ -26,7 +27,7 @@ export async function getProfile(ctx: ServiceContext, userId: string): Promise<P
 
 export const updateProfileInput = z
   .object({
-    displayName: z.string().trim().min(1).max(80).optional(),
+    displayName: text().trim().min(1).max(80).optional(),
     currentPassword: z.string().min(1).max(256).optional(),
     newPassword: passwordSchema.optional(),
   })
