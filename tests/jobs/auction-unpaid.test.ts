@@ -204,6 +204,27 @@ describe("unpaid auction orders (the */5 cron)", () => {
     expect(checkout?.status).toBe("expired");
   });
 
+  it("leaves a flagged order to its admin: no expiry, no strike", async () => {
+    const [winner] = await seedBidders(1);
+    if (!winner) throw new Error("bidders");
+    const { auction } = await endedAuction([[winner, 2000]]);
+    const { orderId } = await settle(auction.id, auction.stub);
+    // As a payment whose amount disagreed with the order leaves it.
+    await withDb((db) =>
+      db
+        .update(orders)
+        .set({ flagged: true, flagReason: "payment mismatch" })
+        .where(eq(orders.id, orderId)),
+    );
+    await pastDeadline(orderId);
+
+    await runCron("*/5 * * * *");
+
+    const [order] = await withDb((db) => db.select().from(orders).where(eq(orders.id, orderId)));
+    expect(order?.status).toBe("pending_payment");
+    expect(await strikesOf(winner.id)).toEqual([]);
+  });
+
   it("blocks a second strike within 12 months from bidding (403) until an admin lifts it", async () => {
     const [winner, other] = await seedBidders(2);
     if (!winner || !other) throw new Error("bidders");

@@ -26,6 +26,8 @@ export const STRIKE_BLOCK_REASON = "two unpaid auction wins within 12 months";
  * past their deadline — and, in case the checkout payment-deadline job expired one first, auction
  * orders expired unpaid that have no strike yet. The checkout job should leave auction orders
  * alone (`source = 'auction'`); this predicate makes the outcome right even if it does not.
+ * A flagged order (its payment disagrees with it) is an admin's, as in the checkout sweeps: its
+ * intent may have succeeded, so it would be skipped every run while holding a batch slot.
  */
 export const unpaidAuctionOrderDue = (now: Date) =>
   and(
@@ -34,6 +36,7 @@ export const unpaidAuctionOrderDue = (now: Date) =>
     or(
       and(
         inArray(orders.status, ["pending_payment", "payment_failed"]),
+        eq(orders.flagged, false),
         isNotNull(orders.paymentDeadline),
         lte(orders.paymentDeadline, now),
       ),
