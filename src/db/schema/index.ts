@@ -1,3 +1,4 @@
+export * from "./account-codes.ts";
 export * from "./addresses.ts";
 export * from "./auctions.ts";
 export * from "./audit-log.ts";

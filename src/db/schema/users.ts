@@ -11,6 +11,8 @@ export const users = pgTable(
     email: text("email").notNull(),
     displayName: text("display_name").notNull(),
     role: userRole("role").notNull().default("buyer"),
+    /** Set when the holder proved the address with a mailed code; an email change resets it. */
+    emailVerifiedAt: timestamp("email_verified_at", { withTimezone: true }),
     blockedAt: timestamp("blocked_at", { withTimezone: true }),
     blockedReason: text("blocked_reason"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
