@@ -122,6 +122,10 @@ export const SellerProductSchema = z
     imageUrls: z.array(z.string()),
     attributes: AttributesSchema,
     listingType: ListingTypeSchema,
+    maxPerBuyer: z.number().int().nullable().openapi({
+      description:
+        "Most units one buyer may hold over all their unpaid checkouts; null: the platform default (10).",
+    }),
     status: ProductStatusSchema,
     publishedAt: z.iso.datetime().nullable(),
     createdAt: z.iso.datetime(),

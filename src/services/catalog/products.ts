@@ -8,6 +8,7 @@ import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
 import { publicHttpsUrl } from "../../lib/public-url.ts";
 import { text } from "../../lib/text.ts";
+import { MAX_LINE_QUANTITY } from "../cart/lines.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, DomainError, NotFound, ValidationFailed } from "../errors.ts";
 import { requireShopPermission, type ShopPermission } from "../shops/access.ts";
@@ -46,6 +47,8 @@ const productFields = z.object({
       message: `at most ${MAX_ATTRIBUTES} attributes`,
     }),
   listingType: z.enum(listingType.enumValues),
+  /** Units one buyer may hold over all unpaid checkouts; null: the platform default. */
+  maxPerBuyer: z.number().int().min(1).max(MAX_LINE_QUANTITY).nullable(),
   status: z.enum(productStatus.enumValues),
 });
 
@@ -56,6 +59,7 @@ export const createProductInput = productFields.extend({
   imageUrls: productFields.shape.imageUrls.default([]),
   attributes: productFields.shape.attributes.default({}),
   status: productFields.shape.status.default("draft"),
+  maxPerBuyer: productFields.shape.maxPerBuyer.default(null),
 });
 export const updateProductInput = productFields.partial();
 
@@ -192,6 +196,7 @@ export async function createProduct(
           imageUrls: input.imageUrls,
           attributes: input.attributes,
           listingType: input.listingType,
+          maxPerBuyer: input.maxPerBuyer,
           status: input.status,
           publishedAt: publishing ? now : null,
           createdAt: now,

@@ -16,6 +16,7 @@ export interface SellerProductView {
   imageUrls: string[];
   attributes: Attributes;
   listingType: ListingType;
+  maxPerBuyer: number | null;
   status: ProductStatus;
   publishedAt: string | null;
   createdAt: string;
@@ -70,6 +71,7 @@ export function sellerView(p: ProductRow): SellerProductView {
     imageUrls: p.imageUrls,
     attributes: p.attributes,
     listingType: p.listingType,
+    maxPerBuyer: p.maxPerBuyer,
     status: p.status,
     publishedAt: p.publishedAt?.toISOString() ?? null,
     createdAt: p.createdAt.toISOString(),

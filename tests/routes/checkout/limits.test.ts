@@ -1,11 +1,12 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditLog, products } from "../../../src/db/schema/index.ts";
+import { auditLog } from "../../../src/db/schema/index.ts";
 import {
   DEFAULT_MAX_PER_BUYER,
   MAX_OPEN_CHECKOUTS,
 } from "../../../src/services/checkout/limits.ts";
 import { withDb } from "../../helpers/db.ts";
+import { api } from "../../helpers/http.ts";
 import { buyer, buyShop, levelAt, stockedProduct } from "../cart/fixtures.ts";
 import { eventually } from "../shops/support.ts";
 import { type CheckoutBody, confirm, purchasesOf } from "./fixtures.ts";
@@ -22,9 +23,15 @@ describe("what one buyer may hold at once (stock hoarding)", () => {
       stockedProduct(shop, { branch: 50 }),
       buyer(),
     ]);
-    await withDb((db) =>
-      db.update(products).set({ maxPerBuyer: 2 }).where(eq(products.id, capped.id)),
-    );
+    const set = (maxPerBuyer: unknown) =>
+      api<{ maxPerBuyer: number | null }>("PATCH", `/v1/seller/products/${capped.id}`, {
+        token: shop.owner.accessToken,
+        body: { maxPerBuyer },
+      });
+    expect((await set(0)).status).toBe(422);
+    const capping = await set(2);
+    expect(capping.status).toBe(200);
+    expect(capping.body.maxPerBuyer).toBe(2);
     const tooMany = await confirm(u, {
       items: [{ productId: capped.id, quantity: 3 }],
       fulfilment: pickup(shop),
