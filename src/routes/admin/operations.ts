@@ -3,6 +3,7 @@ import { createRouter } from "../../http/app.ts";
 import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import {
   JOB_OUTCOMES,
   listDeadLetters,
@@ -117,7 +118,7 @@ const issueList = createRoute({
   request: {
     query: pageQuery.extend({
       status: StatusSchema.optional(),
-      kind: z.string().trim().min(1).max(64).optional().openapi({ example: "amount_mismatch" }),
+      kind: text().trim().min(1).max(64).optional().openapi({ example: "amount_mismatch" }),
       checkoutId: z.uuid().optional(),
       since,
     }),
@@ -150,7 +151,7 @@ const jobRunList = createRoute({
   summary: "Cron job runs, newest first: what ran, when, how it ended",
   request: {
     query: pageQuery.extend({
-      job: z.string().trim().min(1).max(64).optional().openapi({ example: "payment-deadlines" }),
+      job: text().trim().min(1).max(64).optional().openapi({ example: "payment-deadlines" }),
       outcome: z.enum(JOB_OUTCOMES).optional(),
       since,
     }),

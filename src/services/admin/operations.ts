@@ -5,6 +5,7 @@ import { withAudit } from "../../db/audit.ts";
 import { deadLetters, jobRuns } from "../../db/schema/jobs.ts";
 import { paymentIssues } from "../../db/schema/orders.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
+import { text } from "../../lib/text.ts";
 import { afterId } from "../community/cursor.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound } from "../errors.ts";
@@ -39,9 +40,10 @@ function pageOf<R extends { id: string }, V>(rows: R[], limit: number, view: (r:
   return { items: page.items.map(view), nextCursor: page.nextCursor };
 }
 
-function resolvedFilter(column: typeof deadLetters.resolvedAt | typeof paymentIssues.resolvedAt) {
-  return (status: OperationStatus | undefined): SQL | undefined =>
-    status === "open" ? isNull(column) : status === "resolved" ? isNotNull(column) : undefined;
+/** `open` or `resolved` by the row's `resolved_at`; either when no status is asked for. */
+function withStatus(resolvedAt: AnyPgColumn, status: OperationStatus | undefined): SQL | undefined {
+  if (status === "open") return isNull(resolvedAt);
+  return status === "resolved" ? isNotNull(resolvedAt) : undefined;
 }
 
 // ---- Dead letters ------------------------------------------------------------------------------
@@ -93,7 +95,7 @@ export async function listDeadLetters(
     .from(deadLetters)
     .where(
       and(
-        resolvedFilter(deadLetters.resolvedAt)(q.status),
+        withStatus(deadLetters.resolvedAt, q.status),
         q.queue ? eq(deadLetters.queue, q.queue) : undefined,
         q.since ? gte(deadLetters.receivedAt, q.since) : undefined,
         olderThanCursor(deadLetters.id, q.cursor),
@@ -219,7 +221,7 @@ export async function listPaymentIssues(
     .from(paymentIssues)
     .where(
       and(
-        resolvedFilter(paymentIssues.resolvedAt)(q.status),
+        withStatus(paymentIssues.resolvedAt, q.status),
         q.kind ? eq(paymentIssues.kind, q.kind) : undefined,
         q.checkoutId ? eq(paymentIssues.checkoutId, q.checkoutId) : undefined,
         q.since ? gte(paymentIssues.createdAt, q.since) : undefined,
@@ -232,7 +234,7 @@ export async function listPaymentIssues(
 }
 
 export const resolvePaymentIssueInput = z.object({
-  note: z.string().trim().min(3).max(2000),
+  note: text().trim().min(3).max(2000),
 });
 
 /**

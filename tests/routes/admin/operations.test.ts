@@ -227,6 +227,27 @@ describe("admin operations: payment issues", () => {
   });
 });
 
+describe("admin operations: text Postgres cannot store", () => {
+  it("is a 422 naming the field, in a filter or a note", async () => {
+    const admin = await createAdmin();
+    const kind = await api<Problem>("GET", "/v1/admin/payment-issues?kind=%00", {
+      token: admin.accessToken,
+    });
+    expect(kind.status).toBe(422);
+    expect(kind.body.errors?.[0]?.field).toBe("kind");
+    const job = await api<Problem>("GET", "/v1/admin/job-runs?job=a%00b", {
+      token: admin.accessToken,
+    });
+    expect(job.status).toBe(422);
+    const note = await api<Problem>("POST", `/v1/admin/payment-issues/${uuidv7()}/resolve`, {
+      token: admin.accessToken,
+      body: { note: "done\u0000 here" },
+    });
+    expect(note.status).toBe(422);
+    expect(note.body.errors?.[0]?.field).toBe("note");
+  });
+});
+
 describe("admin operations: job runs", () => {
   it("lists job runs by job, outcome and since, newest first", async () => {
     const admin = await createAdmin();
