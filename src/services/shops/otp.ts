@@ -6,67 +6,40 @@ import { type Shop, shopOtps, shops } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import type { Redis } from "../../lib/redis.ts";
+import {
+  checkOneTimeCode,
+  generateOneTimeCode,
+  hashOneTimeCode,
+  maskDestination,
+  ONE_TIME_CODE_MAX_ATTEMPTS,
+  oneTimeCode,
+  wrongCodeError,
+} from "../auth/one-time-code.ts";
 import { isUniqueViolation, type ServiceContext } from "../context.ts";
-import { Conflict, NotFound, ServiceUnavailable, ValidationFailed } from "../errors.ts";
+import { Conflict, NotFound, ServiceUnavailable } from "../errors.ts";
 import { type NotificationQueue, notify } from "../notifications/notify.ts";
 import { requireShopPermission } from "./access.ts";
 import { managedView, type ShopManagedView } from "./views.ts";
 
 export const OTP_TTL_MS = 10 * 60 * 1000;
-export const OTP_MAX_ATTEMPTS = 5;
+export const OTP_MAX_ATTEMPTS = ONE_TIME_CODE_MAX_ATTEMPTS;
 
 export type OtpPurpose = "email" | "phone";
 export const issueOtpInput = z.object({ purpose: z.enum(["email", "phone"]) });
 export const verifyOtpInput = z.object({
   purpose: z.enum(["email", "phone"]),
-  code: z.string().regex(/^\d{6}$/, "must be the 6-digit code"),
+  code: oneTimeCode,
 });
 
-const CODE_SPACE = 1_000_000;
-// The largest multiple of 10^6 that fits in 32 bits: below it, n % 10^6 is uniform.
-const UNBIASED_LIMIT = 2 ** 32 - (2 ** 32 % CODE_SPACE);
+export { generateOneTimeCode as generateOtpCode, maskDestination };
 
-/** A uniformly random 6-digit code: rejection sampling, so no digit pattern is likelier. */
-export function generateOtpCode(): string {
-  const buf = new Uint32Array(1);
-  for (;;) {
-    crypto.getRandomValues(buf);
-    const n = buf[0] ?? UNBIASED_LIMIT;
-    if (n < UNBIASED_LIMIT) return String(n % CODE_SPACE).padStart(6, "0");
-  }
-}
-
-/**
- * HMAC-SHA256 of the code, keyed by the server's pepper and bound to the code's id, shop and
- * purpose: a stolen table cannot be brute-forced offline (10^6 codes) without the secret, and
- * a hash cannot be replayed against another shop or purpose.
- */
-export async function hashOtp(
+/** The shared one-time-code HMAC, bound to the code's id, shop and purpose. */
+export function hashOtp(
   secret: string,
   otp: { id: string; shopId: string; purpose: OtpPurpose },
   code: string,
 ): Promise<string> {
-  const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey(
-    "raw",
-    enc.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    enc.encode(`souk-otp:v1:${otp.id}:${otp.shopId}:${otp.purpose}:${code}`),
-  );
-  return Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+  return hashOneTimeCode(secret, [otp.id, otp.shopId, otp.purpose], code);
 }
 
 const activeOtp = (shopId: string, purpose: OtpPurpose) =>
@@ -88,13 +61,6 @@ async function lockShop(tx: Tx, shopId: string): Promise<Shop> {
     .for("update");
   if (!shop) throw new NotFound("shop", shopId);
   return shop;
-}
-
-/** `a***@example.com`, `+35191****678`: enough to recognise, not enough to harvest. */
-export function maskDestination(to: string): string {
-  const at = to.indexOf("@");
-  if (at > 0) return `${to[0]}***${to.slice(at)}`;
-  return `${to.slice(0, 6)}${"*".repeat(Math.max(0, to.length - 9))}${to.slice(-3)}`;
 }
 
 export interface OtpDeps {
@@ -128,7 +94,7 @@ export async function issueShopOtp(
     throw new ServiceUnavailable("No SMS provider is configured; phone verification is off.");
   }
   await enforceLimit(deps.redis, "otp.issue", `shop:${shopId}`);
-  const code = generateOtpCode();
+  const code = generateOneTimeCode();
   let issued: { id: string; shop: Shop; expiresAt: Date };
   try {
     issued = await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
@@ -221,13 +187,16 @@ export async function verifyShopOtp(
       throw new Conflict(`There is no active ${purpose} code for this shop; request a new one.`);
     }
     const now = new Date();
-    if (otp.expiresAt.getTime() <= now.getTime()) {
-      throw new Conflict("The code has expired; request a new one.");
-    }
-    const expected = await hashOtp(ctx.config.PASSWORD_PEPPER, otp, code);
-    if (!constantTimeEqual(expected, otp.codeHash)) {
-      const failedAttempts = otp.failedAttempts + 1;
-      const exhausted = failedAttempts >= OTP_MAX_ATTEMPTS;
+    const check = await checkOneTimeCode(
+      ctx.config.PASSWORD_PEPPER,
+      otp,
+      [otp.id, otp.shopId, otp.purpose],
+      code,
+      now,
+    );
+    if (check.kind === "expired") throw new Conflict("The code has expired; request a new one.");
+    if (check.kind === "wrong") {
+      const { failedAttempts, exhausted } = check;
       await tx
         .update(shopOtps)
         .set({ failedAttempts, voidedAt: exhausted ? now : null })
@@ -238,7 +207,7 @@ export async function verifyShopOtp(
         entityId: shopId,
         newValue: { otpId: otp.id, purpose, failedAttempts, voided: exhausted },
       });
-      return { ok: false, remaining: OTP_MAX_ATTEMPTS - failedAttempts };
+      return { ok: false, remaining: check.remaining };
     }
     await tx.update(shopOtps).set({ consumedAt: now }).where(eq(shopOtps.id, otp.id));
     const field = purpose === "email" ? "emailVerifiedAt" : "phoneVerifiedAt";
@@ -257,12 +226,6 @@ export async function verifyShopOtp(
     });
     return { ok: true, shop: updated };
   });
-  if (!outcome.ok) {
-    const message =
-      outcome.remaining > 0
-        ? `is wrong; ${outcome.remaining} ${outcome.remaining === 1 ? "try" : "tries"} left`
-        : "is wrong; the code is now void, request a new one";
-    throw new ValidationFailed([{ field: "code", in: "body", message }], "The code is wrong.");
-  }
+  if (!outcome.ok) throw wrongCodeError(outcome.remaining);
   return managedView(outcome.shop, role);
 }
