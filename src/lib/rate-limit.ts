@@ -22,6 +22,16 @@ export const LIMITS = {
   "auth.login.email": { limit: 10, window: "5 m", failClosed: true },
   "otp.issue": { limit: 5, window: "10 m", failClosed: true },
   "otp.verify": { limit: 10, window: "10 m", failClosed: true },
+  // Account codes (password reset, email proof). A reset request is anonymous and mails any
+  // address that has an account: per IP and per email, so neither a script nor a grudge can
+  // flood one mailbox. Confirming is counted the same way, on top of 5 tries per code.
+  "account.reset.ip": { limit: 10, window: "10 m", failClosed: true },
+  "account.reset.email": { limit: 3, window: "10 m", failClosed: true },
+  "account.reset.confirm.ip": { limit: 20, window: "10 m", failClosed: true },
+  "account.reset.confirm.email": { limit: 10, window: "10 m", failClosed: true },
+  // A signed-in account asking for an email code (its own address or a new one), and checking it.
+  "account.code.issue": { limit: 5, window: "10 m", failClosed: true },
+  "account.code.verify": { limit: 10, window: "10 m", failClosed: true },
   bid: { limit: 30, window: "10 s", failClosed: false },
   checkout: { limit: 20, window: "1 m", failClosed: false },
   // Per user, counted on every message written (a new conversation's first one included).

@@ -3,6 +3,12 @@ import { createRouter } from "../../http/app.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import { loginInput, loginUser } from "../../services/auth/login.ts";
+import {
+  confirmPasswordReset,
+  passwordResetConfirmInput,
+  passwordResetRequestInput,
+  requestPasswordReset,
+} from "../../services/auth/password-reset.ts";
 import { registerInput, registerUser } from "../../services/auth/register.ts";
 import { endSession, refreshSession } from "../../services/auth/session.ts";
 import { problems, SessionSchema, UserSchema } from "../schemas.ts";
@@ -62,7 +68,38 @@ const logout = createRoute({
   responses: { 204: { description: "Signed out" }, ...problems(422) },
 });
 
-/** `/v1/auth`: register, login, refresh, logout. */
+const Accepted = z
+  .object({ message: z.string() })
+  .openapi("PasswordResetAccepted", { example: { message: "If an account uses this address…" } });
+const ACCEPTED = {
+  message: "If an account uses this address, a code is on its way to it. It expires in 15 minutes.",
+};
+
+const resetRequest = createRoute({
+  method: "post",
+  path: "/password-reset",
+  tags: ["auth"],
+  summary: "Mail a password reset code (the answer never says whether the address has an account)",
+  request: { body: json(passwordResetRequestInput.openapi("PasswordResetRequest")) },
+  responses: {
+    202: { description: "Accepted", content: { "application/json": { schema: Accepted } } },
+    ...problems(422, 429, 503),
+  },
+});
+
+const resetConfirm = createRoute({
+  method: "post",
+  path: "/password-reset/confirm",
+  tags: ["auth"],
+  summary: "Set a new password with the mailed code; every session is signed out",
+  description:
+    "The code works once, for 15 minutes, and five wrong tries void it. An unknown address, " +
+    "a missing, expired or wrong code all get the same 422.",
+  request: { body: json(passwordResetConfirmInput.openapi("PasswordResetConfirm")) },
+  responses: { 204: { description: "Password changed" }, ...problems(422, 429, 503) },
+});
+
+/** `/v1/auth`: register, login, refresh, logout, password reset. */
 export const authRoutes = createRouter()
   .openapi(register, async (c) => {
     const { redis, clientIp } = c.get("services");
@@ -82,5 +119,21 @@ export const authRoutes = createRouter()
   })
   .openapi(logout, async (c) => {
     await endSession(serviceContext(c), c.req.valid("json"));
+    return c.body(null, 204);
+  })
+  .openapi(resetRequest, async (c) => {
+    const { redis, clientIp } = c.get("services");
+    const body = c.req.valid("json");
+    await enforceLimit(redis, "account.reset.ip", clientIp);
+    await enforceLimit(redis, "account.reset.email", body.email);
+    await requestPasswordReset(serviceContext(c), { queue: c.env.NOTIFICATIONS }, body);
+    return c.json(ACCEPTED, 202);
+  })
+  .openapi(resetConfirm, async (c) => {
+    const { redis, clientIp } = c.get("services");
+    const body = c.req.valid("json");
+    await enforceLimit(redis, "account.reset.confirm.ip", clientIp);
+    await enforceLimit(redis, "account.reset.confirm.email", body.email);
+    await confirmPasswordReset(serviceContext(c), body);
     return c.body(null, 204);
   });
