@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../../db/client.ts";
 import { type Order, type OrderStatus, orders } from "../../db/schema/orders.ts";
@@ -27,7 +27,7 @@ function cursorId(cursor: string | undefined): string | null {
 
 async function listWhere(
   db: Queryable,
-  scope: ReturnType<typeof eq>,
+  scope: SQL | undefined,
   input: ListInput,
 ): Promise<Page<OrderView>> {
   const before = cursorId(input.cursor);
@@ -66,6 +66,30 @@ export async function listShopOrders(
 ): Promise<Page<OrderView>> {
   await requireShopPermission(db, input.shopId, userId, "orders.read");
   return listWhere(db, eq(orders.shopId, input.shopId), input);
+}
+
+/** What an admin may narrow every order down by; each is optional, and they combine. */
+export interface AdminListInput extends ListInput {
+  shopId?: string | undefined;
+  buyerId?: string | undefined;
+  /** Placed at or after this instant. */
+  from?: Date | undefined;
+  /** Placed at or before this instant. */
+  to?: Date | undefined;
+}
+
+/** Every order on Souk, newest first, for an admin (the route checks the role). */
+export function listOrdersForAdmin(db: Queryable, input: AdminListInput): Promise<Page<OrderView>> {
+  return listWhere(
+    db,
+    and(
+      input.shopId ? eq(orders.shopId, input.shopId) : undefined,
+      input.buyerId ? eq(orders.buyerId, input.buyerId) : undefined,
+      input.from ? gte(orders.createdAt, input.from) : undefined,
+      input.to ? lte(orders.createdAt, input.to) : undefined,
+    ),
+    input,
+  );
 }
 
 /** The buyer's order; anyone else's is a 404, as if it did not exist. */
@@ -125,4 +149,9 @@ export async function requireOrder(db: Queryable, orderId: string): Promise<Orde
   const [o] = await db.select().from(orders).where(eq(orders.id, orderId));
   if (!o) throw new NotFound("order", orderId);
   return o;
+}
+
+/** Any order with its lines and refunds, for an admin; an unknown id is a 404. */
+export async function getOrderForAdmin(db: Queryable, orderId: string): Promise<OrderDetailView> {
+  return orderDetail(db, await requireOrder(db, orderId));
 }

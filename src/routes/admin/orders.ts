@@ -1,0 +1,64 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../../http/app.ts";
+import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
+import { getOrderForAdmin, listOrdersForAdmin } from "../../services/orders/queries.ts";
+import { ok } from "../auctions/schema.ts";
+import { ListQuery, OrderDetailSchema, OrderIdParam, OrderPageSchema } from "../orders/schema.ts";
+import { bearer, problems } from "../schemas.ts";
+
+const base = {
+  tags: ["admin"],
+  security: bearer,
+  middleware: [requireAuth, requireRole("admin")],
+};
+
+const instant = (description: string) =>
+  z.iso.datetime({ offset: true }).optional().openapi({ description });
+
+const AdminOrderQuery = ListQuery.extend({
+  shopId: z.uuid().optional().openapi({ description: "Only this shop's orders." }),
+  buyerId: z.uuid().optional().openapi({ description: "Only this buyer's orders." }),
+  from: instant("Placed at or after this instant."),
+  to: instant("Placed at or before this instant."),
+}).refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), {
+  message: "must not be before `from`",
+  path: ["to"],
+});
+
+const list = createRoute({
+  ...base,
+  method: "get",
+  path: "/",
+  summary: "Every order on Souk, newest first: filters shop, status, buyer, placed between",
+  description:
+    "Filters combine (`shopId`, `buyerId`, `status`, `from`/`to` on when the order was placed, " +
+    "both inclusive); keyset cursor like the other admin lists.",
+  request: { query: AdminOrderQuery },
+  responses: { 200: ok("A page of orders", OrderPageSchema), ...problems(401, 403, 422) },
+});
+
+const get = createRoute({
+  ...base,
+  method: "get",
+  path: "/{id}",
+  summary: "Any order with its lines and refunds",
+  request: { params: OrderIdParam },
+  responses: { 200: ok("The order", OrderDetailSchema), ...problems(401, 403, 404, 422) },
+});
+
+const at = (s: string | undefined) => (s ? new Date(s) : undefined);
+
+/** `/v1/admin/orders` reads: every order, whichever shop or buyer (refunds live in orders/admin). */
+export const adminOrderReadRoutes = createRouter()
+  .openapi(list, async (c) => {
+    const { from, to, ...q } = c.req.valid("query");
+    const page = await listOrdersForAdmin(c.get("services").db, {
+      ...q,
+      from: at(from),
+      to: at(to),
+    });
+    return c.json(page, 200);
+  })
+  .openapi(get, async (c) =>
+    c.json(await getOrderForAdmin(c.get("services").db, c.req.valid("param").id), 200),
+  );
