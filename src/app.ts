@@ -25,6 +25,7 @@ import { adminOrderRoutes } from "./routes/orders/admin.ts";
 import { orderRoutes } from "./routes/orders/index.ts";
 import { orderPayRoutes } from "./routes/orders/pay.ts";
 import { sellerAuctionRoutes } from "./routes/seller/auctions.ts";
+import { sellerShopAuditRoutes } from "./routes/seller/audit.ts";
 import { inventoryImportRoutes } from "./routes/seller/inventory-import.ts";
 import { sellerOrderRoutes } from "./routes/seller/orders.ts";
 import { sellerProductRoutes } from "./routes/seller/products.ts";
@@ -50,6 +51,7 @@ export function buildApp() {
   app.route("/v1/shops", shopRoutes);
   app.route("/v1/shops", payoutRoutes);
   app.route("/v1/seller/shops", sellerShopRoutes);
+  app.route("/v1/seller/shops", sellerShopAuditRoutes);
   app.route("/v1/staff-invitations", staffInvitationRoutes);
   app.route("/v1", catalogRoutes);
   app.route("/v1/seller/products", sellerProductRoutes);

@@ -23,7 +23,7 @@ const AuditEntrySchema = z
   })
   .openapi("AuditEntry");
 
-const AuditPage = z
+export const AuditPage = z
   .object({ items: z.array(AuditEntrySchema), nextCursor: z.string().nullable() })
   .openapi("AuditPage");
 
