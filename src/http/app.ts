@@ -1,6 +1,8 @@
 import type { Hook } from "@hono/zod-openapi";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
+import { METHOD_NAME_ALL } from "hono/router";
+import { TrieRouter } from "hono/router/trie-router";
 import { type FieldError, ValidationFailed } from "../services/errors.ts";
 import type { AppEnv } from "./context.ts";
 import { defaultBodyLimit } from "./middleware/body-limit.ts";
@@ -53,6 +55,27 @@ const onlyErrors = createMiddleware<AppEnv>(async (_c, next) => {
 });
 
 /**
+ * The methods the app's own routes take at a path, so a known path called with another method is
+ * a 405 naming them (RFC 9110 §15.5.6), not a 404. Read from `app.routes` on first use, when every
+ * resource is mounted; middleware (method ALL) names no method.
+ */
+function methodsAt(app: OpenAPIHono<AppEnv>): (path: string) => string[] {
+  let router: TrieRouter<string> | undefined;
+  return (path) => {
+    if (!router) {
+      router = new TrieRouter<string>();
+      for (const r of app.routes) {
+        if (r.method !== METHOD_NAME_ALL) router.add(METHOD_NAME_ALL, r.path, r.method);
+      }
+    }
+    const methods = new Set(router.match(METHOD_NAME_ALL, path)[0].map(([method]) => method));
+    // Hono answers HEAD with the GET route.
+    if (methods.has("GET")) methods.add("HEAD");
+    return [...methods].sort();
+  };
+}
+
+/**
  * The app shell: request id, security headers, body limit, error mapping, per-request
  * services. Routes are added by index.
  */
@@ -64,6 +87,19 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use("*", defaultBodyLimit);
   app.use("*", init);
   app.onError(onError);
-  app.notFound((c) => problem(c, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`));
+  const allowed = methodsAt(app);
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    if (methods.length === 0) {
+      return problem(c, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`);
+    }
+    const res = problem(
+      c,
+      "METHOD_NOT_ALLOWED",
+      `${c.req.path} does not take ${c.req.method}; it takes ${methods.join(", ")}.`,
+    );
+    res.headers.set("allow", methods.join(", "));
+    return res;
+  });
   return app;
 }

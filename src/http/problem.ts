@@ -51,21 +51,29 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
   return STATUS[code];
 }
 
+/** Codes only HTTP itself raises, never a service: no domain error carries them. */
+const HTTP_ONLY = {
+  INTERNAL: { status: 500, title: "Internal error" },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
+} as const;
+type HttpOnlyCode = keyof typeof HTTP_ONLY;
+const isHttpOnly = (code: string): code is HttpOnlyCode => Object.hasOwn(HTTP_ONLY, code);
+
 /** An RFC 9457 problem response with Souk's stable `code`. */
 export function problem(
   c: Context<AppEnv>,
-  code: ErrorCode | "INTERNAL",
+  code: ErrorCode | HttpOnlyCode,
   detail: string,
   extra: Record<string, unknown> = {},
   status?: ContentfulStatusCode,
 ): Response {
-  const s = status ?? (code === "INTERNAL" ? 500 : STATUS[code]);
+  const s = status ?? (isHttpOnly(code) ? HTTP_ONLY[code].status : STATUS[code]);
   // Extension members first, so a domain detail named like a standard member (a complaint's
   // `status: "resolved"`) can never overwrite what the problem says about itself.
   const body = {
     ...extra,
     type: `https://souk.dev/problems/${code.toLowerCase().replaceAll("_", "-")}`,
-    title: code === "INTERNAL" ? "Internal error" : TITLE[code],
+    title: isHttpOnly(code) ? HTTP_ONLY[code].title : TITLE[code],
     status: s,
     code,
     detail,
