@@ -5,6 +5,7 @@ import { checkouts, type Order, orderItems, orders } from "../../db/schema/order
 import { text } from "../../lib/text.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { stockOf } from "../inventory/context.ts";
+import { askForFeedback } from "../notifications/feedback-request.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { AWAITING_PAYMENT, isAwaitingPayment } from "../payments/checkouts.ts";
 import { userNotice } from "../payments/notices.ts";
@@ -175,7 +176,10 @@ async function cancelIntent(ctx: OrdersContext, order: Order): Promise<void> {
   }
 }
 
-/** The buyer confirms delivery: `shipped → delivered` (409 naming the state otherwise). */
+/**
+ * The buyer confirms delivery: `shipped → delivered` (409 naming the state otherwise), and is
+ * asked, once, to rate the order.
+ */
 export async function markReceived(
   ctx: OrdersContext,
   buyerId: string,
@@ -191,5 +195,6 @@ export async function markReceived(
       expectFrom: ["shipped"],
     });
   });
+  await askForFeedback(ctx, orderId);
   return freshDetail(ctx, orderId);
 }
