@@ -53,6 +53,7 @@ export const UserSchema = z
     email: z.email(),
     displayName: z.string(),
     role: z.enum(["buyer", "seller", "admin"]),
+    emailVerifiedAt: z.iso.datetime().nullable(),
     blocked: z.boolean(),
     createdAt: z.iso.datetime(),
   })

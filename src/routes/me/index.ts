@@ -20,6 +20,8 @@ import {
   updateProfileInput,
 } from "../../services/users/profile.ts";
 import { bearer, IdParam, problems, UserSchema } from "../schemas.ts";
+import { accountRoutes } from "./account.ts";
+import { json, ok } from "./schema.ts";
 
 const AddressSchema = z
   .object({
@@ -39,14 +41,6 @@ const AddressSchema = z
   })
   .openapi("Address");
 const AddressPage = z.object({ items: z.array(AddressSchema), nextCursor: z.string().nullable() });
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const base = { tags: ["me"], security: bearer, middleware: [requireAuthWhileBlocked] };
 
 const getMe = createRoute({
@@ -149,4 +143,5 @@ export const meRoutes = createRouter()
   .openapi(deleteAddr, async (c) => {
     await deleteAddress(serviceContext(c), c.var.user.id, c.req.valid("param").id);
     return c.body(null, 204);
-  });
+  })
+  .route("/", accountRoutes);

@@ -9,6 +9,7 @@ import {
 import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { NotFound } from "../errors.ts";
+import { type NotificationQueue, notify } from "../notifications/notify.ts";
 import { checkOneTimeCode, generateOneTimeCode, hashOneTimeCode } from "./one-time-code.ts";
 
 /** Long enough to switch to a mail app and back; short enough that a leaked mail soon is moot. */
@@ -125,4 +126,49 @@ export async function consumeAccountCode(
   }
   await tx.update(accountCodes).set({ consumedAt: now }).where(eq(accountCodes.id, row.id));
   return { kind: "ok", code: row };
+}
+
+const MAIL: Record<AccountCodePurpose, { subject: string; what: string; ignore: string }> = {
+  password_reset: {
+    subject: "Your Souk password reset code",
+    what: "password reset code",
+    ignore: "your password stays as it is",
+  },
+  email_verification: {
+    subject: "Your Souk email verification code",
+    what: "code to verify this address",
+    ignore: "nothing changes",
+  },
+  email_change: {
+    subject: "Your Souk email change code",
+    what: "code to make this address your account's email",
+    ignore: "your account keeps its current address",
+  },
+};
+
+/**
+ * Mails an issued code to the address it is bound to. Email only, never an in-app row: that
+ * would show the code to whoever holds a session. Dead letters redact the text (it holds it).
+ */
+export async function mailAccountCode(
+  queue: NotificationQueue,
+  purpose: AccountCodePurpose,
+  to: string,
+  issued: IssuedAccountCode,
+): Promise<void> {
+  const m = MAIL[purpose];
+  await notify(queue, {
+    kind: `account.${purpose}`,
+    title: m.subject,
+    body: "A code was sent.",
+    dedupeKey: `account-code:${issued.id}`,
+    email: {
+      to,
+      // Not in the subject: dead letters redact the text, not the subject.
+      subject: m.subject,
+      text:
+        `Your Souk ${m.what} is ${issued.code}. It expires in 15 minutes and works once. ` +
+        `If you did not ask for it, ignore this message: ${m.ignore}.`,
+    },
+  });
 }

@@ -5,8 +5,13 @@ import { credentials } from "../../db/schema/credentials.ts";
 import { users } from "../../db/schema/users.ts";
 import type { ServiceContext } from "../context.ts";
 import { ValidationFailed } from "../errors.ts";
-import { type NotificationQueue, notify } from "../notifications/notify.ts";
-import { consumeAccountCode, issueAccountCode, lockAccount } from "./account-codes.ts";
+import type { NotificationQueue } from "../notifications/notify.ts";
+import {
+  consumeAccountCode,
+  issueAccountCode,
+  lockAccount,
+  mailAccountCode,
+} from "./account-codes.ts";
 import { loginInput } from "./login.ts";
 import { oneTimeCode } from "./one-time-code.ts";
 import { hashPassword } from "./password.ts";
@@ -50,17 +55,7 @@ export async function requestPasswordReset(
         email,
       });
     });
-    const text =
-      `Your Souk password reset code is ${issued.code}. It expires in 15 minutes and works once. ` +
-      "If you did not ask for it, ignore this message: your password stays as it is.";
-    // Email only: an in-app row would show the code to whoever holds a session.
-    await notify(deps.queue, {
-      kind: "account.password_reset",
-      title: "Reset your Souk password",
-      body: "A password reset code was sent.",
-      dedupeKey: `account-code:${issued.id}`,
-      email: { to: email, subject: `Your Souk password reset code: ${issued.code}`, text },
-    });
+    await mailAccountCode(deps.queue, "password_reset", email, issued);
   } catch (err) {
     ctx.logger.error("could not issue a password reset code", {
       error: err instanceof Error ? err.message : String(err),
@@ -105,6 +100,8 @@ export async function confirmPasswordReset(
     // Nothing was written: roll back and refuse. A wrong try returns, so its count commits.
     if (result.kind === "missing" || result.kind === "expired") throw refused();
     if (result.kind === "wrong") return result;
+    // Mailed to an address the account has since left: that mailbox proves nothing now.
+    if (result.code.email !== user.email) throw refused();
     const now = new Date();
     await tx
       .update(credentials)

@@ -6,6 +6,8 @@ export interface PublicUser {
   email: string;
   displayName: string;
   role: User["role"];
+  /** When the holder proved the address with a mailed code; null until then. */
+  emailVerifiedAt: string | null;
   blocked: boolean;
   createdAt: string;
 }
@@ -16,6 +18,7 @@ export function toPublicUser(u: User): PublicUser {
     email: u.email,
     displayName: u.displayName,
     role: u.role,
+    emailVerifiedAt: u.emailVerifiedAt?.toISOString() ?? null,
     blocked: u.blockedAt !== null,
     createdAt: u.createdAt.toISOString(),
   };
