@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { buildApp } from "../../../src/app.ts";
 import { accountCodes, auditLog } from "../../../src/db/schema/index.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem, randomIp, uniqueEmail } from "../../helpers/http.ts";
@@ -147,5 +148,38 @@ describe.skipIf(!hasRedis)("password reset rate limits", () => {
     for (let i = 0; i < 11; i++) statuses.push((await request(uniqueEmail(), ip)).status);
     expect(statuses.slice(0, 10).every((s) => s === 202)).toBe(true);
     expect(statuses[10]).toBe(429);
+  });
+});
+
+describe("password reset when Redis fails", () => {
+  it("fails closed: 503 for request and confirm, and no code is issued", async () => {
+    const u = await registerUser();
+    // Nothing listens on port 9: every Redis call fails.
+    const dead = {
+      ...env,
+      UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9",
+      UPSTASH_REDIS_REST_TOKEN: "t",
+    };
+    const app = buildApp();
+    const send = (path: string, body: unknown) =>
+      app.request(
+        `/v1/auth/password-reset${path}`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        },
+        dead,
+      );
+    const asked = await send("", { email: u.email });
+    expect(asked.status).toBe(503);
+    expect(((await asked.json()) as Problem).code).toBe("SERVICE_UNAVAILABLE");
+    const confirmed = await send("/confirm", {
+      email: u.email,
+      code: "123456",
+      newPassword: NEW_PASSWORD,
+    });
+    expect(confirmed.status).toBe(503);
+    expect(await codeRows(u.id)).toHaveLength(0);
   });
 });
