@@ -308,6 +308,9 @@ export const lateSuccess: Scenario = {
         "2 checkouts, deadlines moved into the past, */5 sweep with Stripe answering 3 s late, both paid during the sweep, webhooks after it",
       answers: t,
       failures,
+      // The sweep expires an order only once Stripe has cancelled its intent, and Stripe never
+      // lets a cancelled intent succeed: this race is the nearest thing that can happen.
+      note: "an order expires only after Stripe cancelled its intent, which then cannot succeed; injected is the race of a payment landing during the sweep, its webhook after it",
     };
   },
 };
