@@ -87,7 +87,7 @@ export function buildApp() {
       title: "Souk API",
       version: "1.0.0",
       description:
-        "Edge-native marketplace: verified shops, fixed-price items and live auctions. Errors are application/problem+json (RFC 9457) with a stable `code`.",
+        "Edge-native marketplace: verified shops, fixed-price items and live auctions. Errors are application/problem+json (RFC 9457) with a stable `code`. Free text (names, titles, descriptions, messages, reasons, notes, addresses, attribute names) is trimmed of surrounding whitespace before its length limits apply, so a value of only spaces is refused wherever a minimum length is given.",
     },
   });
   // The viewer comes from this Worker's own static assets (public/docs/scalar.js, see

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from "../http/middleware/idempotency.ts";
 
 export const ProblemSchema = z
   .object({
@@ -46,6 +47,42 @@ export const IdParam = z.object({
 });
 
 export const bearer = [{ bearer: [] }];
+
+/**
+ * Names a service's input schema in the OpenAPI document. The object is rebuilt from its shape
+ * because zod v4 gives each schema its methods when it is made: one made before
+ * @hono/zod-openapi extended zod (a test that imports the service first) has no `.openapi`.
+ * What the service declared on the object itself with `.meta()` (at least one member, not both
+ * ids) goes along, so the document shows the checks its refinements make. The service parses
+ * its own schema again, so nothing is lost by the copy.
+ */
+export function named<S extends z.core.$ZodLooseShape>(
+  schema: z.ZodObject<S>,
+  name: string,
+  description?: string,
+) {
+  const declared = schema.meta() ?? {};
+  return z
+    .object(schema.shape)
+    .meta(declared)
+    .openapi(name, description ? { description } : {});
+}
+
+/**
+ * The Idempotency-Key header, one schema for every route that takes one, declaring the rule the
+ * middleware checks. `required` where the route will not run without a key: a missing one is
+ * a 400 IDEMPOTENCY_KEY_REQUIRED (before validation), a malformed one a 422 naming the header.
+ */
+export function idempotencyKeyHeader(description: string, required = false) {
+  const key = z.string().min(1).max(257).regex(IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE);
+  return z.object({
+    "idempotency-key": (required ? key : key.optional()).openapi({
+      param: { name: "idempotency-key", in: "header", required },
+      description: `${required ? "Required" : "Optional"}. ${description} 1–255 printable ASCII characters (a UUID is ideal), bare or quoted as a structured-field string.`,
+      example: "6f1c2b9e-4a7d-4f0e-9d3b-2f1e8c7a5b10",
+    }),
+  });
+}
 
 export const UserSchema = z
   .object({

@@ -135,8 +135,9 @@ function typedArbitrary(
       const extra = s.additionalProperties;
       if (Object.keys(props).length === 0 && extra && typeof extra === "object") {
         const minKeys = num(s.minProperties) ?? 0;
-        const keys = s.propertyNames ? of(s.propertyNames as JsonSchema) : word(1, 12);
-        return fc.dictionary(keys as fc.Arbitrary<string>, of(extra), {
+        const names = s.propertyNames as JsonSchema | undefined;
+        const keys = names ? stringArbitrary({ type: "string", ...names }) : word(1, 12);
+        return fc.dictionary(keys, of(extra), {
           minKeys,
           maxKeys: Math.min(num(s.maxProperties) ?? minKeys + 3, minKeys + 3),
         });

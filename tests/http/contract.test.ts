@@ -250,6 +250,49 @@ describe("the served OpenAPI document", () => {
     expect(findings).toEqual([]);
   }, 50_000);
 
+  it("declares the checks the server makes beyond a type: keys, bounds, not zero, not both", () => {
+    const op = (method: string, path: string) => {
+      const found = doc.paths[path]?.[method];
+      if (!found) throw new Error(`${method} ${path} is not documented`);
+      return found;
+    };
+    const param = (method: string, path: string, name: string) =>
+      op(method, path).parameters?.find((p) => p.name === name);
+    const body = (method: string, path: string) => {
+      const ref = bodySchemaOf(op(method, path))?.$ref ?? "";
+      return doc.components.schemas[ref.split("/").pop() ?? ""] ?? {};
+    };
+    const keyed = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, o]) =>
+        (o.parameters ?? [])
+          .filter((p) => p.name === "idempotency-key")
+          .map((p) => ({ at: `${method.toUpperCase()} ${path}`, p })),
+      ),
+    );
+    // One rule for every Idempotency-Key, required where the middleware refuses to run without.
+    expect(new Set(keyed.map(({ p }) => JSON.stringify(p.schema.pattern))).size).toBe(1);
+    expect(keyed.filter(({ p }) => p.required).map(({ at }) => at)).toEqual(
+      expect.arrayContaining([
+        "POST /v1/auctions/{id}/buy-now",
+        "POST /v1/auctions/{id}/second-chance/accept",
+        "POST /v1/checkout/confirm",
+      ]),
+    );
+    for (const name of ["minPrice", "maxPrice"]) {
+      expect(param("get", "/v1/products", name)?.schema.type).toBe("integer");
+    }
+    expect(param("get", "/v1/auctions/{id}/bids", "beforeSequence")?.schema.maximum).toBeTypeOf(
+      "number",
+    );
+    expect(body("post", "/v1/seller/stock-requests").properties?.delta?.not).toEqual({ const: 0 });
+    expect(body("post", "/v1/seller/products/{id}/stock/adjustments").if).toBeDefined();
+    expect(body("patch", "/v1/feedback/orders/{id}").minProperties).toBe(1);
+    expect(body("post", "/v1/conversations").not).toEqual({ required: ["productId", "orderId"] });
+    const attributes = body("post", "/v1/seller/products").properties?.attributes;
+    expect(attributes?.propertyNames).toMatchObject({ minLength: 1 });
+    expect(attributes?.maxProperties).toBeTypeOf("number");
+  });
+
   it("answers 405 with Allow, not 404, for a method a known path does not take", async () => {
     const wrong: string[] = [];
     for (const [path, ops] of Object.entries(doc.paths)) {

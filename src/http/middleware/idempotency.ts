@@ -55,23 +55,29 @@ export class IdempotencyKeyRequired extends DomainError {
   }
 }
 
-const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
+/**
+ * A key as the header carries it: 1–255 printable ASCII characters, not all spaces, bare or as a
+ * structured-field string whose quotes are not counted. The one rule: the middleware checks it
+ * and every route's header schema declares it (src/routes/schemas.ts).
+ */
+export const IDEMPOTENCY_KEY_PATTERN =
+  /^(?:"(?! *"$)[\x20-\x7e]{1,255}"|(?!".*"$)[\x20-\x7e]{1,255})$/;
+export const IDEMPOTENCY_KEY_RULE = "must be 1 to 255 printable ASCII characters";
 
 /** The key from the header: a structured-field string's quotes are not part of it. */
 export function parseIdempotencyKey(header: string | undefined): string {
   if (header === undefined || header.trim() === "") throw new IdempotencyKeyRequired();
-  let key = header.trim();
-  if (key.length >= 2 && key.startsWith('"') && key.endsWith('"')) key = key.slice(1, -1);
-  if (!KEY_PATTERN.test(key) || key.trim() === "") {
+  const raw = header.trim();
+  if (!IDEMPOTENCY_KEY_PATTERN.test(raw)) {
     throw new ValidationFailed([
       {
         field: "Idempotency-Key",
         in: "header",
-        message: "must be 1 to 255 printable ASCII characters",
+        message: IDEMPOTENCY_KEY_RULE,
       },
     ]);
   }
-  return key;
+  return raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
 }
 
 /** JSON with object keys sorted at every depth: equal bodies, equal text. */

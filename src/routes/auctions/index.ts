@@ -20,7 +20,7 @@ import {
   visibleAuction,
 } from "../../services/auctions/queries.ts";
 import { acceptSecondChance, declineSecondChance } from "../../services/auctions/second-chance.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { bearer, IdParam, idempotencyKeyHeader, problems } from "../schemas.ts";
 import {
   AcceptedOfferSchema,
   AuctionPageSchema,
@@ -28,7 +28,6 @@ import {
   BidHistorySchema,
   BidResultSchema,
   BuyNowResultSchema,
-  IdempotencyKeyHeader,
   json,
   named,
   OfferSchema,
@@ -119,7 +118,7 @@ const history = createRoute({
     params: IdParam,
     query: z.object({
       limit: z.coerce.number().int().min(1).max(200).default(50),
-      beforeSequence: z.coerce.number().int().min(1).optional(),
+      beforeSequence: z.coerce.number().int().min(1).max(2_147_483_647).optional(),
     }),
   },
   responses: { 200: ok("Bids", BidHistorySchema), ...problems(404, 422) },
@@ -143,7 +142,7 @@ const bid = createRoute({
     "Postgres nor Redis (a user's first bid in an auction checks eligibility once).",
   request: {
     params: IdParam,
-    headers: IdempotencyKeyHeader("Optional: the same key answers the first bid again."),
+    headers: idempotencyKeyHeader("The same key answers the first bid again."),
     body: json(named(bidInput, "BidInput")),
   },
   responses: {
@@ -166,7 +165,7 @@ const buy = createRoute({
     "deadline): pay it with POST /v1/orders/{orderId}/pay.",
   request: {
     params: IdParam,
-    headers: IdempotencyKeyHeader("Required: a unique value per intended purchase."),
+    headers: idempotencyKeyHeader("A unique value per intended purchase.", true),
   },
   responses: {
     201: ok("Bought", BuyNowResultSchema),
@@ -220,7 +219,7 @@ const accept = createRoute({
     "the item is held by another order; 403 for a blocked account.",
   request: {
     params: IdParam,
-    headers: IdempotencyKeyHeader("Required: a unique value per intended purchase."),
+    headers: idempotencyKeyHeader("A unique value per intended purchase.", true),
   },
   responses: {
     201: ok("Accepted: pay the order", AcceptedOfferSchema),

@@ -23,9 +23,7 @@ export const ok = <T extends z.ZodType>(description: string, schema: T) => ({
   content: { "application/json": { schema } },
 });
 
-/** A service input schema as a named OpenAPI component (rebuilt with the OpenAPI-aware `z`). */
-export const named = <S extends z.core.$ZodLooseShape>(schema: { shape: S }, name: string) =>
-  z.object(schema.shape).openapi(name);
+export { named } from "../schemas.ts";
 
 const minor = (description: string) =>
   z
@@ -218,19 +216,3 @@ export const SellerAuctionDetailSchema = SellerAuctionSchema.extend({
     }),
   ),
 }).openapi("SellerAuctionDetail");
-
-/**
- * The Idempotency-Key header. Always optional to the validator: where a route requires it, the
- * idempotency middleware answers a missing key with 400 IDEMPOTENCY_KEY_REQUIRED (not a 422).
- */
-export const IdempotencyKeyHeader = (what: string) =>
-  z.object({
-    "idempotency-key": z
-      .string()
-      .optional()
-      .openapi({
-        param: { name: "idempotency-key", in: "header" },
-        description: what,
-        example: "6f1c2b9e-4a7d-4f0e-9d3b-2f1e8c7a5b10",
-      }),
-  });

@@ -15,8 +15,16 @@ import {
   setCacheHeader,
 } from "./schema.ts";
 
+// Stated in full: left to itself the generator reads `Number(null) === 0` as "null is allowed",
+// and a query string cannot carry a null.
 const price = (description: string) =>
-  z.coerce.number().int().min(0).max(MAX_PRICE_MINOR).optional().openapi({ description });
+  z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_PRICE_MINOR)
+    .optional()
+    .openapi({ type: "integer", minimum: 0, maximum: MAX_PRICE_MINOR, description });
 
 export const ProductListQuerySchema = z.object({
   q: text()

@@ -16,19 +16,7 @@ export const ok = <T extends z.ZodType>(description: string, schema: T) => ({
   content: { "application/json": { schema } },
 });
 
-/**
- * Names a service's input schema in the OpenAPI document. The object is rebuilt from its shape
- * here because zod v4 gives each schema its methods when it is made: one made before
- * @hono/zod-openapi extended zod (a test that imports the service first) has no `.openapi`.
- * The service parses its own schema again, so nothing is lost by the copy.
- */
-export function named<T extends z.ZodRawShape>(
-  schema: z.ZodObject<T>,
-  name: string,
-  description?: string,
-) {
-  return z.object(schema.shape).openapi(name, description ? { description } : {});
-}
+export { named } from "../schemas.ts";
 
 /** A cached public response: the same body, plus `x-cache` saying where it came from. */
 export const cachedOk = <T extends z.ZodType>(description: string, schema: T) => ({

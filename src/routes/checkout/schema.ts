@@ -7,6 +7,7 @@ import type { ConfirmContext } from "../../services/checkout/confirm.ts";
 import type { CheckoutContext } from "../../services/checkout/plan.ts";
 import type { SnapshotDeps } from "../../services/checkout/snapshots.ts";
 import { buyingContext } from "../cart/schema.ts";
+import { idempotencyKeyHeader } from "../schemas.ts";
 
 /** Confirm's context: the buying deps plus the request's Stripe client. */
 export function checkoutContext(c: Context<AppEnv>): CheckoutContext {
@@ -140,18 +141,9 @@ export const ConfirmedCheckoutSchema = z
   })
   .openapi("ConfirmedCheckout");
 
-export const IdempotencyHeaders = z.object({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(257)
-    .openapi({
-      param: { name: "idempotency-key", in: "header", required: true },
-      description:
-        "Required. 1–255 printable ASCII characters (a UUID is ideal), new per intended " +
-        "checkout and reused on every retry of it. Same key and body: the first response " +
-        "again (`Idempotent-Replayed: true`); another body: 422 IDEMPOTENCY_KEY_REUSED; while " +
-        "the first is still running: 409 with Retry-After. Kept 24 h.",
-      example: "5f0c7d3e-8a51-4c62-9f4e-2b7c1d9a0e13",
-    }),
-});
+export const IdempotencyHeaders = idempotencyKeyHeader(
+  "New per intended checkout and reused on every retry of it. Same key and body: the first " +
+    "response again (`Idempotent-Replayed: true`); another body: 422 IDEMPOTENCY_KEY_REUSED; " +
+    "while the first is still running: 409 with Retry-After. Kept 24 h.",
+  true,
+);

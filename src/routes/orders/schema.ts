@@ -4,7 +4,9 @@ import { orderItemStatus, orderStatus } from "../../db/schema/orders.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { createStripe } from "../../lib/stripe.ts";
+import { text } from "../../lib/text.ts";
 import type { OrdersContext } from "../../services/orders/refunds.ts";
+import { idempotencyKeyHeader } from "../schemas.ts";
 
 /** The request's order context: db, actor, logger, Stripe, the stock objects, the queue. */
 export function ordersContext(c: Context<AppEnv>): OrdersContext {
@@ -106,23 +108,14 @@ export const RefundBody = z
     amountMinor: z.int().min(1).max(100_000_000).openapi({
       description: "How much to give back, at most what remains unrefunded (else 409).",
     }),
-    reason: z.string().trim().min(1).max(500),
+    reason: text().trim().min(1).max(500),
   })
   .openapi("RefundInput");
 
-export const RefundHeaders = z.object({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(128)
-    .optional()
-    .openapi({
-      param: { name: "idempotency-key", in: "header" },
-      description:
-        "Optional. The same key (per user and order) returns the same refund instead of " +
-        "refunding twice; with another amount, 409.",
-    }),
-});
+export const RefundHeaders = idempotencyKeyHeader(
+  "The same key (per user and order) returns the same refund instead of refunding twice; " +
+    "with another amount, 409.",
+);
 
 export const OrderIdParam = z.object({
   id: z.uuid().openapi({ param: { name: "id", in: "path" } }),

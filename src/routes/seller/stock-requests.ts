@@ -56,7 +56,11 @@ const ReviewBody = z
     reject: z.array(z.uuid()).max(MAX_REVIEW_IDS).default([]),
     note: text().trim().min(1).max(1000).optional(),
   })
-  .openapi("StockRequestReviewInput");
+  .openapi("StockRequestReviewInput", {
+    description:
+      "Name at least one request, in `approve` or `reject` (422 otherwise), at most " +
+      `${MAX_REVIEW_IDS} in all, none in both.`,
+  });
 
 const DecisionBody = {
   content: { "application/json": { schema: named(decisionInput, "StockRequestDecision") } },

@@ -45,6 +45,11 @@ const productFields = z.object({
     .record(text().trim().min(1).max(64), attributeValue)
     .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, {
       message: `at most ${MAX_ATTRIBUTES} attributes`,
+    })
+    // What the refinement and the trimmed key schema check, said where the document shows it.
+    .meta({
+      maxProperties: MAX_ATTRIBUTES,
+      propertyNames: { minLength: 1, maxLength: 64, pattern: "\\S" },
     }),
   listingType: z.enum(listingType.enumValues),
   /** Units one buyer may hold over all unpaid checkouts; null: the platform default. */

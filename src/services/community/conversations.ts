@@ -29,7 +29,8 @@ export const openConversationInput = z
   .refine((v) => !(v.productId && v.orderId), {
     message: "give a productId or an orderId, not both",
     path: ["orderId"],
-  });
+  })
+  .meta({ not: { required: ["productId", "orderId"] } });
 export const messageInput = z.object({ body });
 
 type Side = "buyer" | "shop";

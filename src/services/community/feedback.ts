@@ -29,7 +29,8 @@ export const editFeedbackInput = z
   .refine((v) => v.rating !== undefined || v.comment !== undefined, {
     message: "give a rating or a comment to change",
     path: ["rating"],
-  });
+  })
+  .meta({ minProperties: 1 });
 export const replyFeedbackInput = z.object({ body: text().trim().min(1).max(2000) });
 export const platformFeedbackInput = z.object({
   rating,

@@ -72,7 +72,8 @@ const bulkItem = z
     mode: z.enum(["delta", "set"]),
     quantity: z.int().min(-2_147_483_647).max(2_147_483_647),
   })
-  .refine(quantityRule.check, { message: quantityRule.message, path: ["quantity"] });
+  .refine(quantityRule.check, { message: quantityRule.message, path: ["quantity"] })
+  .meta(quantityRule.schema);
 
 export const bulkInput = z.object({
   shopId: z.uuid().optional(),

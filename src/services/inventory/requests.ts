@@ -32,7 +32,8 @@ export const createRequestInput = z.object({
     .int()
     .min(-MAX_QUANTITY)
     .max(MAX_QUANTITY)
-    .refine((d) => d !== 0, "must not be zero"),
+    .refine((d) => d !== 0, "must not be zero")
+    .meta({ not: { const: 0 } }),
   reason: reasonField,
 });
 

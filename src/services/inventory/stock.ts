@@ -14,31 +14,33 @@ export const quantityRule = {
   check: (v: { mode: "delta" | "set"; quantity: number }) =>
     v.mode === "delta" ? v.quantity !== 0 : v.quantity >= 0,
   message: "a delta must not be zero; a set quantity must not be negative",
+  /** The same rule as JSON Schema, for the document. */
+  schema: {
+    if: { properties: { mode: { const: "delta" } } },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, never awaited.
+    then: { properties: { quantity: { not: { const: 0 } } } },
+    else: { properties: { quantity: { minimum: 0 } } },
+  },
 };
 
 export const reasonField = text().trim().min(1).max(500);
 
-export const adjustmentShape = z.object({
-  locationId: z.uuid(),
-  mode: z.enum(["delta", "set"]),
-  /** `delta`: a signed change of on hand, not zero. `set`: the counted quantity, zero or more. */
-  quantity: z.int().min(-MAX_QUANTITY).max(MAX_QUANTITY),
-  reason: reasonField,
-  /** Also sets the location's low-stock threshold; `null` removes it. */
-  threshold: z.int().min(0).max(MAX_QUANTITY).nullable().optional(),
-});
+export const adjustmentShape = z
+  .object({
+    locationId: z.uuid(),
+    mode: z.enum(["delta", "set"]),
+    /** `delta`: a signed change of on hand, not zero. `set`: the counted quantity, zero or more. */
+    quantity: z.int().min(-MAX_QUANTITY).max(MAX_QUANTITY),
+    reason: reasonField,
+    /** Also sets the location's low-stock threshold; `null` removes it. */
+    threshold: z.int().min(0).max(MAX_QUANTITY).nullable().optional(),
+  })
+  .meta(quantityRule.schema);
 
 export const adjustmentInput = adjustmentShape.refine(quantityRule.check, {
   message: quantityRule.message,
   path: ["quantity"],
 });
-
-/** Client idempotency keys are scoped to the user, so two sellers' keys never collide. */
-export const idempotencyKeyField = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
 
 export interface AdjustmentResult {
   movement: MovementView;

@@ -5,7 +5,7 @@ import type { AppEnv } from "../../../http/context.ts";
 import { serviceContext } from "../../../http/service-context.ts";
 import { catalogCache } from "../../../services/catalog/cache-keys.ts";
 import type { InventoryContext } from "../../../services/inventory/context.ts";
-import { idempotencyKeyField } from "../../../services/inventory/stock.ts";
+import { idempotencyKeyHeader } from "../../schemas.ts";
 
 /** The request's inventory context: db, actor, logger, plus the stock objects, queue, cache. */
 export function inventoryContext(c: Context<AppEnv>): InventoryContext {
@@ -27,20 +27,13 @@ export const ok = <T extends z.ZodType>(description: string, schema: T) => ({
   content: { "application/json": { schema } },
 });
 
-/** A service input schema as a named OpenAPI component (rebuilt with the OpenAPI-aware `z`). */
-export const named = <S extends z.core.$ZodLooseShape>(schema: { shape: S }, name: string) =>
-  z.object(schema.shape).openapi(name);
+export { named } from "../../schemas.ts";
 
-export const IdempotencyHeaders = z.object({
-  "idempotency-key": idempotencyKeyField.optional().openapi({
-    param: { name: "idempotency-key", in: "header" },
-    description:
-      "Optional. The same key (per user) with the same body returns the first result again " +
-      "instead of changing stock twice; with another body it answers 422 " +
-      "IDEMPOTENCY_KEY_REUSED. Without one, every request is a new change.",
-    example: "2f1c9b7e-count-aisle-4",
-  }),
-});
+export const IdempotencyHeaders = idempotencyKeyHeader(
+  "The same key (per user) with the same body returns the first result again instead of " +
+    "changing stock twice; with another body it answers 422 IDEMPOTENCY_KEY_REUSED. Without " +
+    "one, every request is a new change.",
+);
 
 export const ShopIdQuery = z.uuid().openapi({ description: "The shop." });
 
