@@ -292,9 +292,11 @@ export const lateSuccess: Scenario = {
       await resumeWebhooks(rig);
     }
     await webhooksIdle(rig).catch(() => false);
+    // Both were paid at Stripe: once the queue has applied the webhooks, neither waits.
     await waitFor(async () => {
       const { rows } = await rig.pool.query(
-        "select 1 from stripe_events where processed_at is null",
+        "select 1 from orders where checkout_id = any($1) and status = 'pending_payment'",
+        [ids],
       );
       return rows.length === 0;
     }, 30_000);

@@ -148,7 +148,10 @@ async function main(): Promise<number> {
         live.proxies.stripe.delay(0);
         await live.start().catch(() => {});
       }
-      const checked = await checkInvariants(live, ledger, { holdLimitMs: HOLD_LIMIT_MS });
+      const checked = await checkInvariants(live, ledger, {
+        holdLimitMs: HOLD_LIMIT_MS,
+        sinceSec: Math.floor(t0 / 1000) - 2,
+      });
       for (const b of checked.breaches) {
         const text = `${b.invariant}: ${b.detail}`;
         if (reported.has(text)) continue;

@@ -18,7 +18,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { Rig } from "./rig.ts";
-import { levels, paymentIntents, waitFor, webhooksIdle } from "./traffic.ts";
+import { levels, paymentIntents, recentEvents, waitFor, webhooksIdle } from "./traffic.ts";
 
 export const INVARIANTS = [
   "orders=units=answers",
@@ -56,7 +56,7 @@ export interface CheckResult {
 export async function checkInvariants(
   rig: Rig,
   ledger: Ledger,
-  opts: { settleMs?: number; holdLimitMs: number },
+  opts: { settleMs?: number; holdLimitMs: number; sinceSec: number },
 ): Promise<CheckResult> {
   const breaches: CheckResult["breaches"] = [];
   const breach = (invariant: Invariant, detail: string) => breaches.push({ invariant, detail });
@@ -64,6 +64,27 @@ export async function checkInvariants(
   const { pool } = rig;
 
   await webhooksIdle(rig).catch(() => false);
+  // Delivered is not applied: the queue may still hold events the emulator has sent. Every
+  // platform event made since `sinceSec` must reach the consumer and be applied.
+  const made = (await recentEvents(rig))
+    .filter((e) => !e.account && e.created >= opts.sinceSec)
+    .map((e) => e.id);
+  let missing: string[] = [];
+  await waitFor(async () => {
+    const { rows } = await pool.query<{ id: string }>(
+      "select id from stripe_events where processed_at is not null and id = any($1)",
+      [made],
+    );
+    const done = new Set(rows.map((r) => r.id));
+    missing = made.filter((id) => !done.has(id));
+    return missing.length === 0;
+  }, settleMs);
+  if (missing.length > 0) {
+    breach(
+      "webhooks once",
+      `${missing.length} events sent and never applied: ${missing.slice(0, 3).join(", ")}`,
+    );
+  }
   const drained = await waitFor(async () => {
     const { rows } = await pool.query<{ n: string }>(
       "select count(*) as n from stripe_events where processed_at is null",

@@ -59,8 +59,11 @@ export async function startFaultProxy(
     let tail = Promise.resolve();
     upstream.on("data", (chunk) => {
       if (mode === "blackhole") return;
-      const wait = delayMs;
+      // Each chunk is due `delay` after it arrived, not after the one before it was written:
+      // an answer in several chunks is late by the delay once, not once per chunk.
+      const due = Date.now() + delayMs;
       tail = tail.then(async () => {
+        const wait = due - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         if (!client.destroyed) client.write(chunk);
       });

@@ -283,3 +283,9 @@ export async function redeliverUnapplied(rig: Rig, sinceSec: number): Promise<nu
   }
   return n;
 }
+
+/** The emulator's newest 100 events, newest first. */
+export async function recentEvents(rig: Rig): Promise<StripeEvent[]> {
+  const list = await emulator(rig, "GET", "/v1/events?limit=100");
+  return (list.data as StripeEvent[]) ?? [];
+}
