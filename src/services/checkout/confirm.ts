@@ -310,10 +310,13 @@ async function attempt(
   if (write.status === "rejected") {
     const refusal = refusalOf(write.reason);
     if (refusal === "duplicate") {
-      // The key was used before (a retry, or a twin racing this request). Holds this attempt
-      // replayed belong to that checkout; only the ones it took afresh are given back.
-      await releaseQuietly(ctx, newHolds, checkoutId);
-      return answerExisting(ctx, buyerId, input, key, intent);
+      // The key was used before (a retry, or a twin racing this request). Which holds may go
+      // back depends on whose record won: see answerExisting.
+      return answerExisting(ctx, buyerId, input, key, intent, {
+        checkoutId,
+        held: heldItems,
+        fresh: newHolds,
+      });
     }
     if (refusal === null) {
       // Not known to have failed (a lost connection may follow a commit): the holds stay, to end
@@ -641,7 +644,29 @@ async function answerExisting(
   input: Input,
   key: ConfirmKey,
   intent: PromiseSettledResult<Stripe.PaymentIntent>,
+  ours: { checkoutId: string; held: HoldRef[]; fresh: HoldRef[] },
 ): Promise<ConfirmOutcome> {
+  const row = await storedRecord(ctx, buyerId, key);
+  // The holds of one attempt are keyed by its checkout id, which every twin of the attempt
+  // derives alike. A record of this very checkout won: every hold here is its hold, even one
+  // this request took first (its twin replayed it and wrote first), so nothing goes back. A
+  // record of another attempt (or none we can read as done): this attempt's holds are its own.
+  // The one exception is another body under the key: holds it replayed may be the other
+  // body's, so only those taken afresh go back.
+  const sameCheckout =
+    row?.state === "done" &&
+    row.requestHash === key.requestHash &&
+    (row.responseBody as StoredCheckout | null)?.checkoutId === ours.checkoutId;
+  if (!sameCheckout && row && row.state !== "in_progress") {
+    const mine = row.requestHash === key.requestHash ? ours.held : ours.fresh;
+    await releaseQuietly(ctx, mine, ours.checkoutId);
+  }
+  return answerRecord(ctx, buyerId, input, key, intent, row);
+}
+
+type HoldRef = { productId: string; reservationId: string };
+
+async function storedRecord(ctx: ConfirmContext, buyerId: string, key: ConfirmKey) {
   const [row] = await ctx.http
     .select()
     .from(idempotencyKeys)
@@ -652,6 +677,17 @@ async function answerExisting(
         eq(idempotencyKeys.key, key.key),
       ),
     );
+  return row;
+}
+
+async function answerRecord(
+  ctx: ConfirmContext,
+  buyerId: string,
+  input: Input,
+  key: ConfirmKey,
+  intent: PromiseSettledResult<Stripe.PaymentIntent>,
+  row: Awaited<ReturnType<typeof storedRecord>>,
+): Promise<ConfirmOutcome> {
   if (!row || row.state === "in_progress") {
     throw new Conflict(
       "A request with this Idempotency-Key is still being processed; retry shortly.",

@@ -107,6 +107,29 @@ function crashingHttp(when: "before" | "after"): HttpDatabase {
   });
 }
 
+/** The real HTTP database, except that the purchase's write waits until `gate` opens. */
+function gatedHttp(gate: Promise<void>): HttpDatabase {
+  const config = loadConfig(env);
+  const real = createHttpDb({
+    databaseUrl: config.DATABASE_URL,
+    localHttp: config.NEON_LOCAL_HTTP,
+  });
+  const client = new Proxy(real.$client, {
+    get(target, prop, receiver) {
+      if (prop !== "transaction") return Reflect.get(target, prop, receiver);
+      return async (statements: Parameters<HttpDatabase["$client"]["transaction"]>[0]) => {
+        await gate;
+        return target.transaction(statements);
+      };
+    },
+  });
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      return prop === "$client" ? client : Reflect.get(target, prop, receiver);
+    },
+  });
+}
+
 describe.runIf(hasRedis)("a purchase waits for one Postgres round trip", () => {
   it("buy now after its preview: one round trip, and no Pool connection", async () => {
     const { p, u, body } = await buyNowReady();
@@ -203,6 +226,35 @@ describe("a retry with the same key answers what the first attempt did", () => {
     expect(bought.checkouts.map((c) => c.id)).toEqual([retry.body.checkoutId]);
     expect(bought.orders).toHaveLength(1);
     expect(await levelAt(p.id, shop.branchId)).toMatchObject({ reserved: 1, available: 2 });
+  });
+
+  it("keeps the hold when the twin that took it first writes second", async () => {
+    const { p, u, body, shop } = await buyNowReady({ branch: 3 });
+    const key = crypto.randomUUID();
+    const hash = await requestHash("POST", JSON.stringify(body));
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    // The first request takes the hold afresh, then its write is held back…
+    const slow = confirmCheckout(serviceContext(u, gatedHttp(gate)), u.id, body, {
+      key,
+      requestHash: hash,
+    });
+    for (let i = 0; i < 200; i++) {
+      if ((await levelAt(p.id, shop.branchId)).reserved === 1) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // …while its twin replays that hold and writes first.
+    const fast = await confirm(u, body, key);
+    expect(fast.status, JSON.stringify(fast.body)).toBe(201);
+    open();
+    const late = await slow;
+    expect(late.replayed).toBe(true);
+    expect(late.checkout.checkoutId).toBe(fast.body.checkoutId);
+    // The hold is the written checkout's: the loser of the write race must not give it back.
+    expect(await levelAt(p.id, shop.branchId)).toMatchObject({ reserved: 1, available: 2 });
+    expect((await purchasesOf(u.id)).orders).toHaveLength(1);
   });
 
   it("replays an attempt whose write committed but whose answer was lost", async () => {
