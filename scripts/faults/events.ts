@@ -4,6 +4,7 @@
  * src/lib/dev-faults.ts, asked for by the event id); crons fired twice at once; a payment that
  * lands after its order expired.
  */
+import { auction, auctionState, bid } from "./auction-traffic.ts";
 import type { Rig } from "./rig.ts";
 import type { Scenario } from "./scenario.ts";
 import {
@@ -183,7 +184,7 @@ export const consumerThrows: Scenario = {
 
 export const cronTwice: Scenario = {
   id: 10,
-  fault: "Cron fired twice at once (payment deadlines)",
+  fault: "Cron fired twice at once (payment deadlines, auction close)",
   short: true,
   async run({ rig, ledger }) {
     const t = new Tally();
@@ -195,6 +196,38 @@ export const cronTwice: Scenario = {
     );
     const fired = await Promise.all([rig.scheduled("*/5 * * * *"), rig.scheduled("*/5 * * * *")]);
     for (const s of fired) t.add(s, `cron ${s || "none"}`);
+
+    // The auction close: the ending sweep fired twice at once, right at the end instant, racing
+    // the room's own alarm. One close, one result, one order for the highest bidder.
+    const a = await auction(rig, 6_000, "F10 auction");
+    const [b1, b2] = await buyers(rig, 2);
+    if (b1 && b2) {
+      for (const [b, max] of [
+        [b1, 1500],
+        [b2, 2600],
+      ] as const) {
+        const r = await bid(rig, b, a.id, max);
+        t.add(r.status, `bid ${r.status}`);
+      }
+      await sleep(Math.max(0, a.endsAt - Date.now()));
+      const closes = await Promise.all([rig.scheduled("* * * * *"), rig.scheduled("* * * * *")]);
+      for (const s of closes) t.add(s, `close cron ${s || "none"}`);
+      const closed = await waitFor(
+        async () => (await auctionState(rig, a.id)).orders.length > 0,
+        20_000,
+      );
+      await sleep(1_000);
+      const st = await auctionState(rig, a.id);
+      if (!closed || st.status !== "ended_sold") {
+        failures.push(`auction close: status ${st.status}, ${st.orders.length} orders`);
+      }
+      if (st.orders.length !== 1 || st.orders[0]?.buyerId !== b2.id || st.winnerId !== b2.id) {
+        failures.push(
+          `auction close: ${st.orders.length} orders (want 1, for the highest bidder), winner ${st.winnerId === b2.id ? "right" : "wrong"}`,
+        );
+      }
+      if (st.closedAudits !== 1) failures.push(`auction close audited ${st.closedAudits} times`);
+    }
     const { rows } = await rig.pool.query<{ status: string; n: number }>(
       "select status, count(*)::int as n from orders where checkout_id = any($1) group by status",
       [made.map((m) => m.checkoutId)],
@@ -207,18 +240,16 @@ export const cronTwice: Scenario = {
     }
     return {
       traffic:
-        "3 checkouts, deadlines moved into the past in Postgres, */5 cron fired twice concurrently",
+        "3 checkouts, deadlines moved into the past in Postgres, */5 cron fired twice concurrently; an auction with 2 bidders, its ending sweep (* * * * *) fired twice at the end instant, racing the room's alarm",
       answers: t,
       failures,
-      notInjected:
-        "auction close fired twice: no auction traffic in the harness yet (the */5 jobs include auction-unpaid, run twice)",
     };
   },
 };
 
 export const clocks: Scenario = {
   id: 11,
-  fault: "Clocks: a webhook timestamped in the future",
+  fault: "Clocks: a webhook timestamped in the future; a bid at the end instant",
   short: true,
   async run({ rig, ledger }) {
     const t = new Tally();
@@ -245,11 +276,48 @@ export const clocks: Scenario = {
     } finally {
       await resumeWebhooks(rig);
     }
+
+    // A bid at the end instant: bids every 25 ms from 200 ms before the end to 200 ms after.
+    // Each is accepted (and then counts) or refused as AUCTION_CLOSED; none is accepted after
+    // the end, and the winner is the highest accepted maximum.
+    const a = await auction(rig, 8_000, "F11 auction");
+    const bidders = await buyers(rig, 17);
+    await sleep(Math.max(0, a.endsAt - 200 - Date.now()));
+    const sent = await Promise.all(
+      bidders.map(async (b, i) => {
+        await sleep(i * 25);
+        const max = 1000 + (i + 1) * 100;
+        return { b, max, r: await bid(rig, b, a.id, max) };
+      }),
+    );
+    for (const { r } of sent)
+      t.add(r.status, `bid near the end ${r.status}${r.code ? ` ${r.code}` : ""}`);
+    const accepted = sent.filter((x) => x.r.status === 201);
+    for (const { r } of sent) {
+      if (r.status !== 201 && r.code !== "AUCTION_CLOSED" && r.code !== "BID_TOO_LOW") {
+        failures.push(`a bid near the end answered ${r.status} ${r.code}`);
+      }
+    }
+    await waitFor(async () => (await auctionState(rig, a.id)).status.startsWith("ended"), 20_000);
+    await sleep(1_500);
+    const st = await auctionState(rig, a.id);
+    const late = st.bids.filter((x) => x.acceptedAt.getTime() > a.endsAt);
+    if (late.length > 0) failures.push(`${late.length} bids accepted after the end instant`);
+    if (st.bids.length !== accepted.length) {
+      failures.push(`${accepted.length} bids answered 201, ${st.bids.length} recorded`);
+    }
+    const top = accepted.reduce<(typeof accepted)[number] | null>(
+      (m, x) => (m === null || x.max > m.max ? x : m),
+      null,
+    );
+    if (top && (st.winnerId !== top.b.id || st.orders.length !== 1)) {
+      failures.push(`the end-instant auction's winner is not its highest accepted bid`);
+    }
     return {
-      traffic: "a real payment's event signed 1 h ahead, then the same signed now",
+      traffic:
+        "a real payment's event signed 1 h ahead, then the same signed now; 17 bids 25 ms apart across an auction's end instant (no soft close)",
       answers: t,
       failures,
-      notInjected: "a bid at the end instant: no auction traffic in the harness yet",
     };
   },
 };
