@@ -294,6 +294,9 @@ describe("the served OpenAPI document", () => {
     expect(body("post", "/v1/seller/products/{id}/stock/adjustments").if).toBeDefined();
     expect(body("patch", "/v1/feedback/orders/{id}").minProperties).toBe(1);
     expect(body("post", "/v1/conversations").not).toEqual({ required: ["productId", "orderId"] });
+    const me = bodySchemaOf(op("patch", "/v1/me"));
+    const meBody = me?.$ref ? body("patch", "/v1/me") : me;
+    expect(meBody?.dependentRequired).toEqual({ newPassword: ["currentPassword"] });
     const attributes = body("post", "/v1/seller/products").properties?.attributes;
     expect(attributes?.propertyNames).toMatchObject({ minLength: 1 });
     expect(attributes?.maxProperties).toBeTypeOf("number");

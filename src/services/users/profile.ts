@@ -34,7 +34,9 @@ export const updateProfileInput = z
   .refine((v) => !v.newPassword || v.currentPassword, {
     message: "is required to set a new password",
     path: ["currentPassword"],
-  });
+  })
+  // The refinement, as the document says it (JSON Schema's dependentRequired).
+  .meta({ dependentRequired: { newPassword: ["currentPassword"] } });
 export type UpdateProfileInput = z.input<typeof updateProfileInput>;
 
 /** Changes the display name and/or the password; a new password signs out every session. */
