@@ -93,6 +93,9 @@ export const stockAlerts = pgTable(
     clearedMovementId: uuid("cleared_movement_id"),
     clearedSequence: bigint("cleared_sequence", { mode: "number" }),
     clearedAt: timestamp("cleared_at", { withTimezone: true }),
+    /** A manager saw it; it leaves the default list but stays open until stock recovers. */
+    acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true }),
+    acknowledgedBy: uuid("acknowledged_by").references(() => users.id),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -100,7 +103,9 @@ export const stockAlerts = pgTable(
       .on(t.productId, t.locationId)
       .where(sql`${t.clearedAt} is null`),
     uniqueIndex("stock_alerts_raised_movement_key").on(t.raisedMovementId),
-    index("stock_alerts_shop_open_idx").on(t.shopId, t.id).where(sql`${t.clearedAt} is null`),
+    index("stock_alerts_shop_open_idx")
+      .on(t.shopId, t.id)
+      .where(sql`${t.clearedAt} is null and ${t.acknowledgedAt} is null`),
   ],
 );
 

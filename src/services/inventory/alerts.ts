@@ -14,19 +14,23 @@
  * (`afterMovements`: flush the object, then sync that product, so the alert and notification
  * are there when the response is); `GET /v1/seller/stock/alerts` (syncs the shop first); and
  * `syncStockAlerts` with no shop, for a cron sweep that catches crossings made by checkout.
+ *
+ * An owner or manager may acknowledge an open alert: it leaves the default list but stays open
+ * (a later crossing still finds it) until the stock recovers and a `cleared` closes it.
  */
 import { and, asc, desc, eq, gt, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Movement } from "../../../durable-objects/product-stock.ts";
+import { withAudit } from "../../db/audit.ts";
 import type { Database } from "../../db/client.ts";
 import { products } from "../../db/schema/catalog.ts";
-import { stockAlertCursors, stockAlerts } from "../../db/schema/inventory.ts";
+import { type StockAlert, stockAlertCursors, stockAlerts } from "../../db/schema/inventory.ts";
 import { shopLocations } from "../../db/schema/shops.ts";
 import { stockMovements } from "../../db/schema/stock.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
-import { ValidationFailed } from "../errors.ts";
+import { Conflict, DomainError, NotFound, ValidationFailed } from "../errors.ts";
 import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { shopManagers } from "./access.ts";
@@ -254,6 +258,8 @@ export const alertListQuery = z.object({
   shopId: z.uuid(),
   productId: z.uuid().optional(),
   state: z.enum(["open", "all"]).default("open"),
+  /** `false` (default): not acknowledged; `true`: only acknowledged; `all`: both. */
+  acknowledged: z.enum(["false", "true", "all"]).default("false"),
   limit: z.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(512).optional(),
 });
@@ -272,10 +278,48 @@ export interface AlertView {
   raisedMovementId: string;
   clearedAt: string | null;
   clearedMovementId: string | null;
+  acknowledgedAt: string | null;
+}
+
+const alertColumns = {
+  alert: stockAlerts,
+  sku: products.sku,
+  title: products.title,
+  locationCode: shopLocations.code,
+  locationName: shopLocations.name,
+};
+
+function alertView({
+  alert: a,
+  ...r
+}: {
+  alert: StockAlert;
+  sku: string;
+  title: string;
+  locationCode: string | null;
+  locationName: string | null;
+}): AlertView {
+  return {
+    id: a.id,
+    productId: a.productId,
+    sku: r.sku,
+    title: r.title,
+    locationId: a.locationId,
+    locationCode: r.locationCode,
+    locationName: r.locationName,
+    threshold: a.threshold,
+    availableAtRaise: a.availableAtRaise,
+    raisedAt: a.raisedAt.toISOString(),
+    raisedMovementId: a.raisedMovementId,
+    clearedAt: a.clearedAt?.toISOString() ?? null,
+    clearedMovementId: a.clearedMovementId,
+    acknowledgedAt: a.acknowledgedAt?.toISOString() ?? null,
+  };
 }
 
 /**
- * A shop's low-stock alerts, newest first: open ones by default. Any member may read them. The
+ * A shop's low-stock alerts, newest first: open, unacknowledged ones by default. Any member may
+ * read them. The
  * shop's pending crossings are synced from the mirror first, so the list is as current as the
  * mirror is.
  */
@@ -301,13 +345,7 @@ export async function listStockAlerts(
     });
   }
   const rows = await ctx.db
-    .select({
-      alert: stockAlerts,
-      sku: products.sku,
-      title: products.title,
-      locationCode: shopLocations.code,
-      locationName: shopLocations.name,
-    })
+    .select(alertColumns)
     .from(stockAlerts)
     .innerJoin(products, eq(products.id, stockAlerts.productId))
     .leftJoin(shopLocations, eq(shopLocations.id, stockAlerts.locationId))
@@ -315,6 +353,8 @@ export async function listStockAlerts(
       and(
         eq(stockAlerts.shopId, q.shopId),
         q.state === "open" ? isNull(stockAlerts.clearedAt) : undefined,
+        q.acknowledged === "false" ? isNull(stockAlerts.acknowledgedAt) : undefined,
+        q.acknowledged === "true" ? isNotNull(stockAlerts.acknowledgedAt) : undefined,
         q.productId ? eq(stockAlerts.productId, q.productId) : undefined,
         after ? lt(stockAlerts.id, after.id) : undefined,
       ),
@@ -322,22 +362,58 @@ export async function listStockAlerts(
     .orderBy(desc(stockAlerts.id))
     .limit(q.limit + 1);
   const page = toPage(rows, q.limit, (r) => ({ id: r.alert.id }));
-  return {
-    items: page.items.map(({ alert: a, ...r }) => ({
-      id: a.id,
-      productId: a.productId,
-      sku: r.sku,
-      title: r.title,
-      locationId: a.locationId,
-      locationCode: r.locationCode,
-      locationName: r.locationName,
-      threshold: a.threshold,
-      availableAtRaise: a.availableAtRaise,
-      raisedAt: a.raisedAt.toISOString(),
-      raisedMovementId: a.raisedMovementId,
-      clearedAt: a.clearedAt?.toISOString() ?? null,
-      clearedMovementId: a.clearedMovementId,
-    })),
-    nextCursor: page.nextCursor,
-  };
+  return { items: page.items.map(alertView), nextCursor: page.nextCursor };
+}
+
+/**
+ * Marks an alert as seen by an owner or manager of its shop, with one audit row. Staff get 403,
+ * anyone outside the shop 404; an alert already acknowledged is a 409 (the row is locked, so
+ * two acknowledgements racing give one success and one conflict).
+ */
+export async function acknowledgeStockAlert(
+  ctx: InventoryContext,
+  userId: string,
+  alertId: string,
+): Promise<AlertView> {
+  return withAudit(ctx.db, ctx.actor, async (tx, audit) => {
+    const [before] = await tx
+      .select()
+      .from(stockAlerts)
+      .where(eq(stockAlerts.id, alertId))
+      .for("update");
+    if (!before) throw new NotFound("stock alert", alertId);
+    try {
+      await requireShopPermission(tx, before.shopId, userId, "stock.write");
+    } catch (err) {
+      if (err instanceof DomainError && err.code === "NOT_FOUND") {
+        throw new NotFound("stock alert", alertId);
+      }
+      throw err;
+    }
+    if (before.acknowledgedAt) {
+      throw new Conflict("This stock alert was already acknowledged.", {
+        acknowledgedAt: before.acknowledgedAt.toISOString(),
+      });
+    }
+    const acknowledgedAt = new Date();
+    await tx
+      .update(stockAlerts)
+      .set({ acknowledgedAt, acknowledgedBy: userId })
+      .where(eq(stockAlerts.id, alertId));
+    await audit.record({
+      action: "stock_alert.acknowledged",
+      entityType: "stock_alert",
+      entityId: alertId,
+      oldValue: { acknowledgedAt: null },
+      newValue: { acknowledgedAt: acknowledgedAt.toISOString(), acknowledgedBy: userId },
+    });
+    const [row] = await tx
+      .select(alertColumns)
+      .from(stockAlerts)
+      .innerJoin(products, eq(products.id, stockAlerts.productId))
+      .leftJoin(shopLocations, eq(shopLocations.id, stockAlerts.locationId))
+      .where(eq(stockAlerts.id, alertId));
+    if (!row) throw new NotFound("stock alert", alertId);
+    return alertView(row);
+  });
 }

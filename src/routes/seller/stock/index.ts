@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../../http/app.ts";
 import { requireAuth } from "../../../http/middleware/auth.ts";
-import { listStockAlerts } from "../../../services/inventory/alerts.ts";
+import { acknowledgeStockAlert, listStockAlerts } from "../../../services/inventory/alerts.ts";
 import {
   BULK_PREPARE_TTL_MS,
   bulkAdjustStock,
@@ -70,6 +70,7 @@ const AlertSchema = z
     raisedMovementId: z.uuid(),
     clearedAt: z.iso.datetime().nullable(),
     clearedMovementId: z.uuid().nullable(),
+    acknowledgedAt: z.iso.datetime().nullable(),
   })
   .openapi("StockAlert");
 
@@ -100,6 +101,9 @@ const AlertQuery = z.object({
     .enum(["open", "all"])
     .default("open")
     .openapi({ description: "`open` (default): not yet cleared." }),
+  acknowledged: z.enum(["false", "true", "all"]).default("false").openapi({
+    description: "`false` (default): not acknowledged; `true`: only acknowledged; `all`: both.",
+  }),
   limit: limit(100, 20),
   cursor,
 });
@@ -197,7 +201,7 @@ const alerts = createRoute({
   ...base,
   method: "get",
   path: "/alerts",
-  summary: "A shop's low-stock alerts, open ones by default (owner, manager, staff)",
+  summary: "A shop's low-stock alerts, open unacknowledged ones by default (owner, manager, staff)",
   request: { query: AlertQuery },
   responses: {
     200: ok(
@@ -207,6 +211,22 @@ const alerts = createRoute({
         .openapi("StockAlertPage"),
     ),
     ...problems(401, 404, 422),
+  },
+});
+
+const acknowledge = createRoute({
+  ...base,
+  method: "post",
+  path: "/alerts/{id}/acknowledge",
+  summary: "Acknowledge a low-stock alert (owner, manager)",
+  description:
+    "Owner and manager of the alert's shop; staff get 403; anyone else 404. The alert leaves " +
+    "the default list (`acknowledged=true` or `all` shows it) and stays open until stock " +
+    "recovers. Audited. A second acknowledgement answers 409 CONFLICT.",
+  request: { params: IdParam },
+  responses: {
+    200: ok("The acknowledged alert", AlertSchema),
+    ...problems(401, 403, 404, 409, 422),
   },
 });
 
@@ -252,4 +272,10 @@ export const stockRoutes = createRouter()
   })
   .openapi(alerts, async (c) =>
     c.json(await listStockAlerts(inventoryContext(c), c.var.user.id, c.req.valid("query")), 200),
+  )
+  .openapi(acknowledge, async (c) =>
+    c.json(
+      await acknowledgeStockAlert(inventoryContext(c), c.var.user.id, c.req.valid("param").id),
+      200,
+    ),
   );
