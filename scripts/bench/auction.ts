@@ -32,6 +32,7 @@ import WebSocket from "ws";
 import * as schema from "../../src/db/schema/index.ts";
 import { ROOT } from "../stack/dev-database.ts";
 import { startStack } from "../stack/stack.ts";
+import { descendantsNamed, treeCpuMs } from "./children.ts";
 import { type DelayProxy, type ProxyCounts, startDelayProxy } from "./delay-proxy.ts";
 import { type BenchShop, insertBuyers, seedShop, signTokens, startWorker } from "./souk.ts";
 
@@ -258,22 +259,35 @@ class SocketBidder implements BidSource {
 class TripCounters {
   private readonly postgres: DelayProxy[];
   private readonly redis: DelayProxy | null;
+  /** The running Worker's workerd processes (set at each start): their CPU is the bids'. */
+  workerPids: number[] = [];
   constructor(postgres: DelayProxy[], redis: DelayProxy | null) {
     this.postgres = postgres;
     this.redis = redis;
   }
 
-  snapshot(): { pg: number; redis: number } {
+  snapshot(): { pg: number; redis: number; cpuMs: number } {
     const sum = (ps: DelayProxy[]) =>
       ps.reduce((n, p) => n + (p.counts() satisfies ProxyCounts).roundTrips, 0);
-    return { pg: sum(this.postgres), redis: this.redis ? sum([this.redis]) : 0 };
+    return {
+      pg: sum(this.postgres),
+      redis: this.redis ? sum([this.redis]) : 0,
+      cpuMs: treeCpuMs(this.workerPids),
+    };
   }
 
-  /** Round trips per bid since `before`. */
-  perBid(before: { pg: number; redis: number }, bids: number): { pg: number; redis: number } {
+  /** Round trips and workerd CPU ms per bid since `before`. */
+  perBid(
+    before: { pg: number; redis: number; cpuMs: number },
+    bids: number,
+  ): { pg: number; redis: number; cpuMs: number } {
     const now = this.snapshot();
     const d = Math.max(1, bids);
-    return { pg: (now.pg - before.pg) / d, redis: (now.redis - before.redis) / d };
+    return {
+      pg: (now.pg - before.pg) / d,
+      redis: (now.redis - before.redis) / d,
+      cpuMs: (now.cpuMs - before.cpuMs) / d,
+    };
   }
 }
 
@@ -404,6 +418,8 @@ interface Row {
   httpP50: number | null;
   /** Postgres / Redis round trips per bid answered, background work included. */
   pgPerBid: number | null;
+  /** workerd CPU (the Worker, the room, the mirror, the fan-out) ÷ bids answered. */
+  cpuPerBid: number | null;
   redisPerBid: number | null;
 }
 
@@ -481,6 +497,7 @@ async function rateStep(
       gaps: `${gaps} gaps, ${missing} missing${refused}`,
       ok: failures.length === 0,
       pgPerBid: perBid.pg,
+      cpuPerBid: perBid.cpuMs,
       redisPerBid: perBid.redis,
     },
     failures,
@@ -525,6 +542,7 @@ async function maxRate(
   return {
     mode: `no watchers, ${via}, ${concurrency} in flight`,
     pgPerBid: perBid.pg,
+    cpuPerBid: perBid.cpuMs,
     redisPerBid: perBid.redis,
     httpP50: quantile(latencies, 0.5),
     target: "max",
@@ -543,11 +561,11 @@ const per = (v: number | null) => (v === null ? "–" : v.toFixed(2));
 
 function table(rows: Row[]): string {
   const head =
-    "| mode | bids/s target | achieved/s | accepted | p50 ms | p99 ms | max ms | bid answer p50 ms | PG rt/bid (incl. mirror) | Redis rt/bid (incl. summary) | gaps / missing |\n" +
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
+    "| mode | bids/s target | achieved/s | accepted | p50 ms | p99 ms | max ms | bid answer p50 ms | PG rt/bid (incl. mirror) | Redis rt/bid (incl. summary) | workerd CPU ms/bid | gaps / missing |\n" +
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
   const body = rows.map(
     (r) =>
-      `| ${r.mode} | ${r.target} | ${r.achieved.toFixed(1)} | ${r.accepted} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${ms(r.httpP50)} | ${per(r.pgPerBid)} | ${per(r.redisPerBid)} | ${r.ok ? "" : "**FAIL** "}${r.gaps} |`,
+      `| ${r.mode} | ${r.target} | ${r.achieved.toFixed(1)} | ${r.accepted} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${ms(r.httpP50)} | ${per(r.pgPerBid)} | ${per(r.redisPerBid)} | ${per(r.cpuPerBid)} | ${r.ok ? "" : "**FAIL** "}${r.gaps} |`,
   );
   return [head, ...body].join("\n");
 }
@@ -641,7 +659,11 @@ async function main(): Promise<void> {
         vars.UPSTASH_REDIS_REST_TOKEN = stack.redisRest.token;
       }
       log(`${mode}: starting the Worker (AUCTION_FRAME_BATCH_MS=${batch})`);
+      const workerdBefore = new Set(descendantsNamed(process.pid, "workerd"));
       const worker = await startWorker({ vars, persistTo, logFile: workerLog });
+      trips.workerPids = descendantsNamed(process.pid, "workerd").filter(
+        (p) => !workerdBefore.has(p),
+      );
       try {
         const tokens = await signTokens(bidderIds, "buyer", jwtSecret);
         const [sellerToken = ""] = await signTokens([shop.sellerId], "seller", jwtSecret);
