@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
+import { purgeExpiredIdempotencyKeys } from "../db/idempotency.ts";
 import { jobRuns } from "../db/schema/jobs.ts";
 import type { Env } from "../env.ts";
-import { purgeExpiredIdempotencyKeys } from "../http/middleware/idempotency.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { sendLowStockDigests } from "../services/inventory/digest.ts";
 import { inventoryMaintenance } from "../services/inventory/maintenance.ts";

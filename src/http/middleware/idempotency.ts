@@ -1,4 +1,4 @@
-import { and, eq, lt, lte, sql } from "drizzle-orm";
+import { and, eq, lte } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Database } from "../../db/client.ts";
@@ -313,12 +313,3 @@ export const requireIdempotencyKey = createMiddleware<AppEnv>(async (c, next) =>
   });
   await next();
 });
-
-/** Deletes records past their 24 h (a cron may call it; expired keys are also reclaimed lazily). */
-export async function purgeExpiredIdempotencyKeys(db: Database): Promise<number> {
-  const rows = await db
-    .delete(idempotencyKeys)
-    .where(lt(idempotencyKeys.expiresAt, sql`now()`))
-    .returning({ key: idempotencyKeys.key });
-  return rows.length;
-}

@@ -83,21 +83,27 @@ function serviceContext(u: TestUser, http: HttpDatabase) {
   };
 }
 
-/** The real HTTP database, except that `batch` dies: before sending, or after it committed. */
-function crashingHttp(when: "before" | "after"): HttpDatabase {
+type WriteStatements = Parameters<HttpDatabase["$client"]["transaction"]>[0];
+
+/**
+ * The real HTTP database, with the purchase's write (one `$client.transaction([...])`) sent
+ * through `write`, which gets the real call to make or not.
+ */
+function interceptedWrite(
+  write: (
+    send: (statements: WriteStatements) => Promise<unknown>,
+    statements: WriteStatements,
+  ) => Promise<unknown>,
+): HttpDatabase {
   const config = loadConfig(env);
   const real = createHttpDb({
     databaseUrl: config.DATABASE_URL,
     localHttp: config.NEON_LOCAL_HTTP,
   });
-  // The purchase's write is one `$client.transaction([...])`: that call is what the network cuts.
   const client = new Proxy(real.$client, {
     get(target, prop, receiver) {
       if (prop !== "transaction") return Reflect.get(target, prop, receiver);
-      return async (statements: Parameters<HttpDatabase["$client"]["transaction"]>[0]) => {
-        if (when === "after") await target.transaction(statements);
-        throw new Error("Network connection lost.");
-      };
+      return (statements: WriteStatements) => write((s) => target.transaction(s), statements);
     },
   });
   return new Proxy(real, {
@@ -107,28 +113,19 @@ function crashingHttp(when: "before" | "after"): HttpDatabase {
   });
 }
 
-/** The real HTTP database, except that the purchase's write waits until `gate` opens. */
-function gatedHttp(gate: Promise<void>): HttpDatabase {
-  const config = loadConfig(env);
-  const real = createHttpDb({
-    databaseUrl: config.DATABASE_URL,
-    localHttp: config.NEON_LOCAL_HTTP,
+/** The network cuts the write: before sending it, or after it committed. */
+const crashingHttp = (when: "before" | "after") =>
+  interceptedWrite(async (send, statements) => {
+    if (when === "after") await send(statements);
+    throw new Error("Network connection lost.");
   });
-  const client = new Proxy(real.$client, {
-    get(target, prop, receiver) {
-      if (prop !== "transaction") return Reflect.get(target, prop, receiver);
-      return async (statements: Parameters<HttpDatabase["$client"]["transaction"]>[0]) => {
-        await gate;
-        return target.transaction(statements);
-      };
-    },
+
+/** The write waits until `gate` opens. */
+const gatedHttp = (gate: Promise<void>) =>
+  interceptedWrite(async (send, statements) => {
+    await gate;
+    return send(statements);
   });
-  return new Proxy(real, {
-    get(target, prop, receiver) {
-      return prop === "$client" ? client : Reflect.get(target, prop, receiver);
-    },
-  });
-}
 
 describe.runIf(hasRedis)("a purchase waits for one Postgres round trip", () => {
   it("buy now after its preview: one round trip, and no Pool connection", async () => {
