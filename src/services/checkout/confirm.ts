@@ -389,12 +389,7 @@ function letGoOfReplaced(
     Promise.all([
       releaseQuietly(ctx, holds, checkoutId),
       ...intents.map((id) =>
-        ctx.stripe.paymentIntents.cancel(id).catch((err: unknown) =>
-          ctx.logger.warn("could not cancel a replaced checkout's PaymentIntent", {
-            paymentIntentId: id,
-            error: err instanceof Error ? err.message : String(err),
-          }),
-        ),
+        cancelIntentQuietly(ctx, id, "could not cancel a replaced checkout's PaymentIntent"),
       ),
     ]),
   );
@@ -430,16 +425,21 @@ function cancelIntentLater(
   intent: PromiseSettledResult<Stripe.PaymentIntent>,
 ): void {
   if (intent.status !== "fulfilled") return;
-  ctx.defer(
-    ctx.stripe.paymentIntents.cancel(intent.value.id).catch((err: unknown) =>
-      // Harmless if it stays: nobody was given its client secret, and reconciliation ignores
-      // an intent whose checkout does not exist.
-      ctx.logger.warn("could not cancel an unused PaymentIntent", {
-        paymentIntentId: intent.value.id,
-        error: err instanceof Error ? err.message : String(err),
-      }),
-    ),
-  );
+  // Harmless if it stays: nobody was given its client secret, and reconciliation ignores an
+  // intent whose checkout does not exist.
+  ctx.defer(cancelIntentQuietly(ctx, intent.value.id, "could not cancel an unused PaymentIntent"));
+}
+
+/** Cancels a PaymentIntent nobody should pay any more; a failure is logged, not thrown. */
+async function cancelIntentQuietly(ctx: ConfirmContext, id: string, failed: string) {
+  try {
+    await ctx.stripe.paymentIntents.cancel(id);
+  } catch (err) {
+    ctx.logger.warn(failed, {
+      paymentIntentId: id,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
 }
 
 /** Plans the purchase from snapshots (or, `fresh`, from Postgres). Pure but for the reads. */
