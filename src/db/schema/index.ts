@@ -1,5 +1,6 @@
 export * from "./account-codes.ts";
 export * from "./addresses.ts";
+export * from "./analytics.ts";
 export * from "./auctions.ts";
 export * from "./audit-log.ts";
 export * from "./catalog.ts";

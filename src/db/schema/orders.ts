@@ -142,6 +142,10 @@ export const orders = pgTable(
     index("orders_shop_idx").on(t.shopId, t.status, t.id),
     index("orders_checkout_idx").on(t.checkoutId),
     index("orders_deadline_idx").on(t.paymentDeadline).where(sql`${t.status} = 'pending_payment'`),
+    // Sales rollups (migration 0020): a shop's paid orders by day, and what changed since the
+    // rollup job's watermark.
+    index("orders_shop_paid_idx").on(t.shopId, t.paidAt).where(sql`${t.paidAt} is not null`),
+    index("orders_updated_idx").on(t.updatedAt),
     // Auctions (issue 6): one order per auction and buyer — the close's order for the winner can
     // never be made twice, and a second-chance bidder gets at most one.
     uniqueIndex("orders_auction_buyer_key")
