@@ -41,6 +41,14 @@ import {
 
 export type * from "./product-stock/types.ts";
 
+/** The one handle on a product's stock: `stockOf(env.PRODUCT_STOCK, productId)`. */
+export function stockOf(
+  stock: DurableObjectNamespace<ProductStock>,
+  productId: string,
+): DurableObjectStub<ProductStock> {
+  return stock.get(stock.idFromName(productId));
+}
+
 /**
  * The single writer for one product's stock (one object per product: `idFromName(productId)`).
  * Per location it keeps on hand, reserved and available (= on hand − reserved) and never lets

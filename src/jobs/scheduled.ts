@@ -3,6 +3,7 @@ import { purgeExpiredIdempotencyKeys } from "../db/idempotency.ts";
 import { jobRuns } from "../db/schema/jobs.ts";
 import type { Env } from "../env.ts";
 import { uuidv7 } from "../lib/ids.ts";
+import { derive } from "../services/context.ts";
 import { sendLowStockDigests } from "../services/inventory/digest.ts";
 import { inventoryMaintenance } from "../services/inventory/maintenance.ts";
 import { redriveUnsentRefunds } from "../services/orders/refunds.ts";
@@ -10,7 +11,6 @@ import { expireLapsedReservations, expireOverduePayments } from "../services/pay
 import { reconcilePayments } from "../services/payments/reconciliation.ts";
 import { auctionSweepJob, auctionUnpaidJob } from "./auctions.ts";
 import { type JobContext, openJobContext } from "./context.ts";
-import { paymentsContext } from "./stripe-events.ts";
 
 export type CronJob = (ctx: JobContext) => Promise<Record<string, unknown>>;
 
@@ -26,20 +26,20 @@ export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
     // could expire them (payment-deadlines should skip source = 'auction' orders anyway).
     "auction-unpaid": auctionUnpaidJob,
     "payment-deadlines": async (ctx) => ({
-      ...(await expireOverduePayments(paymentsContext(ctx), ctx.actor)),
+      ...(await expireOverduePayments(ctx, ctx.actor)),
     }),
     "reservation-expiry": async (ctx) => ({
-      ...(await expireLapsedReservations(paymentsContext(ctx), ctx.actor)),
+      ...(await expireLapsedReservations(ctx, ctx.actor)),
     }),
   },
   "*/15 * * * *": {
     "stripe-reconciliation": async (ctx) => ({
-      ...(await reconcilePayments(paymentsContext(ctx), ctx.actor)),
+      ...(await reconcilePayments(ctx, ctx.actor)),
     }),
     // Refunds opened but never sent to Stripe (a transient error, a crash between the row and
     // the call): sent again under their first idempotency key, so none is made twice.
     "refund-redrive": async (ctx) => ({
-      orders: await redriveUnsentRefunds(paymentsContext(ctx), ctx.actor),
+      orders: await redriveUnsentRefunds(ctx, ctx.actor),
     }),
   },
   // The API keeps Idempotency-Key records 24 h; an expired one is also reclaimed when its key is
@@ -69,7 +69,7 @@ export async function runScheduled(cron: string, env: Env): Promise<string[]> {
         .insert(jobRuns)
         .values({ id, job: name, cron, startedAt: new Date(), outcome: "running" });
       try {
-        const detail = await job({ ...ctx, logger: ctx.logger.child({ job: name }) });
+        const detail = await job(derive(ctx, { logger: ctx.logger.child({ job: name }) }));
         await ctx.db
           .update(jobRuns)
           .set({ finishedAt: new Date(), outcome: "ok", detail })

@@ -1,23 +1,7 @@
-import { createStripe } from "../lib/stripe.ts";
+import { derive } from "../services/context.ts";
 import { applyStripeEvent } from "../services/payments/apply-event.ts";
-import type { PaymentsContext } from "../services/payments/context.ts";
 import { stripeEventMessage } from "../services/payments/webhook.ts";
 import type { JobContext } from "./context.ts";
-
-/** A job's services plus what the money path needs: Stripe, the stock objects, notifications. */
-export function paymentsContext(ctx: JobContext, logger = ctx.logger): PaymentsContext {
-  return {
-    get db() {
-      return ctx.db;
-    },
-    config: ctx.config,
-    logger,
-    actor: ctx.actor,
-    stripe: createStripe(ctx.config),
-    stock: ctx.env,
-    queue: ctx.env.NOTIFICATIONS,
-  };
-}
 
 /**
  * The `stripe-events` consumer: the message the webhook route verified and queued, applied once
@@ -26,5 +10,5 @@ export function paymentsContext(ctx: JobContext, logger = ctx.logger): PaymentsC
  */
 export async function handleStripeEvent(ctx: JobContext, body: unknown): Promise<void> {
   const event = stripeEventMessage.parse(body);
-  await applyStripeEvent(paymentsContext(ctx, ctx.logger.child({ eventId: event.id })), event);
+  await applyStripeEvent(derive(ctx, { logger: ctx.logger.child({ eventId: event.id }) }), event);
 }

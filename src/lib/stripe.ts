@@ -20,6 +20,16 @@ export function createStripe(config: Config): Stripe {
 
 const clients = new WeakMap<Config, Stripe>();
 
+/** The Stripe client, or null when no key (nor the local emulator) is configured. */
+export function stripeIfConfigured(config: Config): Stripe | null {
+  try {
+    return createStripe(config);
+  } catch (err) {
+    if (err instanceof ConfigError) return null;
+    throw err;
+  }
+}
+
 function buildStripe(config: Config): Stripe {
   const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : null;
   const key = config.STRIPE_SECRET_KEY ?? (base ? EMULATOR_KEY : null);
@@ -36,6 +46,25 @@ function buildStripe(config: Config): Stripe {
         }
       : {}),
   });
+}
+
+/**
+ * A Stripe refusal that retrying the same request cannot fix (a 4xx: invalid request, card
+ * error, permission, idempotency). Connection errors, 5xx and rate limits are worth a retry, so
+ * callers let those throw and the queue or the next cron run tries again.
+ */
+export function isPermanentStripeError(err: unknown): err is Stripe.errors.StripeError {
+  return (
+    err instanceof Stripe.errors.StripeInvalidRequestError ||
+    err instanceof Stripe.errors.StripeCardError ||
+    err instanceof Stripe.errors.StripePermissionError ||
+    err instanceof Stripe.errors.StripeIdempotencyError
+  );
+}
+
+/** Stripe's error `code` (e.g. `payment_intent_unexpected_state`), if it is a Stripe error. */
+export function stripeErrorCode(err: unknown): string | null {
+  return err instanceof Stripe.errors.StripeError ? (err.code ?? null) : null;
 }
 
 /** Verifies webhook signatures with WebCrypto (Workers have no Node crypto HMAC by default). */

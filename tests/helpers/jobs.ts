@@ -6,14 +6,13 @@ import {
 import { env } from "cloudflare:workers";
 import worker from "../../src/index.ts";
 import { openJobContext } from "../../src/jobs/context.ts";
-import { paymentsContext } from "../../src/jobs/stripe-events.ts";
-import type { PaymentsContext } from "../../src/services/payments/context.ts";
+import type { ServiceContext } from "../../src/services/context.ts";
 
-/** A cron's payment services, opened as scheduled.ts opens them; closed after `fn`. */
-export async function asCron<T>(fn: (ctx: PaymentsContext) => Promise<T>): Promise<T> {
+/** A cron's services, opened as scheduled.ts opens them; closed after `fn`. */
+export async function asCron<T>(fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
   const { ctx, close } = openJobContext(env, "test-cron");
   try {
-    return await fn(paymentsContext(ctx));
+    return await fn(ctx);
   } finally {
     await close();
   }

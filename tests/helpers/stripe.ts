@@ -353,7 +353,7 @@ export async function seedCheckout(input: {
         quantity: line.quantity,
       });
     }
-    const held = await reserveLines(env, {
+    const held = await reserveLines(env.PRODUCT_STOCK, {
       holder: checkoutId,
       lines,
       ttlMs: input.holdTtlMs ?? Math.max(60_000, deadline.getTime() - Date.now() + 60_000),

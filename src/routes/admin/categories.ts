@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import {
   createCategory,
   createCategoryInput,
@@ -10,7 +11,7 @@ import {
   updateCategory,
   updateCategoryInput,
 } from "../../services/catalog/categories.ts";
-import { CategorySchema, catalogContext, json, named, ok } from "../catalog/schema.ts";
+import { CategorySchema, json, named, ok } from "../catalog/schema.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
 
 const base = {
@@ -65,18 +66,18 @@ const remove = createRoute({
 
 /** `/v1/admin/categories`: the category tree's admin CRUD, every change audited. */
 export const adminCategoryRoutes = createRouter()
-  .openapi(list, async (c) => c.json(await listCategories(catalogContext(c)), 200))
+  .openapi(list, async (c) => c.json(await listCategories(serviceContext(c)), 200))
   .openapi(create, async (c) =>
-    c.json(await createCategory(catalogContext(c), c.req.valid("json")), 201),
+    c.json(await createCategory(serviceContext(c), c.req.valid("json")), 201),
   )
   .openapi(getOne, async (c) =>
-    c.json(await getCategory(catalogContext(c), c.req.valid("param").id), 200),
+    c.json(await getCategory(serviceContext(c), c.req.valid("param").id), 200),
   )
   .openapi(patch, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await updateCategory(catalogContext(c), id, c.req.valid("json")), 200);
+    return c.json(await updateCategory(serviceContext(c), id, c.req.valid("json")), 200);
   })
   .openapi(remove, async (c) => {
-    await deleteCategory(catalogContext(c), c.req.valid("param").id);
+    await deleteCategory(serviceContext(c), c.req.valid("param").id);
     return c.body(null, 204);
   });

@@ -1,6 +1,7 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import {
   assignComplaint,
@@ -10,12 +11,7 @@ import {
   resolveComplaintInput,
 } from "../../services/community/complaints.ts";
 import { json, named, ok } from "../auctions/schema.ts";
-import {
-  ComplaintPage,
-  ComplaintSchema,
-  ComplaintStatusSchema,
-  communityContext,
-} from "../complaints/schema.ts";
+import { ComplaintPage, ComplaintSchema, ComplaintStatusSchema } from "../complaints/schema.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
 
 const base = {
@@ -62,15 +58,15 @@ const resolve = createRoute({
 /** `/v1/admin/complaints`: admins work complaints; the complainant hears of each step. */
 export const adminComplaintRoutes = createRouter()
   .openapi(list, async (c) =>
-    c.json(await listComplaintsForAdmin(communityContext(c), c.req.valid("query")), 200),
+    c.json(await listComplaintsForAdmin(serviceContext(c), c.req.valid("query")), 200),
   )
   .openapi(assign, async (c) => {
     const body: z.infer<typeof assignComplaintInput> = c.req.valid("json") ?? {};
-    return c.json(await assignComplaint(communityContext(c), c.req.valid("param").id, body), 200);
+    return c.json(await assignComplaint(serviceContext(c), c.req.valid("param").id, body), 200);
   })
   .openapi(resolve, async (c) =>
     c.json(
-      await resolveComplaint(communityContext(c), c.req.valid("param").id, c.req.valid("json")),
+      await resolveComplaint(serviceContext(c), c.req.valid("param").id, c.req.valid("json")),
       200,
     ),
   );

@@ -134,18 +134,12 @@ export const adminUserRoutes = createRouter()
     c.json(await getUserForAdmin(serviceContext(c), c.req.valid("param").id), 200),
   )
   .openapi(block, async (c) => {
-    const ctx = Object.assign(serviceContext(c), {
-      queue: c.env.NOTIFICATIONS,
-      rooms: c.env.AUCTION_ROOM,
-      redis: c.get("services").redis,
-    });
-    return c.json(await blockUser(ctx, c.req.valid("param").id, c.req.valid("json")), 200);
+    return c.json(
+      await blockUser(serviceContext(c), c.req.valid("param").id, c.req.valid("json")),
+      200,
+    );
   })
   .openapi(unblock, async (c) => {
-    const ctx = Object.assign(serviceContext(c), {
-      queue: c.env.NOTIFICATIONS,
-      redis: c.get("services").redis,
-    });
     const body = c.req.valid("json") ?? {};
-    return c.json(await unblockUser(ctx, c.req.valid("param").id, body), 200);
+    return c.json(await unblockUser(serviceContext(c), c.req.valid("param").id, body), 200);
   });

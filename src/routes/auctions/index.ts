@@ -9,6 +9,7 @@ import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { authenticate, optionalAuth, requireAuth, signIn } from "../../http/middleware/auth.ts";
 import { idempotency } from "../../http/middleware/idempotency.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { text } from "../../lib/text.ts";
 import { bidInput, buyNow, placeBid } from "../../services/auctions/bidding.ts";
 import {
@@ -24,7 +25,6 @@ import { bearer, IdParam, idempotencyKeyHeader, problems } from "../schemas.ts";
 import {
   AcceptedOfferSchema,
   AuctionPageSchema,
-  auctionContext,
   BidHistorySchema,
   BidResultSchema,
   BuyNowResultSchema,
@@ -241,16 +241,16 @@ const decline = createRoute({
 /** `/v1/auctions`: the public list and detail, bidding, buy-now, the live stream. */
 export const auctionRoutes = createRouter()
   .openapi(list, async (c) => {
-    const { page, cache } = await listAuctions(auctionContext(c), c.req.valid("query"));
+    const { page, cache } = await listAuctions(serviceContext(c), c.req.valid("query"));
     c.header("x-cache", cache);
     return c.json(page, 200);
   })
   .openapi(detail, async (c) =>
-    c.json(await getAuction(auctionContext(c), c.req.valid("param").id), 200),
+    c.json(await getAuction(serviceContext(c), c.req.valid("param").id), 200),
   )
   .openapi(history, async (c) =>
     c.json(
-      await auctionHistory(auctionContext(c), c.req.valid("param").id, c.req.valid("query")),
+      await auctionHistory(serviceContext(c), c.req.valid("param").id, c.req.valid("query")),
       200,
     ),
   )
@@ -259,7 +259,7 @@ export const auctionRoutes = createRouter()
     const key = c.req.valid("header")["idempotency-key"];
     const user = c.get("user");
     const result = await placeBid(
-      auctionContext(c),
+      serviceContext(c),
       id,
       user.id,
       c.req.valid("json"),
@@ -269,7 +269,7 @@ export const auctionRoutes = createRouter()
     return c.json(body, 201);
   })
   .openapi(buy, async (c) =>
-    c.json(await buyNow(auctionContext(c), c.req.valid("param").id, c.get("user").id), 201),
+    c.json(await buyNow(serviceContext(c), c.req.valid("param").id, c.get("user").id), 201),
   )
   .openapi(live, async (c) => {
     const { id } = c.req.valid("param");
@@ -298,13 +298,13 @@ export const auctionRoutes = createRouter()
   })
   .openapi(accept, async (c) =>
     c.json(
-      await acceptSecondChance(auctionContext(c), c.req.valid("param").id, c.get("user").id),
+      await acceptSecondChance(serviceContext(c), c.req.valid("param").id, c.get("user").id),
       201,
     ),
   )
   .openapi(decline, async (c) =>
     c.json(
-      await declineSecondChance(auctionContext(c), c.req.valid("param").id, c.get("user").id),
+      await declineSecondChance(serviceContext(c), c.req.valid("param").id, c.get("user").id),
       200,
     ),
   );

@@ -1,17 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import type { AppEnv } from "../../http/context.ts";
-import { serviceContext } from "../../http/service-context.ts";
-import type { AuctionContext } from "../../services/auctions/context.ts";
-
-/** The request's auction context: db, actor, logger, plus the rooms, the queue and Redis. */
-export function auctionContext(c: Context<AppEnv>): AuctionContext {
-  return Object.assign(serviceContext(c), {
-    rooms: c.env.AUCTION_ROOM,
-    queue: c.env.NOTIFICATIONS,
-    redis: c.get("services").redis,
-  });
-}
 
 export const json = <T extends z.ZodType>(schema: T) => ({
   content: { "application/json": { schema } },

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import {
   addCartItem,
   addCartItemInput,
@@ -10,7 +11,7 @@ import {
   setCartItemQuantity,
 } from "../../services/cart/cart.ts";
 import { bearer, problems } from "../schemas.ts";
-import { buyingContext, CartSchema, json, ok, ProductIdParam } from "./schema.ts";
+import { CartSchema, json, ok, ProductIdParam } from "./schema.ts";
 
 const base = { tags: ["cart"], security: bearer, middleware: [requireAuth] };
 
@@ -54,18 +55,18 @@ const removeItem = createRoute({
 
 /** `/v1/cart`: one active cart per signed-in user, created on first add. */
 export const cartRoutes = createRouter()
-  .openapi(getCartRoute, async (c) => c.json(await getCart(buyingContext(c), c.var.user.id), 200))
+  .openapi(getCartRoute, async (c) => c.json(await getCart(serviceContext(c), c.var.user.id), 200))
   .openapi(addItem, async (c) =>
-    c.json(await addCartItem(buyingContext(c), c.var.user.id, c.req.valid("json")), 200),
+    c.json(await addCartItem(serviceContext(c), c.var.user.id, c.req.valid("json")), 200),
   )
   .openapi(setItem, async (c) => {
     const { productId } = c.req.valid("param");
     return c.json(
-      await setCartItemQuantity(buyingContext(c), c.var.user.id, productId, c.req.valid("json")),
+      await setCartItemQuantity(serviceContext(c), c.var.user.id, productId, c.req.valid("json")),
       200,
     );
   })
   .openapi(removeItem, async (c) => {
-    await removeCartItem(buyingContext(c), c.var.user.id, c.req.valid("param").productId);
+    await removeCartItem(serviceContext(c), c.var.user.id, c.req.valid("param").productId);
     return c.body(null, 204);
   });

@@ -1,13 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import type { AppEnv } from "../../http/context.ts";
-import { serviceContext } from "../../http/service-context.ts";
-import type { BuyingContext } from "../../services/cart/context.ts";
-
-/** The service context of a buying route: the request's services plus the stock objects. */
-export function buyingContext(c: Context<AppEnv>): BuyingContext {
-  return Object.assign(serviceContext(c), { stock: c.env.PRODUCT_STOCK });
-}
 
 export const json = <T extends z.ZodType>(schema: T) => ({
   content: { "application/json": { schema } },

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { text } from "../../lib/text.ts";
 import { cachedCategoryTree } from "../../services/catalog/categories.ts";
 import { MAX_PRICE_MINOR } from "../../services/catalog/products.ts";
@@ -8,7 +9,6 @@ import { IdParam, problems } from "../schemas.ts";
 import {
   CategoryNodeSchema,
   cachedOk,
-  catalogContext,
   ListingTypeSchema,
   ProductPageSchema,
   PublicProductSchema,
@@ -100,17 +100,17 @@ const getProduct = createRoute({
 /** Public catalog under `/v1`: categories and products, read through the cache. */
 export const catalogRoutes = createRouter()
   .openapi(listCategories, async (c) => {
-    const { value, status } = await cachedCategoryTree(catalogContext(c));
+    const { value, status } = await cachedCategoryTree(serviceContext(c));
     setCacheHeader(c, status);
     return c.json(value, 200);
   })
   .openapi(listProducts, async (c) => {
-    const { value, status } = await cachedProductList(catalogContext(c), c.req.valid("query"));
+    const { value, status } = await cachedProductList(serviceContext(c), c.req.valid("query"));
     setCacheHeader(c, status);
     return c.json(value, 200);
   })
   .openapi(getProduct, async (c) => {
-    const { value, status } = await cachedProduct(catalogContext(c), c.req.valid("param").id);
+    const { value, status } = await cachedProduct(serviceContext(c), c.req.valid("param").id);
     setCacheHeader(c, status);
     return c.json(value, 200);
   });

@@ -1,10 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../http/context.ts";
-import { serviceContext } from "../../http/service-context.ts";
 import type { CacheStatus } from "../../lib/cache.ts";
-import { catalogCache } from "../../services/catalog/cache-keys.ts";
-import type { CatalogContext } from "../../services/catalog/context.ts";
 
 export const json = <T extends z.ZodType>(schema: T) => ({
   content: { "application/json": { schema } },
@@ -30,13 +27,6 @@ export const cachedOk = <T extends z.ZodType>(description: string, schema: T) =>
   }),
   content: { "application/json": { schema } },
 });
-
-/** The request's service context plus its cache; the database still opens only on first use. */
-export function catalogContext(c: Context<AppEnv>): CatalogContext {
-  const s = c.get("services");
-  const cache = catalogCache(s.redis, s.config.DATABASE_URL, s.logger);
-  return Object.assign(serviceContext(c), { cache, stock: c.env.PRODUCT_STOCK });
-}
 
 export function setCacheHeader(c: Context<AppEnv>, status: CacheStatus): void {
   c.header("x-cache", status);

@@ -4,19 +4,14 @@ import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { authenticate, requireAuth } from "../../http/middleware/auth.ts";
 import { REPLAYED_HEADER, requireIdempotencyKey } from "../../http/middleware/idempotency.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import { confirmCheckout } from "../../services/checkout/confirm.ts";
 import { checkoutInput } from "../../services/checkout/plan.ts";
 import { previewCheckout } from "../../services/checkout/preview.ts";
 import { json, ok } from "../cart/schema.ts";
 import { bearer, problems } from "../schemas.ts";
-import {
-  CheckoutPreviewSchema,
-  ConfirmedCheckoutSchema,
-  confirmContext,
-  IdempotencyHeaders,
-  previewContext,
-} from "./schema.ts";
+import { CheckoutPreviewSchema, ConfirmedCheckoutSchema, IdempotencyHeaders } from "./schema.ts";
 
 /** Confirms per user: the "checkout" limit (each one reserves stock and calls Stripe). */
 const checkoutLimit = createMiddleware<AppEnv>(async (c, next) => {
@@ -74,11 +69,11 @@ const confirm = createRoute({
 /** `/v1/checkout`: preview and confirm the signed-in user's cart. */
 export const checkoutRoutes = createRouter()
   .openapi(preview, async (c) =>
-    c.json(await previewCheckout(previewContext(c), c.var.user.id, c.req.valid("json")), 200),
+    c.json(await previewCheckout(serviceContext(c), c.var.user.id, c.req.valid("json")), 200),
   )
   .openapi(confirm, async (c) => {
     const { checkout, replayed } = await confirmCheckout(
-      confirmContext(c),
+      serviceContext(c),
       c.var.user.id,
       c.req.valid("json"),
       c.var.idempotencyKey,

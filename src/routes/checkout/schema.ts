@@ -1,44 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import type { AppEnv } from "../../http/context.ts";
-import { createStripe } from "../../lib/stripe.ts";
-import type { BuyingContext } from "../../services/cart/context.ts";
-import type { ConfirmContext } from "../../services/checkout/confirm.ts";
-import type { CheckoutContext } from "../../services/checkout/plan.ts";
-import type { SnapshotDeps } from "../../services/checkout/snapshots.ts";
-import { buyingContext } from "../cart/schema.ts";
 import { idempotencyKeyHeader } from "../schemas.ts";
-
-/** Confirm's context: the buying deps plus the request's Stripe client. */
-export function checkoutContext(c: Context<AppEnv>): CheckoutContext {
-  return Object.assign(buyingContext(c), { stripe: createStripe(c.get("services").config) });
-}
-
-/** Preview's context: the buying deps, and where to leave the snapshots confirm will read. */
-export function previewContext(c: Context<AppEnv>): BuyingContext & { snapshots: SnapshotDeps } {
-  const s = c.get("services");
-  const ctx = buyingContext(c);
-  return Object.assign(ctx, {
-    snapshots: {
-      db: s.http,
-      redis: s.redis,
-      logger: s.logger,
-      defer: (work: Promise<unknown>) => c.executionCtx.waitUntil(work),
-    },
-  });
-}
-
-/** Confirm's context: the checkout's, the HTTP database, Redis and the request's waitUntil. */
-export function confirmContext(c: Context<AppEnv>): ConfirmContext {
-  const s = c.get("services");
-  return Object.assign(checkoutContext(c), {
-    get http() {
-      return s.http;
-    },
-    redis: s.redis,
-    defer: (work: Promise<unknown>) => c.executionCtx.waitUntil(work),
-  });
-}
 
 const minor = (description: string) => z.number().int().openapi({ description });
 

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import {
@@ -11,7 +12,7 @@ import {
 } from "../../services/community/complaints.ts";
 import { json, named, ok } from "../auctions/schema.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
-import { ComplaintPage, ComplaintSchema, communityContext } from "./schema.ts";
+import { ComplaintPage, ComplaintSchema } from "./schema.ts";
 
 const base = { tags: ["complaints"], security: bearer, middleware: [requireAuth] };
 
@@ -58,11 +59,11 @@ export const complaintRoutes = createRouter()
       `${userId}:${body.subject.type}:${body.subject.id}`,
     );
     await enforceLimit(redis, "complaint.user", userId);
-    return c.json(await createComplaint(communityContext(c), body), 201);
+    return c.json(await createComplaint(serviceContext(c), body), 201);
   })
   .openapi(list, async (c) =>
-    c.json(await listMyComplaints(communityContext(c), c.req.valid("query")), 200),
+    c.json(await listMyComplaints(serviceContext(c), c.req.valid("query")), 200),
   )
   .openapi(get, async (c) =>
-    c.json(await getComplaint(communityContext(c), c.req.valid("param").id), 200),
+    c.json(await getComplaint(serviceContext(c), c.req.valid("param").id), 200),
   );

@@ -1,14 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { complaintCategory, complaintOutcome } from "../../db/schema/community.ts";
-import type { AppEnv } from "../../http/context.ts";
-import { serviceContext } from "../../http/service-context.ts";
-import type { CommunityContext } from "../../services/community/context.ts";
-
-/** The request's community context: the service context plus the notifications queue. */
-export function communityContext(c: Context<AppEnv>): CommunityContext {
-  return Object.assign(serviceContext(c), { queue: c.env.NOTIFICATIONS });
-}
 
 export const ComplaintStatusSchema = z.enum(["open", "assigned", "resolved"]);
 

@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { createRouter } from "../../http/app.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { requireAuth, requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import {
@@ -16,7 +17,6 @@ import {
   postMessage,
 } from "../../services/community/conversations.ts";
 import { json, named, ok } from "../auctions/schema.ts";
-import { communityContext } from "../complaints/schema.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
 import {
   ConversationPage,
@@ -105,27 +105,24 @@ const read = createRoute({
 /** `/v1/conversations`: buyers and shops talking; only the two parties and admins can read. */
 export const conversationRoutes = createRouter()
   .openapi(open, async (c) => {
-    const result = await openConversation(communityContext(c), c.req.valid("json"));
+    const result = await openConversation(serviceContext(c), c.req.valid("json"));
     return result.created ? c.json(result, 201) : c.json(result, 200);
   })
   .openapi(list, async (c) =>
-    c.json(await listConversations(communityContext(c), c.req.valid("query")), 200),
+    c.json(await listConversations(serviceContext(c), c.req.valid("query")), 200),
   )
   .openapi(get, async (c) =>
-    c.json(await getConversation(communityContext(c), c.req.valid("param").id), 200),
+    c.json(await getConversation(serviceContext(c), c.req.valid("param").id), 200),
   )
   .openapi(messages, async (c) =>
     c.json(
-      await listMessages(communityContext(c), c.req.valid("param").id, c.req.valid("query")),
+      await listMessages(serviceContext(c), c.req.valid("param").id, c.req.valid("query")),
       200,
     ),
   )
   .openapi(post, async (c) =>
-    c.json(
-      await postMessage(communityContext(c), c.req.valid("param").id, c.req.valid("json")),
-      201,
-    ),
+    c.json(await postMessage(serviceContext(c), c.req.valid("param").id, c.req.valid("json")), 201),
   )
   .openapi(read, async (c) =>
-    c.json(await markConversationRead(communityContext(c), c.req.valid("param").id), 200),
+    c.json(await markConversationRead(serviceContext(c), c.req.valid("param").id), 200),
   );

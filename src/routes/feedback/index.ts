@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import {
   createOrderFeedback,
@@ -14,7 +15,6 @@ import {
   replyToFeedback,
 } from "../../services/community/feedback.ts";
 import { json, named, ok } from "../auctions/schema.ts";
-import { communityContext } from "../complaints/schema.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
 import { FeedbackSchema, PlatformFeedbackSchema, ShopFeedbackPage } from "./schema.ts";
 
@@ -50,17 +50,17 @@ const reply = createRoute({
 /** `/v1/feedback`: platform feedback; order feedback is edited and replied to here. */
 export const feedbackRoutes = createRouter()
   .openapi(platform, async (c) =>
-    c.json(await createPlatformFeedback(communityContext(c), c.req.valid("json")), 201),
+    c.json(await createPlatformFeedback(serviceContext(c), c.req.valid("json")), 201),
   )
   .openapi(edit, async (c) =>
     c.json(
-      await editOrderFeedback(communityContext(c), c.req.valid("param").id, c.req.valid("json")),
+      await editOrderFeedback(serviceContext(c), c.req.valid("param").id, c.req.valid("json")),
       200,
     ),
   )
   .openapi(reply, async (c) =>
     c.json(
-      await replyToFeedback(communityContext(c), c.req.valid("param").id, c.req.valid("json")),
+      await replyToFeedback(serviceContext(c), c.req.valid("param").id, c.req.valid("json")),
       200,
     ),
   );
@@ -80,7 +80,7 @@ const create = createRoute({
 /** `/v1/orders/{id}/feedback`: the buyer rates their delivered order (mounted beside orders). */
 export const orderFeedbackRoutes = createRouter().openapi(create, async (c) =>
   c.json(
-    await createOrderFeedback(communityContext(c), {
+    await createOrderFeedback(serviceContext(c), {
       ...c.req.valid("json"),
       orderId: c.req.valid("param").id,
     }),
@@ -100,7 +100,7 @@ const shopList = createRoute({
 /** `/v1/shops/{id}/feedback`: public, for visible shops only. */
 export const shopFeedbackRoutes = createRouter().openapi(shopList, async (c) =>
   c.json(
-    await listShopFeedback(communityContext(c), c.req.valid("param").id, c.req.valid("query")),
+    await listShopFeedback(serviceContext(c), c.req.valid("param").id, c.req.valid("query")),
     200,
   ),
 );

@@ -117,11 +117,7 @@ export const meRoutes = createRouter()
     c.json(await updateProfile(serviceContext(c), c.var.user.id, c.req.valid("json")), 200),
   )
   .openapi(deleteMe, async (c) => {
-    const ctx = Object.assign(serviceContext(c), {
-      redis: c.get("services").redis,
-      rooms: c.env.AUCTION_ROOM,
-    });
-    await deleteAccount(ctx, c.var.user.id, c.req.valid("json"));
+    await deleteAccount(serviceContext(c), c.var.user.id, c.req.valid("json"));
     return c.body(null, 204);
   })
   .openapi(listAddr, async (c) =>

@@ -1,15 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { refundByAdmin } from "../../services/orders/refunds.ts";
 import { bearer, problems } from "../schemas.ts";
-import {
-  OrderDetailSchema,
-  OrderIdParam,
-  ordersContext,
-  RefundBody,
-  RefundHeaders,
-} from "./schema.ts";
+import { OrderDetailSchema, OrderIdParam, RefundBody, RefundHeaders } from "./schema.ts";
 
 const refund = createRoute({
   tags: ["admin"],
@@ -39,7 +34,7 @@ const refund = createRoute({
 export const adminOrderRoutes = createRouter().openapi(refund, async (c) =>
   c.json(
     await refundByAdmin(
-      ordersContext(c),
+      serviceContext(c),
       c.get("user").id,
       c.req.valid("param").id,
       c.req.valid("json"),

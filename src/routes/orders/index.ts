@@ -1,16 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { cancelInput, cancelOrder, markReceived } from "../../services/orders/buyer.ts";
 import { getBuyerOrder, listBuyerOrders } from "../../services/orders/queries.ts";
 import { bearer, problems } from "../schemas.ts";
-import {
-  ListQuery,
-  OrderDetailSchema,
-  OrderIdParam,
-  OrderPageSchema,
-  ordersContext,
-} from "./schema.ts";
+import { ListQuery, OrderDetailSchema, OrderIdParam, OrderPageSchema } from "./schema.ts";
 
 const base = { tags: ["orders"], security: bearer, middleware: [requireAuthWhileBlocked] };
 const ok = <T extends z.ZodType>(description: string, schema: T) => ({
@@ -88,7 +83,7 @@ export const orderRoutes = createRouter()
   .openapi(cancel, async (c) =>
     c.json(
       await cancelOrder(
-        ordersContext(c),
+        serviceContext(c),
         c.get("user").id,
         c.req.valid("param").id,
         c.req.valid("json") ?? {},
@@ -97,5 +92,5 @@ export const orderRoutes = createRouter()
     ),
   )
   .openapi(received, async (c) =>
-    c.json(await markReceived(ordersContext(c), c.get("user").id, c.req.valid("param").id), 200),
+    c.json(await markReceived(serviceContext(c), c.get("user").id, c.req.valid("param").id), 200),
   );

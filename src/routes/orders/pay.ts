@@ -2,7 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
-import { createStripe } from "../../lib/stripe.ts";
 import { payAuctionOrder, payInput } from "../../services/auctions/payment.ts";
 import { named, ok } from "../auctions/schema.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
@@ -49,7 +48,9 @@ const pay = createRoute({
 
 /** `POST /v1/orders/{id}/pay` for auction orders (cart orders are paid at checkout confirm). */
 export const orderPayRoutes = createRouter().openapi(pay, async (c) => {
-  const ctx = Object.assign(serviceContext(c), { stripe: createStripe(c.get("services").config) });
   const body = c.req.valid("json") ?? {};
-  return c.json(await payAuctionOrder(ctx, c.get("user").id, c.req.valid("param").id, body), 200);
+  return c.json(
+    await payAuctionOrder(serviceContext(c), c.get("user").id, c.req.valid("param").id, body),
+    200,
+  );
 });

@@ -1,21 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { orderItemStatus, orderStatus } from "../../db/schema/orders.ts";
-import type { AppEnv } from "../../http/context.ts";
-import { serviceContext } from "../../http/service-context.ts";
-import { createStripe } from "../../lib/stripe.ts";
 import { text } from "../../lib/text.ts";
-import type { OrdersContext } from "../../services/orders/refunds.ts";
 import { idempotencyKeyHeader } from "../schemas.ts";
-
-/** The request's order context: db, actor, logger, Stripe, the stock objects, the queue. */
-export function ordersContext(c: Context<AppEnv>): OrdersContext {
-  return Object.assign(serviceContext(c), {
-    stripe: createStripe(c.get("services").config),
-    stock: c.env,
-    queue: c.env.NOTIFICATIONS,
-  });
-}
 
 const minor = (description: string) =>
   z

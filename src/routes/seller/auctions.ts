@@ -2,12 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { cancelInput } from "../../../durable-objects/auction-room/types.ts";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { cancelAuction } from "../../services/auctions/cancel.ts";
 import { createAuction, createAuctionInput } from "../../services/auctions/create.ts";
 import { getShopAuction, listShopAuctions } from "../../services/auctions/queries.ts";
 import { offerSecondChance, secondChanceInput } from "../../services/auctions/second-chance.ts";
 import {
-  auctionContext,
   json,
   named,
   OfferSchema,
@@ -91,19 +91,19 @@ const cancel = createRoute({
 /** `/v1/seller/auctions`: creating and running a shop's auctions. */
 export const sellerAuctionRoutes = createRouter()
   .openapi(create, async (c) =>
-    c.json(await createAuction(auctionContext(c), c.get("user").id, c.req.valid("json")), 201),
+    c.json(await createAuction(serviceContext(c), c.get("user").id, c.req.valid("json")), 201),
   )
   .openapi(list, async (c) => {
     const { shopId, ...page } = c.req.valid("query");
-    return c.json(await listShopAuctions(auctionContext(c), c.get("user").id, shopId, page), 200);
+    return c.json(await listShopAuctions(serviceContext(c), c.get("user").id, shopId, page), 200);
   })
   .openapi(detail, async (c) =>
-    c.json(await getShopAuction(auctionContext(c), c.get("user").id, c.req.valid("param").id), 200),
+    c.json(await getShopAuction(serviceContext(c), c.get("user").id, c.req.valid("param").id), 200),
   )
   .openapi(secondChance, async (c) =>
     c.json(
       await offerSecondChance(
-        auctionContext(c),
+        serviceContext(c),
         c.get("user").id,
         c.req.valid("param").id,
         c.req.valid("json"),
@@ -114,7 +114,7 @@ export const sellerAuctionRoutes = createRouter()
   .openapi(cancel, async (c) =>
     c.json(
       await cancelAuction(
-        auctionContext(c),
+        serviceContext(c),
         c.get("user").id,
         c.req.valid("param").id,
         c.req.valid("json").reason,

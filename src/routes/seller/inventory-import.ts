@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
 import { routeBodyLimit } from "../../http/middleware/body-limit.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { isStorableText } from "../../lib/text.ts";
 import { ValidationFailed } from "../../services/errors.ts";
 import {
@@ -10,7 +11,7 @@ import {
   MAX_IMPORT_ROWS,
 } from "../../services/inventory/import.ts";
 import { bearer, problems } from "../schemas.ts";
-import { IdempotencyHeaders, inventoryContext, ok } from "./stock/schema.ts";
+import { IdempotencyHeaders, ok } from "./stock/schema.ts";
 
 const ImportSummarySchema = z
   .object({
@@ -86,7 +87,7 @@ export const inventoryImportRoutes = createRouter().openapi(importCsv, async (c)
     ]);
   }
   const summary = await importInventory(
-    inventoryContext(c),
+    serviceContext(c),
     c.var.user.id,
     c.req.valid("query").shopId,
     () => readCsvBody(c.req.raw),

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { decideLine, shipInput, shipOrder } from "../../services/orders/fulfilment.ts";
 import { getShopOrder, listShopOrders } from "../../services/orders/queries.ts";
 import { refundBySeller } from "../../services/orders/refunds.ts";
@@ -10,7 +11,6 @@ import {
   OrderIdParam,
   OrderItemParams,
   OrderPageSchema,
-  ordersContext,
   RefundBody,
   RefundHeaders,
 } from "../orders/schema.ts";
@@ -106,16 +106,19 @@ export const sellerOrderRoutes = createRouter()
   )
   .openapi(decide("picked"), async (c) => {
     const { id, itemId } = c.req.valid("param");
-    return c.json(await decideLine(ordersContext(c), c.get("user").id, id, itemId, "picked"), 200);
+    return c.json(await decideLine(serviceContext(c), c.get("user").id, id, itemId, "picked"), 200);
   })
   .openapi(decide("missing"), async (c) => {
     const { id, itemId } = c.req.valid("param");
-    return c.json(await decideLine(ordersContext(c), c.get("user").id, id, itemId, "missing"), 200);
+    return c.json(
+      await decideLine(serviceContext(c), c.get("user").id, id, itemId, "missing"),
+      200,
+    );
   })
   .openapi(ship, async (c) =>
     c.json(
       await shipOrder(
-        ordersContext(c),
+        serviceContext(c),
         c.get("user").id,
         c.req.valid("param").id,
         c.req.valid("json"),
@@ -126,7 +129,7 @@ export const sellerOrderRoutes = createRouter()
   .openapi(refund, async (c) =>
     c.json(
       await refundBySeller(
-        ordersContext(c),
+        serviceContext(c),
         c.get("user").id,
         c.req.valid("param").id,
         c.req.valid("json"),

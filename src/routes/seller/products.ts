@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import {
   createProduct,
@@ -13,7 +14,6 @@ import {
   updateProductInput,
 } from "../../services/catalog/products.ts";
 import {
-  catalogContext,
   json,
   named,
   ok,
@@ -133,30 +133,30 @@ const unpublish = createRoute({
 /** `/v1/seller/products`: a shop team's catalog, audited, invalidating the public cache. */
 export const sellerProductRoutes = createRouter()
   .openapi(list, async (c) =>
-    c.json(await listShopProducts(catalogContext(c), c.var.user.id, c.req.valid("query")), 200),
+    c.json(await listShopProducts(serviceContext(c), c.var.user.id, c.req.valid("query")), 200),
   )
   .openapi(create, async (c) =>
-    c.json(await createProduct(catalogContext(c), c.var.user.id, c.req.valid("json")), 201),
+    c.json(await createProduct(serviceContext(c), c.var.user.id, c.req.valid("json")), 201),
   )
   .openapi(getOne, async (c) =>
-    c.json(await getShopProduct(catalogContext(c), c.var.user.id, c.req.valid("param").id), 200),
+    c.json(await getShopProduct(serviceContext(c), c.var.user.id, c.req.valid("param").id), 200),
   )
   .openapi(patch, async (c) => {
     const { id } = c.req.valid("param");
     return c.json(
-      await updateProduct(catalogContext(c), c.var.user.id, id, c.req.valid("json")),
+      await updateProduct(serviceContext(c), c.var.user.id, id, c.req.valid("json")),
       200,
     );
   })
   .openapi(remove, async (c) => {
-    await deleteProduct(catalogContext(c), c.var.user.id, c.req.valid("param").id);
+    await deleteProduct(serviceContext(c), c.var.user.id, c.req.valid("param").id);
     return c.body(null, 204);
   })
   .openapi(publish, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await setProductStatus(catalogContext(c), c.var.user.id, id, "published"), 200);
+    return c.json(await setProductStatus(serviceContext(c), c.var.user.id, id, "published"), 200);
   })
   .openapi(unpublish, async (c) => {
     const { id } = c.req.valid("param");
-    return c.json(await setProductStatus(catalogContext(c), c.var.user.id, id, "draft"), 200);
+    return c.json(await setProductStatus(serviceContext(c), c.var.user.id, id, "draft"), 200);
   });

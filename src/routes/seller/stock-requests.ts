@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { stockRequestStatus } from "../../db/schema/inventory.ts";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { text } from "../../lib/text.ts";
 import {
   approveStockRequest,
@@ -14,7 +15,7 @@ import {
   reviewStockRequests,
 } from "../../services/inventory/requests.ts";
 import { bearer, IdParam, problems } from "../schemas.ts";
-import { inventoryContext, json, named, ok, StockMovementSchema } from "./stock/schema.ts";
+import { json, named, ok, StockMovementSchema } from "./stock/schema.ts";
 
 const base = { tags: ["inventory"], security: bearer, middleware: [requireAuth] };
 const reviewers =
@@ -160,18 +161,18 @@ const review = createRoute({
 /** `/v1/seller/stock-requests`: staff ask, owners and managers decide. */
 export const stockRequestRoutes = createRouter()
   .openapi(create, async (c) =>
-    c.json(await createStockRequest(inventoryContext(c), c.var.user.id, c.req.valid("json")), 201),
+    c.json(await createStockRequest(serviceContext(c), c.var.user.id, c.req.valid("json")), 201),
   )
   .openapi(list, async (c) =>
-    c.json(await listStockRequests(inventoryContext(c), c.var.user.id, c.req.valid("query")), 200),
+    c.json(await listStockRequests(serviceContext(c), c.var.user.id, c.req.valid("query")), 200),
   )
   .openapi(review, async (c) =>
-    c.json(await reviewStockRequests(inventoryContext(c), c.var.user.id, c.req.valid("json")), 200),
+    c.json(await reviewStockRequests(serviceContext(c), c.var.user.id, c.req.valid("json")), 200),
   )
   .openapi(approve, async (c) =>
     c.json(
       await approveStockRequest(
-        inventoryContext(c),
+        serviceContext(c),
         c.var.user.id,
         c.req.valid("param").id,
         c.req.valid("json"),
@@ -182,7 +183,7 @@ export const stockRequestRoutes = createRouter()
   .openapi(reject, async (c) =>
     c.json(
       await rejectStockRequest(
-        inventoryContext(c),
+        serviceContext(c),
         c.var.user.id,
         c.req.valid("param").id,
         c.req.valid("json"),

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import {
   addToWishlist,
@@ -8,14 +9,7 @@ import {
   listWishlist,
   removeFromWishlist,
 } from "../../services/cart/wishlist.ts";
-import {
-  AvailabilitySchema,
-  buyingContext,
-  json,
-  ok,
-  ProductIdParam,
-  ShopRefSchema,
-} from "../cart/schema.ts";
+import { AvailabilitySchema, json, ok, ProductIdParam, ShopRefSchema } from "../cart/schema.ts";
 import { bearer, problems } from "../schemas.ts";
 
 const WishlistItemSchema = z
@@ -75,17 +69,17 @@ const remove = createRoute({
 /** `/v1/wishlist`: products a signed-in user wants to keep an eye on. */
 export const wishlistRoutes = createRouter()
   .openapi(list, async (c) =>
-    c.json(await listWishlist(buyingContext(c), c.var.user.id, c.req.valid("query")), 200),
+    c.json(await listWishlist(serviceContext(c), c.var.user.id, c.req.valid("query")), 200),
   )
   .openapi(add, async (c) => {
     const { created, item } = await addToWishlist(
-      buyingContext(c),
+      serviceContext(c),
       c.var.user.id,
       c.req.valid("json"),
     );
     return created ? c.json(item, 201) : c.json(item, 200);
   })
   .openapi(remove, async (c) => {
-    await removeFromWishlist(buyingContext(c), c.var.user.id, c.req.valid("param").productId);
+    await removeFromWishlist(serviceContext(c), c.var.user.id, c.req.valid("param").productId);
     return c.body(null, 204);
   });

@@ -6,13 +6,14 @@ import {
   type BidAcceptedResult,
   MAX_PRICE_MINOR,
 } from "../../../durable-objects/auction-room/types.ts";
+import { roomOf } from "../../../durable-objects/auction-room.ts";
 import { auctions } from "../../db/schema/auctions.ts";
 import { shopMembers, shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
+import type { ServiceContext } from "../context.ts";
 import { Forbidden, NotFound } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { isShopVisible } from "../shops/access.ts";
-import { type AuctionContext, roomOf } from "./context.ts";
 import { unwrap } from "./refusals.ts";
 
 export const bidInput = z.object({
@@ -27,7 +28,7 @@ export type BidInput = z.input<typeof bidInput>;
  * blocked the caller. A bid does not come here: its room decides the same rules itself
  * (durable-objects/auction-room/eligibility.ts).
  */
-async function requireMayBuy(ctx: AuctionContext, auctionId: string, userId: string) {
+async function requireMayBuy(ctx: ServiceContext, auctionId: string, userId: string) {
   const [row] = await ctx.db
     .select({
       shopId: auctions.shopId,
@@ -68,7 +69,7 @@ async function requireMayBuy(ctx: AuctionContext, auctionId: string, userId: str
  * the minimum); the same `key` twice bids once.
  */
 export async function placeBid(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   auctionId: string,
   bidderId: string,
   raw: BidInput,
@@ -101,7 +102,7 @@ export interface BuyNowView {
  * result, so even a lost key record cannot make a second order.
  */
 export async function buyNow(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   auctionId: string,
   buyerId: string,
 ): Promise<BuyNowView> {
@@ -123,7 +124,7 @@ export async function buyNow(
   };
 }
 
-async function orderExists(ctx: AuctionContext, auctionId: string, orderId: string) {
+async function orderExists(ctx: ServiceContext, auctionId: string, orderId: string) {
   const [row] = await ctx.db
     .select({ id: auctions.id })
     .from(auctions)

@@ -1,9 +1,10 @@
 import { eq } from "drizzle-orm";
+import { roomOf } from "../../../durable-objects/auction-room.ts";
 import { auctions } from "../../db/schema/auctions.ts";
 import { products } from "../../db/schema/catalog.ts";
+import type { ServiceContext } from "../context.ts";
 import { NotFound } from "../errors.ts";
 import { requireShopPermission } from "../shops/access.ts";
-import { type AuctionContext, roomOf } from "./context.ts";
 import { unwrap } from "./refusals.ts";
 import { type SellerAuction, sellerView } from "./views.ts";
 
@@ -13,7 +14,7 @@ import { type SellerAuction, sellerView } from "./views.ts";
  * the seller as the audit actor. Cancelling twice answers the same result.
  */
 export async function cancelAuction(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   userId: string,
   auctionId: string,
   reason: string,

@@ -6,15 +6,16 @@ import {
   MAX_SOFT_CLOSE_SECONDS,
   minimumBuyNowMinor,
 } from "../../../durable-objects/auction-room/types.ts";
+import { roomOf } from "../../../durable-objects/auction-room.ts";
 import { withAudit } from "../../db/audit.ts";
 import { type Auction, auctions } from "../../db/schema/auctions.ts";
 import { products } from "../../db/schema/catalog.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import type { ServiceContext } from "../context.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, type FieldError, NotFound, ValidationFailed } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { isShopVisible, requireShopPermission } from "../shops/access.ts";
-import { type AuctionContext, roomOf } from "./context.ts";
 import { type SellerAuction, sellerView } from "./views.ts";
 
 /** Shortest auction: short flash auctions are allowed; most run days. */
@@ -115,7 +116,7 @@ function checkTimes(startsAt: number, endsAt: number, now: number): void {
  * If the object cannot be reached the row stays unconfigured and the minute sweep configures it.
  */
 export async function createAuction(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   userId: string,
   raw: CreateAuctionInput,
 ): Promise<SellerAuction> {
@@ -213,7 +214,7 @@ export async function createAuction(
  * Configures the auction's object from its row (idempotent) and records `configured_at`. A
  * failure is logged and left to the sweep; the row is returned either way.
  */
-export async function configureAuction(ctx: AuctionContext, row: Auction): Promise<Auction> {
+export async function configureAuction(ctx: ServiceContext, row: Auction): Promise<Auction> {
   try {
     const result = await roomOf(ctx.rooms, row.id).configure({
       auctionId: row.id,

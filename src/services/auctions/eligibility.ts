@@ -1,8 +1,9 @@
 import { and, eq, inArray } from "drizzle-orm";
+import { roomOf } from "../../../durable-objects/auction-room.ts";
 import type { Queryable } from "../../db/client.ts";
 import { auctions, bids } from "../../db/schema/auctions.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { type RoomNamespace, roomOf } from "./context.ts";
+import type { RoomNamespace } from "../context.ts";
 
 /**
  * Tells the rooms of every open auction `userId` bid in that their standing changed (a block or

@@ -23,10 +23,6 @@ export const payInput = z.object({
 });
 export type PayInput = z.input<typeof payInput>;
 
-export interface PaymentContext extends ServiceContext {
-  stripe: Stripe;
-}
-
 export interface AuctionPayment {
   orderId: string;
   checkoutId: string;
@@ -53,7 +49,7 @@ const piKey = (checkoutId: string) => `checkout:${checkoutId}:pi`;
  * not settling what is owed.
  */
 export async function payAuctionOrder(
-  ctx: PaymentContext,
+  ctx: ServiceContext,
   buyerId: string,
   orderId: string,
   raw: PayInput,

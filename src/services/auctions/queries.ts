@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { PublicBid, RankedBidder } from "../../../durable-objects/auction-room/types.ts";
+import { roomOf } from "../../../durable-objects/auction-room.ts";
 import type { Queryable } from "../../db/client.ts";
 import { auctions, secondChanceOffers } from "../../db/schema/auctions.ts";
 import { categories, products } from "../../db/schema/catalog.ts";
@@ -8,10 +9,10 @@ import { shops } from "../../db/schema/shops.ts";
 import { UUID_PATTERN } from "../../lib/ids.ts";
 import { decodeCursor, encodeCursor, type Page } from "../../lib/pagination.ts";
 import { cacheNamespace } from "../catalog/cache-keys.ts";
+import type { ServiceContext } from "../context.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
 import { requireShopPermission, visibleShopCondition } from "../shops/access.ts";
 import { readSummaries } from "./cache.ts";
-import { type AuctionContext, roomOf } from "./context.ts";
 import {
   type AuctionJoinRow,
   type PublicAuction,
@@ -71,7 +72,7 @@ const joinColumns = {
  * back to the mirror's when Redis is absent, failing or lacks the key.
  */
 export async function listAuctions(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   query: AuctionListQuery,
 ): Promise<{ page: Page<PublicAuction>; cache: "hit" | "partial" | "bypass" }> {
   const after = query.cursor ? decodeCursor(query.cursor, cursorSchema) : null;
@@ -186,7 +187,7 @@ export async function visibleAuction(db: Queryable, auctionId: string): Promise<
  * buy-now available, end, status). Falls back to the mirror only while the object is not yet
  * configured. A hidden shop's auction is a 404.
  */
-export async function getAuction(ctx: AuctionContext, auctionId: string): Promise<PublicAuction> {
+export async function getAuction(ctx: ServiceContext, auctionId: string): Promise<PublicAuction> {
   const row = await visibleAuction(ctx.db, auctionId);
   const state = await roomOf(ctx.rooms, auctionId).state();
   return state ? publicFromState(row, state) : publicFromMirror(row, Date.now());
@@ -194,7 +195,7 @@ export async function getAuction(ctx: AuctionContext, auctionId: string): Promis
 
 /** Public bid history from the object, newest first (aliases and prices only). */
 export async function auctionHistory(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   auctionId: string,
   page: { limit: number; beforeSequence?: number | undefined },
 ): Promise<{ items: PublicBid[]; nextBeforeSequence: number | null }> {
@@ -213,7 +214,7 @@ export async function auctionHistory(
 
 /** A shop's auctions for its team (catalog.read), newest first. */
 export async function listShopAuctions(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   userId: string,
   shopId: string,
   page: { limit: number; cursor?: string | undefined },
@@ -257,7 +258,7 @@ export interface SellerAuctionDetail extends SellerAuction {
 
 /** One auction for its shop's team: terms, outcome, and (once ended) the bidders and offers. */
 export async function getShopAuction(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   userId: string,
   auctionId: string,
 ): Promise<SellerAuctionDetail> {

@@ -2,6 +2,7 @@ import { and, eq, inArray, isNotNull, lte, notInArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { createAuctionOrder } from "../../../durable-objects/auction-room/orders.ts";
 import type { RankedBidder } from "../../../durable-objects/auction-room/types.ts";
+import { roomOf } from "../../../durable-objects/auction-room.ts";
 import {
   type Actor,
   type AuditEntry,
@@ -20,12 +21,12 @@ import { products } from "../../db/schema/catalog.ts";
 import { orders } from "../../db/schema/orders.ts";
 import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import type { ServiceContext } from "../context.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, Forbidden, NotFound } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
-import { type AuctionContext, roomOf } from "./context.ts";
 
 /** eBay's second-chance offers stay open this long. */
 export const SECOND_CHANCE_TTL_MS = 48 * 60 * 60 * 1000;
@@ -163,7 +164,7 @@ export async function insertOffer(
 
 /** Tells the bidder about their offer (after the commit; a queue hiccup is logged). */
 export async function notifyOffer(
-  ctx: { queue: NotificationQueue; logger: AuctionContext["logger"] },
+  ctx: { queue: NotificationQueue; logger: ServiceContext["logger"] },
   offer: SecondChanceOffer,
   title: string,
 ): Promise<void> {
@@ -187,7 +188,7 @@ export async function notifyOffer(
  * each bidder at most once. `top` picks the highest eligible bidder.
  */
 export async function offerSecondChance(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   userId: string,
   auctionId: string,
   raw: SecondChanceInput,
@@ -286,7 +287,7 @@ export interface AcceptedOffer {
  * making a second order, and `(auction, buyer)` is unique on orders besides.
  */
 export async function acceptSecondChance(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   auctionId: string,
   bidderId: string,
 ): Promise<AcceptedOffer> {
@@ -370,7 +371,7 @@ export async function acceptSecondChance(
 
 /** The bidder turns their open offer down; the seller may then offer the next bidder. */
 export async function declineSecondChance(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   auctionId: string,
   bidderId: string,
 ): Promise<OfferView> {

@@ -1,6 +1,7 @@
 import { and, asc, inArray, isNull, lte, sql } from "drizzle-orm";
+import { roomOf } from "../../../durable-objects/auction-room.ts";
 import { auctions } from "../../db/schema/auctions.ts";
-import { type AuctionContext, roomOf } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
 import { configureAuction } from "./create.ts";
 
 /** Auctions poked per run; the next minute takes the rest. */
@@ -35,7 +36,7 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
  * every row whose object was never configured (the object was unreachable at creation) is
  * configured again.
  */
-export async function sweepAuctions(ctx: AuctionContext): Promise<SweepReport> {
+export async function sweepAuctions(ctx: ServiceContext): Promise<SweepReport> {
   const report: SweepReport = {
     overdue: 0,
     closed: 0,

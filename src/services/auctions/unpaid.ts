@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gte, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import type { RankedBidder } from "../../../durable-objects/auction-room/types.ts";
+import { roomOf } from "../../../durable-objects/auction-room.ts";
 import { withAudit } from "../../db/audit.ts";
 import { type Auction, auctions, userStrikes } from "../../db/schema/auctions.ts";
 import { products } from "../../db/schema/catalog.ts";
@@ -7,12 +8,16 @@ import { checkouts, type Order, orders } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
-import type { Stripe } from "../../lib/stripe.ts";
+import {
+  isPermanentStripeError,
+  type Stripe,
+  stripeErrorCode,
+  stripeIfConfigured,
+} from "../../lib/stripe.ts";
+import type { ServiceContext } from "../context.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
-import { isPermanentStripeError, stripeErrorCode } from "../payments/context.ts";
 import { recordStanding } from "../users/standing.ts";
-import { type AuctionContext, roomOf } from "./context.ts";
 import { tellRoomsOfBlock } from "./eligibility.ts";
 import { insertOffer, nextCandidates, notifyOffer } from "./second-chance.ts";
 
@@ -67,7 +72,7 @@ class AlreadySettled extends Error {}
  * audit rows, behind the order's row lock: running twice, or racing another run, does it once.
  */
 export async function expireUnpaidAuctionOrder(
-  ctx: AuctionContext & { stripe?: Stripe | null },
+  ctx: ServiceContext,
   order: Pick<Order, "id" | "auctionId" | "buyerId" | "checkoutId">,
 ): Promise<UnpaidOutcome> {
   const auctionId = order.auctionId;
@@ -216,19 +221,20 @@ export async function expireUnpaidAuctionOrder(
  * Cancels the checkout's PaymentIntent (idempotently, as the checkout deadline job does) and
  * says whether a payment may still land: true when Stripe reports it succeeded or processing.
  */
-async function intentStillPayable(
-  ctx: AuctionContext & { stripe?: Stripe | null },
-  checkoutId: string,
-): Promise<boolean> {
+async function intentStillPayable(ctx: ServiceContext, checkoutId: string): Promise<boolean> {
   const [checkout] = await ctx.db
     .select({ paymentIntentId: checkouts.paymentIntentId })
     .from(checkouts)
     .where(eq(checkouts.id, checkoutId));
   const piId = checkout?.paymentIntentId;
-  if (!piId || !ctx.stripe) return false;
+  const stripe = stripeIfConfigured(ctx.config);
+  if (!piId || !stripe) {
+    if (piId) ctx.logger.warn("Stripe is not configured: an unpaid order's intent stays open");
+    return false;
+  }
   let pi: Stripe.PaymentIntent;
   try {
-    pi = await ctx.stripe.paymentIntents.retrieve(piId);
+    pi = await stripe.paymentIntents.retrieve(piId);
   } catch (err) {
     if (stripeErrorCode(err) !== "resource_missing") throw err;
     // Not on this Stripe account (keys changed?): nothing can be paid or cancelled there, so
@@ -241,7 +247,7 @@ async function intentStillPayable(
   }
   if (pi.status !== "canceled" && pi.status !== "succeeded" && pi.status !== "processing") {
     try {
-      pi = await ctx.stripe.paymentIntents.cancel(
+      pi = await stripe.paymentIntents.cancel(
         piId,
         { cancellation_reason: "abandoned" },
         { idempotencyKey: `expire:${piId}` },
@@ -249,7 +255,7 @@ async function intentStillPayable(
     } catch (err) {
       if (!isPermanentStripeError(err)) throw err;
       // Lost a race with the buyer's payment (or another canceller): ask again what it is.
-      pi = await ctx.stripe.paymentIntents.retrieve(piId);
+      pi = await stripe.paymentIntents.retrieve(piId);
     }
   }
   if (pi.status === "canceled") {
@@ -259,7 +265,7 @@ async function intentStillPayable(
   return true;
 }
 
-async function closeCheckout(ctx: AuctionContext, checkoutId: string): Promise<void> {
+async function closeCheckout(ctx: ServiceContext, checkoutId: string): Promise<void> {
   await ctx.db
     .update(checkouts)
     .set({ status: "expired", updatedAt: new Date() })
@@ -267,7 +273,7 @@ async function closeCheckout(ctx: AuctionContext, checkoutId: string): Promise<v
 }
 
 async function notifyUnpaid(
-  ctx: AuctionContext,
+  ctx: ServiceContext,
   order: Pick<Order, "id" | "auctionId" | "buyerId">,
   outcome: {
     strike: boolean;
@@ -315,7 +321,7 @@ async function notifyUnpaid(
  * first, a bounded batch per run). Returns what it did.
  */
 export async function expireUnpaidAuctionOrders(
-  ctx: AuctionContext & { stripe?: Stripe | null },
+  ctx: ServiceContext,
   limit = 50,
 ): Promise<{ due: number; expired: number; strikes: number; blocked: number; offers: number }> {
   const due = await ctx.db
@@ -348,7 +354,7 @@ export async function expireUnpaidAuctionOrders(
 }
 
 /** The strikes of a user, newest first, with the count inside the 12-month window. */
-export async function strikesOf(ctx: { db: AuctionContext["db"] }, userId: string) {
+export async function strikesOf(ctx: { db: ServiceContext["db"] }, userId: string) {
   const rows = await ctx.db
     .select()
     .from(userStrikes)

@@ -5,11 +5,12 @@ import { type ListingType, products } from "../../db/schema/catalog.ts";
 import { cartItems, carts } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import type { ServiceContext } from "../context.ts";
 import { Conflict, InsufficientStock, NotFound, ServiceUnavailable } from "../errors.ts";
 import type { Availability } from "../inventory/availability.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { visibleShopCondition } from "../shops/access.ts";
-import { type BuyingContext, requireCanBuy } from "./context.ts";
+import { requireCanBuy } from "./can-buy.ts";
 import {
   type CartLineRow,
   liveAvailability,
@@ -85,7 +86,7 @@ function lineView(row: CartLineRow, availability: Availability | null): CartLine
 }
 
 /** The buyer's cart with current prices and live availability; flagged lines stay listed. */
-export async function getCart(ctx: BuyingContext, buyerId: string): Promise<CartView> {
+export async function getCart(ctx: ServiceContext, buyerId: string): Promise<CartView> {
   const { cartId, updatedAt, lines } = await loadCartLines(ctx.db, buyerId);
   // A hidden shop's stock is nobody's business but its own: not even read.
   const availability = await Promise.all(
@@ -140,7 +141,7 @@ async function requireBuyableProduct(db: Queryable, productId: string): Promise<
 }
 
 /** What the object says is available over every location; an unreachable object is a 503. */
-async function availableUnits(ctx: BuyingContext, productId: string): Promise<number> {
+async function availableUnits(ctx: ServiceContext, productId: string): Promise<number> {
   const a = await liveAvailability(ctx.stock, productId);
   if (a.status === "unknown") {
     throw new ServiceUnavailable("Stock cannot be checked right now; try again shortly.");
@@ -172,7 +173,7 @@ async function cartIdOf(tx: Tx, buyerId: string): Promise<string> {
  * This is a courtesy check: checkout reserves against the stock object for real.
  */
 export async function addCartItem(
-  ctx: BuyingContext,
+  ctx: ServiceContext,
   buyerId: string,
   raw: z.input<typeof addCartItemInput>,
 ): Promise<CartView> {
@@ -215,7 +216,7 @@ export async function addCartItem(
 
 /** Sets a line's quantity; the product must still be buyable and that many available. */
 export async function setCartItemQuantity(
-  ctx: BuyingContext,
+  ctx: ServiceContext,
   buyerId: string,
   productId: string,
   raw: z.input<typeof setCartItemInput>,
@@ -239,7 +240,7 @@ export async function setCartItemQuantity(
 
 /** Removes a line (flagged lines too: that is how a buyer clears them). */
 export async function removeCartItem(
-  ctx: BuyingContext,
+  ctx: ServiceContext,
   buyerId: string,
   productId: string,
 ): Promise<void> {

@@ -1,15 +1,16 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import type { Queryable } from "../../db/client.ts";
 import type { HttpDatabase } from "../../db/http.ts";
 import { type ListingType, type ProductStatus, products } from "../../db/schema/catalog.ts";
 import { cartItems, carts } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
+import type { StockNamespace } from "../context.ts";
 import {
   type Availability,
   availabilityOf,
   UNKNOWN_AVAILABILITY,
 } from "../inventory/availability.ts";
-import { type StockNamespace, stockOf } from "../inventory/context.ts";
 import { isShopVisible } from "../shops/access.ts";
 
 /** Most distinct products in one cart (each is reserved in its own object at checkout). */

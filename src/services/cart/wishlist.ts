@@ -4,11 +4,11 @@ import { type ListingType, products } from "../../db/schema/catalog.ts";
 import { wishlistItems } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
+import type { ServiceContext } from "../context.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
 import type { Availability } from "../inventory/availability.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { visibleShopCondition } from "../shops/access.ts";
-import type { BuyingContext } from "./context.ts";
 import { liveAvailability } from "./lines.ts";
 
 export const addWishlistInput = z.object({ productId: z.uuid() });
@@ -42,7 +42,7 @@ const cursorShape = z.object({ at: z.iso.datetime(), id: z.uuid() });
  * shops out of sight. The rows are kept, so they come back if the product does.
  */
 export async function listWishlist(
-  ctx: BuyingContext,
+  ctx: ServiceContext,
   buyerId: string,
   q: { limit: number; cursor?: string | undefined },
 ): Promise<Page<WishlistItemView>> {
@@ -108,7 +108,7 @@ export async function listWishlist(
  * place; `created` says which happened.
  */
 export async function addToWishlist(
-  ctx: BuyingContext,
+  ctx: ServiceContext,
   buyerId: string,
   raw: z.input<typeof addWishlistInput>,
 ): Promise<{ created: boolean; item: WishlistItemView }> {
@@ -131,7 +131,7 @@ export async function addToWishlist(
 }
 
 async function wishlistItem(
-  ctx: BuyingContext,
+  ctx: ServiceContext,
   buyerId: string,
   productId: string,
 ): Promise<WishlistItemView> {
@@ -168,7 +168,7 @@ async function wishlistItem(
 
 /** Removes a product from the wishlist; one that is not there is NOT_FOUND. */
 export async function removeFromWishlist(
-  ctx: BuyingContext,
+  ctx: ServiceContext,
   buyerId: string,
   productId: string,
 ): Promise<void> {

@@ -6,10 +6,10 @@ import { type Category, categories, products } from "../../db/schema/catalog.ts"
 import { type CachedValue, readThrough } from "../../lib/cache.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { text } from "../../lib/text.ts";
+import type { ServiceContext } from "../context.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { bumpCatalogVersion, CATALOG_TTL_SECONDS, dataKey, versionKey } from "./cache-keys.ts";
-import type { CatalogContext } from "./context.ts";
 
 export const categorySlug = z
   .string()
@@ -94,11 +94,11 @@ async function allLive(db: Queryable): Promise<Category[]> {
 }
 
 /** Every live category, flat, for admins. */
-export async function listCategories(ctx: CatalogContext): Promise<CategoryView[]> {
+export async function listCategories(ctx: ServiceContext): Promise<CategoryView[]> {
   return (await allLive(ctx.db)).map(view);
 }
 
-export async function getCategory(ctx: CatalogContext, id: string): Promise<CategoryView> {
+export async function getCategory(ctx: ServiceContext, id: string): Promise<CategoryView> {
   const [row] = await ctx.db.select().from(categories).where(live(id));
   if (!row) throw new NotFound("category", id);
   return view(row);
@@ -123,7 +123,7 @@ export async function loadCategoryTree(db: Queryable): Promise<CategoryNode[]> {
 
 /** The public tree through the cache (keyed by the categories version). */
 export async function cachedCategoryTree(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
 ): Promise<CachedValue<CategoryNode[]>> {
   return readThrough(ctx.cache, {
     versionKeys: [versionKey.categories(ctx.cache.namespace)],
@@ -135,7 +135,7 @@ export async function cachedCategoryTree(
 
 /** Creates a category (admin); the slug must be free among live categories. */
 export async function createCategory(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
   raw: z.input<typeof createCategoryInput>,
 ): Promise<CategoryView> {
   const input = createCategoryInput.parse(raw);
@@ -184,7 +184,7 @@ async function isInSubtree(db: Queryable, id: string, candidate: string): Promis
 
 /** Renames, moves or reorders a category (admin). Moving under its own subtree is refused. */
 export async function updateCategory(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
   id: string,
   raw: z.input<typeof updateCategoryInput>,
 ): Promise<CategoryView> {
@@ -236,7 +236,7 @@ export async function updateCategory(
  * Soft-deletes a category (admin). One that still has live subcategories or live products
  * (drafts included) answers CONFLICT: move or delete them first.
  */
-export async function deleteCategory(ctx: CatalogContext, id: string): Promise<void> {
+export async function deleteCategory(ctx: ServiceContext, id: string): Promise<void> {
   await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
     // FOR UPDATE waits out (and then blocks) the FOR SHARE that product and child inserts take.
     const [row] = await tx.select().from(categories).where(live(id)).for("update");

@@ -9,12 +9,12 @@ import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
 import { publicHttpsUrl } from "../../lib/public-url.ts";
 import { text } from "../../lib/text.ts";
 import { MAX_LINE_QUANTITY } from "../cart/lines.ts";
+import type { ServiceContext } from "../context.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, DomainError, NotFound, ValidationFailed } from "../errors.ts";
 import { requireShopPermission, type ShopPermission } from "../shops/access.ts";
 import { bumpCatalogVersion } from "./cache-keys.ts";
 import { requireLiveCategory } from "./categories.ts";
-import type { CatalogContext } from "./context.ts";
 import { type ProductRow, type SellerProductView, sellerView } from "./views.ts";
 
 /** Every product column except the tsvector, which no response needs. */
@@ -116,7 +116,7 @@ async function requireProductPermission(
 const liveProduct = (id: string) => and(eq(products.id, id), isNull(products.deletedAt));
 
 /** Buyers only ever see published products; changes to drafts need no invalidation. */
-async function invalidate(ctx: CatalogContext, id: string, ...wasOrIsPublic: boolean[]) {
+async function invalidate(ctx: ServiceContext, id: string, ...wasOrIsPublic: boolean[]) {
   if (wasOrIsPublic.some(Boolean)) {
     await bumpCatalogVersion(ctx.cache, { kind: "product", productId: id });
   }
@@ -126,7 +126,7 @@ async function invalidate(ctx: CatalogContext, id: string, ...wasOrIsPublic: boo
  * Lists a shop's live products, drafts included, newest first. Owner, manager and staff.
  */
 export async function listShopProducts(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof sellerListQuery>,
 ): Promise<Page<SellerProductView>> {
@@ -157,7 +157,7 @@ export async function listShopProducts(
 
 /** One live product, for a member of its shop (staff included). */
 export async function getShopProduct(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
   userId: string,
   id: string,
 ): Promise<SellerProductView> {
@@ -174,7 +174,7 @@ export async function getShopProduct(
  * shop's payouts enabled, like any publish.
  */
 export async function createProduct(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof createProductInput>,
 ): Promise<SellerProductView> {
@@ -230,7 +230,7 @@ export async function createProduct(
  * product is published (bids or orders may already refer to it).
  */
 export async function updateProduct(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
   userId: string,
   id: string,
   raw: z.input<typeof updateProductInput>,
@@ -298,7 +298,7 @@ export async function updateProduct(
 
 /** Publishes (`published`) or unpublishes (`draft`) a product. */
 export async function setProductStatus(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
   userId: string,
   id: string,
   status: "draft" | "published",
@@ -308,7 +308,7 @@ export async function setProductStatus(
 
 /** Soft-deletes a product; its SKU becomes free again. A second delete answers NOT_FOUND. */
 export async function deleteProduct(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
   userId: string,
   id: string,
 ): Promise<void> {

@@ -6,11 +6,11 @@ import { shops } from "../../db/schema/shops.ts";
 import { type CachedValue, digest, readThrough } from "../../lib/cache.ts";
 import { UUID_PATTERN } from "../../lib/ids.ts";
 import { decodeCursor, encodeCursor, type Page } from "../../lib/pagination.ts";
+import type { ServiceContext } from "../context.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
 import { productAvailability, UNKNOWN_AVAILABILITY } from "../inventory/availability.ts";
 import { visibleShopCondition } from "../shops/access.ts";
 import { CATALOG_TTL_SECONDS, dataKey, versionKey } from "./cache-keys.ts";
-import type { CatalogContext } from "./context.ts";
 import { productColumns } from "./products.ts";
 import type { ProductSummary, PublicProductCore, PublicProductView } from "./views.ts";
 
@@ -256,7 +256,7 @@ export async function getPublicProduct(db: Queryable, id: string): Promise<Publi
 
 /** The public list through the cache; the key covers every parameter and the catalog version. */
 export async function cachedProductList(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
   raw: ProductListQuery,
 ): Promise<CachedValue<Page<ProductSummary>>> {
   // Validated before Redis is asked anything: a bad cursor is a 422, cached or not.
@@ -278,7 +278,7 @@ export async function cachedProductList(
  * `status` (the x-cache header) describes the detail entry.
  */
 export async function cachedProduct(
-  ctx: CatalogContext,
+  ctx: ServiceContext,
   id: string,
 ): Promise<CachedValue<PublicProductView>> {
   const ns = ctx.cache.namespace;

@@ -1,13 +1,12 @@
 import { and, eq, sql } from "drizzle-orm";
 import { RESERVATION_TTL_MS } from "../../../durable-objects/product-stock/types.ts";
 import { withAudit } from "../../db/audit.ts";
-import type { HttpDatabase } from "../../db/http.ts";
 import { checkouts, idempotencyKeys } from "../../db/schema/orders.ts";
 import { digest } from "../../lib/cache.ts";
 import { namedUuid, namedUuidv7, uuidv7, uuidv7Time } from "../../lib/ids.ts";
-import type { Redis } from "../../lib/redis.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import { MAX_LINE_QUANTITY } from "../cart/lines.ts";
+import type { ServiceContext } from "../context.ts";
 import {
   AccountBlocked,
   Conflict,
@@ -24,7 +23,6 @@ import { transitionOrder } from "../orders/state-machine.ts";
 import { PaymentFailed } from "./errors.ts";
 import { MAX_OPEN_CHECKOUTS } from "./limits.ts";
 import {
-  type CheckoutContext,
   type CheckoutInput,
   type CheckoutSource,
   checkoutInput,
@@ -83,15 +81,6 @@ export interface ConfirmedCheckout {
 
 /** What the idempotency record keeps of a confirm: all of the answer but the PaymentIntent. */
 type StoredCheckout = Omit<ConfirmedCheckout, "paymentIntentId" | "clientSecret">;
-
-/** Confirm's dependencies: the checkout's, plus the HTTP database and the snapshot cache. */
-export interface ConfirmContext extends CheckoutContext {
-  /** Neon over HTTP: the purchase's one write is one batched request. */
-  http: HttpDatabase;
-  redis: Redis | null;
-  /** Work that may finish after the answer (the request's waitUntil). */
-  defer: (work: Promise<unknown>) => void;
-}
 
 /** The request's Idempotency-Key and the hash of its body (http/middleware/idempotency.ts). */
 export interface ConfirmKey {
@@ -173,7 +162,7 @@ class WriteRefused extends Error {
  * may then be retried, which makes attempt 2.
  */
 export async function confirmCheckout(
-  ctx: ConfirmContext,
+  ctx: ServiceContext,
   buyerId: string,
   raw: CheckoutInput,
   key: ConfirmKey,
@@ -183,19 +172,14 @@ export async function confirmCheckout(
 }
 
 async function attempt(
-  ctx: ConfirmContext,
+  ctx: ServiceContext,
   buyerId: string,
   input: Input,
   key: ConfirmKey,
   n: number,
   fresh: boolean,
 ): Promise<ConfirmOutcome> {
-  const snapshots: SnapshotDeps = {
-    db: ctx.http,
-    redis: ctx.redis,
-    logger: ctx.logger,
-    defer: ctx.defer,
-  };
+  const snapshots: SnapshotDeps = ctx;
   let plan: Plan;
   try {
     plan = await planFrom(ctx, snapshots, buyerId, input, fresh);
@@ -213,23 +197,20 @@ async function attempt(
   const paymentDeadline = new Date(now + windowMs);
 
   // 1. Hold the stock.
-  const reserved = await reserveLines(
-    { PRODUCT_STOCK: ctx.stock },
-    {
-      holder: checkoutId,
-      lines: plan.shops.flatMap((s) =>
-        s.lines.map((l) => ({
-          productId: l.productId,
-          shopId: s.shopId,
-          locationId: s.stockLocationId,
-          quantity: l.quantity,
-        })),
-      ),
-      ttlMs: Math.min(windowMs + RESERVATION_MARGIN_MS, RESERVATION_TTL_MS.max),
-      actor: ctx.actor,
-      renew: true,
-    },
-  );
+  const reserved = await reserveLines(ctx.stock, {
+    holder: checkoutId,
+    lines: plan.shops.flatMap((s) =>
+      s.lines.map((l) => ({
+        productId: l.productId,
+        shopId: s.shopId,
+        locationId: s.stockLocationId,
+        quantity: l.quantity,
+      })),
+    ),
+    ttlMs: Math.min(windowMs + RESERVATION_MARGIN_MS, RESERVATION_TTL_MS.max),
+    actor: ctx.actor,
+    renew: true,
+  });
   if (!reserved.ok) {
     const named = reserved.shortages.map(
       (s) => `${s.productId} (requested ${s.requested}, available ${s.available})`,
@@ -372,7 +353,7 @@ async function attempt(
  * order is a late success, refunded.
  */
 function letGoOfReplaced(
-  ctx: ConfirmContext,
+  ctx: ServiceContext,
   checkoutId: string,
   rows: ReplacedRow[] | undefined,
 ): void {
@@ -421,7 +402,7 @@ async function createIntent(stripe: Stripe, c: StoredCheckout): Promise<Stripe.P
 }
 
 function cancelIntentLater(
-  ctx: ConfirmContext,
+  ctx: ServiceContext,
   intent: PromiseSettledResult<Stripe.PaymentIntent>,
 ): void {
   if (intent.status !== "fulfilled") return;
@@ -431,7 +412,7 @@ function cancelIntentLater(
 }
 
 /** Cancels a PaymentIntent nobody should pay any more; a failure is logged, not thrown. */
-async function cancelIntentQuietly(ctx: ConfirmContext, id: string, failed: string) {
+async function cancelIntentQuietly(ctx: ServiceContext, id: string, failed: string) {
   try {
     await ctx.stripe.paymentIntents.cancel(id);
   } catch (err) {
@@ -444,7 +425,7 @@ async function cancelIntentQuietly(ctx: ConfirmContext, id: string, failed: stri
 
 /** Plans the purchase from snapshots (or, `fresh`, from Postgres). Pure but for the reads. */
 async function planFrom(
-  ctx: ConfirmContext,
+  ctx: ServiceContext,
   snapshots: SnapshotDeps,
   buyerId: string,
   input: Input,
@@ -639,7 +620,7 @@ function refusalToError(r: WriteRefused, made: Made): Error {
  * voided, make the next attempt. Another body: 422.
  */
 async function answerExisting(
-  ctx: ConfirmContext,
+  ctx: ServiceContext,
   buyerId: string,
   input: Input,
   key: ConfirmKey,
@@ -666,7 +647,7 @@ async function answerExisting(
 
 type HoldRef = { productId: string; reservationId: string };
 
-async function storedRecord(ctx: ConfirmContext, buyerId: string, key: ConfirmKey) {
+async function storedRecord(ctx: ServiceContext, buyerId: string, key: ConfirmKey) {
   const [row] = await ctx.http
     .select()
     .from(idempotencyKeys)
@@ -681,7 +662,7 @@ async function storedRecord(ctx: ConfirmContext, buyerId: string, key: ConfirmKe
 }
 
 async function answerRecord(
-  ctx: ConfirmContext,
+  ctx: ServiceContext,
   buyerId: string,
   input: Input,
   key: ConfirmKey,
@@ -744,13 +725,13 @@ function describeStripeError(err: unknown): { type: string; code: string | null;
 }
 
 async function releaseQuietly(
-  ctx: ConfirmContext,
+  ctx: ServiceContext,
   items: Array<{ productId: string; reservationId: string }>,
   checkoutId: string,
 ): Promise<void> {
   if (items.length === 0) return;
   try {
-    await releaseReservations({ PRODUCT_STOCK: ctx.stock }, items, ctx.actor);
+    await releaseReservations(ctx.stock, items, ctx.actor);
   } catch (err) {
     // Not lost: every hold ends at its TTL by its object's alarm.
     ctx.logger.error("could not release a checkout's holds; they will expire", {
@@ -770,7 +751,7 @@ async function releaseQuietly(
  * expires them; the holds were released first regardless.
  */
 async function voidCheckout(
-  ctx: ConfirmContext,
+  ctx: ServiceContext,
   v: {
     checkoutId: string;
     buyerId: string;

@@ -2,8 +2,6 @@ import { and, eq, inArray, isNull, or } from "drizzle-orm";
 import { z } from "zod";
 import { addresses } from "../../db/schema/addresses.ts";
 import { shopLocations } from "../../db/schema/shops.ts";
-import type { Stripe } from "../../lib/stripe.ts";
-import type { BuyingContext } from "../cart/context.ts";
 import {
   type CartLineRow,
   loadCartLines,
@@ -12,6 +10,7 @@ import {
   MAX_LINE_QUANTITY,
   type UnavailableReason,
 } from "../cart/lines.ts";
+import type { ServiceContext } from "../context.ts";
 import { Conflict, type FieldError, ValidationFailed } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { maxPerBuyerOf } from "./limits.ts";
@@ -22,11 +21,6 @@ import { deliveryFeeMinor, deliveryRules, MAX_AMOUNT_MINOR, platformFeeMinor } f
  * PaymentIntent carries every order id: 10 × 37 fits with room to spare.
  */
 export const MAX_SHOPS_PER_CHECKOUT = 10;
-
-/** What checkout services need: buying deps, and Stripe for confirm. */
-export interface CheckoutContext extends BuyingContext {
-  stripe: Stripe;
-}
 
 export const fulfilmentChoice = z.discriminatedUnion("method", [
   z.object({
@@ -181,7 +175,7 @@ function sum(values: number[]): number {
  * `unavailable`.
  */
 export async function planCheckout(
-  ctx: BuyingContext,
+  ctx: ServiceContext,
   buyerId: string,
   raw: CheckoutInput,
 ): Promise<CheckoutPlan> {
@@ -437,7 +431,7 @@ export function groupLines<L extends CartLineRow>(
  * flagged like a cart line: a preview warns, a confirm refuses.
  */
 async function itemLines(
-  ctx: BuyingContext,
+  ctx: ServiceContext,
   items: ReadonlyArray<{ productId: string; quantity: number }>,
 ): Promise<CartLineRow[]> {
   const { lines } = await loadProductLines(ctx.db, items);

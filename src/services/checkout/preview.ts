@@ -1,6 +1,6 @@
-import type { BuyingContext } from "../cart/context.ts";
-import { requireCanBuy } from "../cart/context.ts";
-import { stockOf } from "../inventory/context.ts";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
+import { requireCanBuy } from "../cart/can-buy.ts";
+import type { ServiceContext } from "../context.ts";
 import {
   type CheckoutInput,
   type CheckoutPlan,
@@ -8,7 +8,7 @@ import {
   type PlannedLine,
   planCheckout,
 } from "./plan.ts";
-import { readCart, readListings, type SnapshotDeps } from "./snapshots.ts";
+import { readCart, readListings } from "./snapshots.ts";
 
 export type CheckoutWarning =
   | {
@@ -61,16 +61,16 @@ export interface CheckoutPreview {
  * location each order would take from. Holds nothing and writes nothing.
  */
 export async function previewCheckout(
-  ctx: BuyingContext & { snapshots?: SnapshotDeps },
+  ctx: ServiceContext,
   buyerId: string,
   input: CheckoutInput,
 ): Promise<CheckoutPreview> {
   await requireCanBuy(ctx.db, buyerId);
   const plan = await planCheckout(ctx, buyerId, input);
-  if (ctx.snapshots) {
+  if (ctx.redis) {
     // Leaves what the confirm that usually follows will need in Redis (off this answer's path),
     // so that confirm reads nothing from Postgres before its one write.
-    const deps = ctx.snapshots;
+    const deps = ctx;
     deps.defer(
       (input.items
         ? readListings(
@@ -89,7 +89,7 @@ export async function previewCheckout(
   return withStockCheck(ctx, plan);
 }
 
-async function withStockCheck(ctx: BuyingContext, plan: CheckoutPlan): Promise<CheckoutPreview> {
+async function withStockCheck(ctx: ServiceContext, plan: CheckoutPlan): Promise<CheckoutPreview> {
   const warnings: CheckoutWarning[] = plan.unavailable.map((u) => ({
     code: "unavailable",
     productId: u.productId,

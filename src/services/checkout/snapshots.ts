@@ -4,9 +4,8 @@ import type { HttpDatabase } from "../../db/http.ts";
 import { products } from "../../db/schema/catalog.ts";
 import { shopLocations, shops } from "../../db/schema/shops.ts";
 import { withTimeout } from "../../lib/cache.ts";
-import type { Logger } from "../../lib/logger.ts";
-import type { Redis } from "../../lib/redis.ts";
 import { type CartLineRow, lineColumns, loadCartLines, toLineRow } from "../cart/lines.ts";
+import type { ServiceContext } from "../context.ts";
 
 /**
  * What a purchase needs to know about a product before it holds stock and writes: its price,
@@ -35,15 +34,11 @@ export interface SnapshotLine extends ListingSnapshot {
   quantity: number;
 }
 
-/** Where snapshots come from and go to. `redis: null` reads Postgres every time. */
-export interface SnapshotDeps {
-  /** One-shot reads: the HTTP driver, which needs no connection kept open after the answer. */
-  db: Queryable | HttpDatabase;
-  redis: Redis | null;
-  logger: Logger;
-  /** Runs a promise after the response (the request's waitUntil). */
-  defer: (work: Promise<unknown>) => void;
-}
+/**
+ * Where snapshots come from and go to: one-shot reads over HTTP (no connection kept open after
+ * the answer), Redis (`null` reads Postgres every time), and the request's waitUntil for stores.
+ */
+export type SnapshotDeps = Pick<ServiceContext, "http" | "redis" | "logger" | "defer">;
 
 /** A snapshot older than this is read again even if nothing dropped it. */
 const LISTING_TTL_S = 300;
@@ -151,7 +146,7 @@ export async function readListings(
   }
   const missing = productIds.filter((id) => !listings.has(id));
   if (missing.length === 0) return { listings, fromCache: true };
-  const loaded = await loadListings(deps.db, missing);
+  const loaded = await loadListings(deps.http, missing);
   for (const [id, l] of loaded) listings.set(id, l);
   store(
     deps,
@@ -174,7 +169,7 @@ export async function readCart(
   if (!opts.fresh) cart = (await fromRedis<CartSnapshot>(deps, [cartKey(buyerId)]))[0] ?? null;
   const cartFromCache = cart !== null;
   if (!cart) {
-    cart = await loadCart(deps.db, buyerId);
+    cart = await loadCart(deps.http, buyerId);
     store(deps, [[cartKey(buyerId), cart, CART_TTL_S]]);
   }
   const { listings, fromCache } = await readListings(

@@ -15,11 +15,11 @@ import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
+import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { isShopVisible } from "../shops/access.ts";
-import type { CommunityContext } from "./context.ts";
 import { afterId } from "./cursor.ts";
 import { emailsOf, isAdmin, shopRoleOf } from "./parties.ts";
 
@@ -107,7 +107,7 @@ async function checkSubject(
 }
 
 async function tellComplainant(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   c: Complaint,
   step: { kind: string; title: string; body: string; dedupeKey: string },
 ) {
@@ -125,7 +125,7 @@ async function tellComplainant(
 
 /** A signed-in user files a complaint (audited `complaint.created`); they are told it arrived. */
 export async function createComplaint(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   raw: z.input<typeof createComplaintInput>,
 ): Promise<ComplaintView> {
   const input = parseOr422(createComplaintInput, raw);
@@ -161,14 +161,14 @@ export async function createComplaint(
   return view(row);
 }
 
-function requireActor(ctx: CommunityContext): string {
+function requireActor(ctx: ServiceContext): string {
   if (!ctx.actor.id) throw new Error("a complaint needs a signed-in actor");
   return ctx.actor.id;
 }
 
 /** The caller's own complaints, newest first. */
 export async function listMyComplaints(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   q: { limit: number; cursor?: string | undefined },
 ): Promise<Page<ComplaintView>> {
   const after = afterId(q.cursor);
@@ -188,7 +188,7 @@ export async function listMyComplaints(
 }
 
 /** One complaint, for its complainant or an admin; anyone else gets 404. */
-export async function getComplaint(ctx: CommunityContext, id: string): Promise<ComplaintView> {
+export async function getComplaint(ctx: ServiceContext, id: string): Promise<ComplaintView> {
   const [c] = await ctx.db.select().from(complaints).where(eq(complaints.id, id));
   if (!c) throw new NotFound("complaint", id);
   if (c.complainantId !== ctx.actor.id && !(await isAdmin(ctx.db, ctx.actor.id))) {
@@ -199,7 +199,7 @@ export async function getComplaint(ctx: CommunityContext, id: string): Promise<C
 
 /** Every complaint for admins, newest first, optionally by status. */
 export async function listComplaintsForAdmin(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   q: { limit: number; cursor?: string | undefined; status?: ComplaintStatus | undefined },
 ): Promise<Page<ComplaintView>> {
   const after = afterId(q.cursor);
@@ -223,7 +223,7 @@ export async function listComplaintsForAdmin(
  * `complaint.assigned`; the complainant is told. A resolved complaint cannot be reassigned (409).
  */
 export async function assignComplaint(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   id: string,
   raw: z.input<typeof assignComplaintInput>,
 ): Promise<ComplaintView> {
@@ -267,7 +267,7 @@ export async function assignComplaint(
  * the complainant is told. Resolving twice is a 409 naming the current status.
  */
 export async function resolveComplaint(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   id: string,
   raw: z.input<typeof resolveComplaintInput>,
 ): Promise<ComplaintView> {

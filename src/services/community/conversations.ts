@@ -9,11 +9,11 @@ import { shops } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
+import type { ServiceContext } from "../context.ts";
 import { Conflict, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { isShopVisible } from "../shops/access.ts";
-import type { CommunityContext } from "./context.ts";
 import { afterId } from "./cursor.ts";
 import { emailsOf, isAdmin, shopRoleOf, shopTeam } from "./parties.ts";
 
@@ -82,7 +82,7 @@ function messageView(m: typeof messages.$inferSelect): MessageView {
   };
 }
 
-function actorId(ctx: CommunityContext): string {
+function actorId(ctx: ServiceContext): string {
   if (!ctx.actor.id) throw new Error("a conversation needs a signed-in actor");
   return ctx.actor.id;
 }
@@ -115,7 +115,7 @@ async function unreadCounts(
  * Anyone else gets a 404, so a conversation's existence is never revealed.
  */
 async function access(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   id: string,
 ): Promise<{ conv: Conversation; viewer: Viewer }> {
   const userId = actorId(ctx);
@@ -161,7 +161,7 @@ async function insertMessage(
 }
 
 /** Tells the other side of a new message: the buyer, or every member of the shop's team. */
-async function tellOtherSide(ctx: CommunityContext, conv: Conversation, m: MessageView) {
+async function tellOtherSide(ctx: ServiceContext, conv: Conversation, m: MessageView) {
   const [shop] = await ctx.db
     .select({ name: shops.name })
     .from(shops)
@@ -194,7 +194,7 @@ async function tellOtherSide(ctx: CommunityContext, conv: Conversation, m: Messa
  * is a 404; a shop's own team cannot open one with it (409).
  */
 export async function openConversation(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   raw: z.input<typeof openConversationInput>,
 ): Promise<{ conversation: ConversationView; message: MessageView; created: boolean }> {
   const input = parseOr422(openConversationInput, raw);
@@ -301,7 +301,7 @@ const listCursor = z.object({ at: z.iso.datetime(), id: z.uuid() });
  * buyer, or as a member of `shopId` (not a member → 404).
  */
 export async function listConversations(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   q: { limit: number; cursor?: string | undefined; shopId?: string | undefined },
 ): Promise<Page<ConversationView>> {
   const userId = actorId(ctx);
@@ -342,10 +342,7 @@ export async function listConversations(
 }
 
 /** One conversation, for its two parties and admins. */
-export async function getConversation(
-  ctx: CommunityContext,
-  id: string,
-): Promise<ConversationView> {
+export async function getConversation(ctx: ServiceContext, id: string): Promise<ConversationView> {
   const { conv, viewer } = await access(ctx, id);
   if (viewer === "admin") return view(conv, 0);
   return view(conv, (await unreadCounts(ctx.db, [id], viewer)).get(id) ?? 0);
@@ -353,7 +350,7 @@ export async function getConversation(
 
 /** A conversation's messages, newest first (parties and admins; anyone else 404). */
 export async function listMessages(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   id: string,
   q: { limit: number; cursor?: string | undefined },
 ): Promise<Page<MessageView>> {
@@ -371,7 +368,7 @@ export async function listMessages(
 
 /** One of the two parties writes; the other side is notified. Admins read but do not write. */
 export async function postMessage(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   id: string,
   raw: z.input<typeof messageInput>,
 ): Promise<MessageView> {
@@ -392,7 +389,7 @@ export async function postMessage(
  * `conversation.read`); nothing new to read changes nothing. For an admin it changes nothing.
  */
 export async function markConversationRead(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   id: string,
 ): Promise<ConversationView> {
   const { conv, viewer } = await access(ctx, id);

@@ -8,12 +8,12 @@ import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
+import type { ServiceContext } from "../context.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, Forbidden, NotFound } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { isShopVisible } from "../shops/access.ts";
-import type { CommunityContext } from "./context.ts";
 import { afterId } from "./cursor.ts";
 import { emailsOf, shopRoleOf } from "./parties.ts";
 
@@ -109,7 +109,7 @@ function publicView(f: Feedback, reviewer: { displayName: string; deleted: boole
   } satisfies PublicFeedbackView;
 }
 
-function actorId(ctx: CommunityContext): string {
+function actorId(ctx: ServiceContext): string {
   if (!ctx.actor.id) throw new Error("feedback needs a signed-in actor");
   return ctx.actor.id;
 }
@@ -119,7 +119,7 @@ function actorId(ctx: CommunityContext): string {
  * buyer's order is a 404; an order not yet delivered or already rated is a 409.
  */
 export async function createOrderFeedback(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   raw: z.input<typeof orderFeedbackInput>,
 ): Promise<FeedbackView> {
   const input = parseOr422(orderFeedbackInput, raw);
@@ -171,7 +171,7 @@ export async function createOrderFeedback(
  * `feedback.updated`); later is a 409. Anyone else's feedback is a 404.
  */
 export async function editOrderFeedback(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   id: string,
   raw: z.input<typeof editFeedbackInput>,
 ): Promise<FeedbackView> {
@@ -216,7 +216,7 @@ export async function editOrderFeedback(
  * Not on the shop's team → 404; staff → 403; a second reply → 409.
  */
 export async function replyToFeedback(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   id: string,
   raw: z.input<typeof replyFeedbackInput>,
 ): Promise<FeedbackView> {
@@ -268,7 +268,7 @@ export interface FeedbackSummary {
  * so each item names its reviewer only as a masked display name (`publicView`).
  */
 export async function listShopFeedback(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   shopId: string,
   q: { limit: number; cursor?: string | undefined },
 ): Promise<Page<PublicFeedbackView> & { summary: FeedbackSummary }> {
@@ -325,7 +325,7 @@ export interface PlatformFeedbackView {
 
 /** Any signed-in user tells us about Souk itself (audited `platform_feedback.created`). */
 export async function createPlatformFeedback(
-  ctx: CommunityContext,
+  ctx: ServiceContext,
   raw: z.input<typeof platformFeedbackInput>,
 ): Promise<PlatformFeedbackView> {
   const input = parseOr422(platformFeedbackInput, raw);

@@ -20,7 +20,8 @@
  */
 import { and, asc, desc, eq, gt, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Movement } from "../../../durable-objects/product-stock.ts";
+import type { Movement, ProductStock } from "../../../durable-objects/product-stock.ts";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import { withAudit } from "../../db/audit.ts";
 import type { Database } from "../../db/client.ts";
 import { products } from "../../db/schema/catalog.ts";
@@ -30,11 +31,11 @@ import { stockMovements } from "../../db/schema/stock.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
+import type { ServiceContext } from "../context.ts";
 import { Conflict, DomainError, NotFound, ValidationFailed } from "../errors.ts";
 import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { shopManagers } from "./access.ts";
-import { type InventoryContext, type StockStub, stockOf } from "./context.ts";
 import { inParallel } from "./parallel.ts";
 
 /** Crossings applied per product per sync; a backlog larger than this finishes on the next. */
@@ -214,8 +215,8 @@ export async function syncStockAlerts(
  * list, the sweep) picks the crossing up from the mirror.
  */
 export async function afterMovements(
-  ctx: Pick<InventoryContext, "db" | "queue" | "logger">,
-  stub: StockStub,
+  ctx: Pick<ServiceContext, "db" | "queue" | "logger">,
+  stub: DurableObjectStub<ProductStock>,
   productId: string,
   movements: Movement[],
 ): Promise<void> {
@@ -243,7 +244,7 @@ export async function afterMovements(
  * movements crossed a threshold cost a flush and a sync.
  */
 export async function afterManyMovements(
-  ctx: Pick<InventoryContext, "db" | "queue" | "logger" | "stock">,
+  ctx: Pick<ServiceContext, "db" | "queue" | "logger" | "stock">,
   changed: Array<{ productId: string; movements: Movement[] }>,
 ): Promise<void> {
   const crossed = changed.filter((c) => c.movements.some((m) => m.alert !== null));
@@ -324,7 +325,7 @@ function alertView({
  * mirror is.
  */
 export async function listStockAlerts(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof alertListQuery>,
 ): Promise<Page<AlertView>> {
@@ -371,7 +372,7 @@ export async function listStockAlerts(
  * two acknowledgements racing give one success and one conflict).
  */
 export async function acknowledgeStockAlert(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   alertId: string,
 ): Promise<AlertView> {

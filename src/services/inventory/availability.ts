@@ -1,8 +1,9 @@
 import type { LocationLevel } from "../../../durable-objects/product-stock.ts";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import { readThrough, withTimeout } from "../../lib/cache.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { CatalogCache } from "../catalog/cache-keys.ts";
-import { type StockNamespace, stockOf } from "./context.ts";
+import type { StockNamespace } from "../context.ts";
 
 /**
  * How long a product's public availability may be served from Redis. It moves with every sale,

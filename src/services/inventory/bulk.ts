@@ -26,6 +26,7 @@ import type {
   Movement,
   PrepareResult,
 } from "../../../durable-objects/product-stock.ts";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import type { Actor } from "../../db/audit.ts";
 import type { Database } from "../../db/client.ts";
 import { products } from "../../db/schema/catalog.ts";
@@ -39,7 +40,8 @@ import { digest } from "../../lib/cache.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { CatalogCache } from "../catalog/cache-keys.ts";
-import { isUniqueViolation } from "../context.ts";
+import type { ServiceContext } from "../context.ts";
+import { isUniqueViolation, type StockNamespace } from "../context.ts";
 import {
   Conflict,
   DomainError,
@@ -52,7 +54,6 @@ import type { NotificationQueue } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { afterManyMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
-import { type InventoryContext, type StockNamespace, stockOf } from "./context.ts";
 import { parseOr422 } from "./input.ts";
 import { rememberOwners } from "./owners.ts";
 import { inParallel, type Settled } from "./parallel.ts";
@@ -134,7 +135,7 @@ interface CoordinatorDeps {
  * location. Any refusal → 409 INSUFFICIENT_STOCK listing every refused line; nothing changes.
  */
 export async function bulkAdjustStock(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof bulkInput>,
   idempotencyKey?: string,
@@ -228,7 +229,7 @@ function planOf(lines: BulkLine[]): BulkPlanEntry[] {
  * Runs a validated plan through both phases (see the module comment). The caller has checked
  * the permission and that every product and location belongs to `plan.shopId`.
  */
-export async function runBulk(ctx: InventoryContext, plan: BulkPlan): Promise<BulkResult> {
+export async function runBulk(ctx: ServiceContext, plan: BulkPlan): Promise<BulkResult> {
   const entries = planOf(plan.lines);
   const tooWide = entries.find((e) => e.ops.length > MAX_PREPARE_OPS);
   if (tooWide) {

@@ -1,15 +1,10 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import type { Database } from "../../db/client.ts";
 import { products } from "../../db/schema/catalog.ts";
 import { stockAlerts } from "../../db/schema/inventory.ts";
 import { shopLocations, shopMembers, shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
-import { type NotificationQueue, notify } from "../notifications/notify.ts";
-
-export interface DigestContext {
-  db: Database;
-  env: { NOTIFICATIONS: NotificationQueue };
-}
+import type { ServiceContext } from "../context.ts";
+import { notify } from "../notifications/notify.ts";
 
 const MAX_LINES = 50;
 
@@ -19,7 +14,7 @@ const MAX_LINES = 50;
  * that runs twice (crons are at-least-once) sends nothing twice.
  */
 export async function sendLowStockDigests(
-  ctx: DigestContext,
+  ctx: ServiceContext,
   now: Date = new Date(),
 ): Promise<{ shops: number; notices: number }> {
   const open = await ctx.db
@@ -70,7 +65,7 @@ export async function sendLowStockDigests(
       .join("\n");
     const more = lines.length > MAX_LINES ? `\n… and ${lines.length - MAX_LINES} more` : "";
     const title = `${lines.length} product${lines.length === 1 ? " is" : "s are"} low on stock at ${first.shopName}`;
-    await notify(ctx.env.NOTIFICATIONS, {
+    await notify(ctx.queue, {
       userId: r.userId,
       kind: "stock.low_digest",
       title,

@@ -7,14 +7,15 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { MAX_QUANTITY } from "../../../durable-objects/product-stock/types.ts";
 import type { Movement, SetThresholdResult } from "../../../durable-objects/product-stock.ts";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import { products } from "../../db/schema/catalog.ts";
+import type { ServiceContext } from "../context.ts";
 import { DomainError, type FieldError, ValidationFailed } from "../errors.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { shopLocationsOf } from "./access.ts";
 import { afterManyMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
 import { type BulkLine, runBulk } from "./bulk.ts";
-import { type InventoryContext, stockOf } from "./context.ts";
 import { inParallel } from "./parallel.ts";
 
 export const MAX_IMPORT_ROWS = 5_000;
@@ -229,7 +230,7 @@ function refuse(problems: RowProblem[]): DomainError {
  * SKU + location pairs are all reported at once (422, nothing applied).
  */
 export async function importInventory(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   shopId: string,
   source: string | (() => Promise<string>),

@@ -2,15 +2,16 @@ import { and, desc, eq, gte, lt } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import { refusalToError } from "../../../durable-objects/product-stock/types.ts";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import { MOVEMENT_KINDS, stockMovements } from "../../db/schema/stock.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
+import type { ServiceContext } from "../context.ts";
 import { DomainError, NotFound, ValidationFailed } from "../errors.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { requireProduct } from "./access.ts";
 import { afterMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
-import { type InventoryContext, stockOf } from "./context.ts";
 import { parseOr422 } from "./input.ts";
 import { ownerOf } from "./owners.ts";
 import { reasonField } from "./stock.ts";
@@ -46,7 +47,7 @@ const undoneBy = alias(stockMovements, "undone_by");
  * yet (the product's stock view says how many are pending).
  */
 export async function listMovements(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof movementListQuery>,
 ): Promise<Page<MovementView>> {
@@ -106,7 +107,7 @@ export const undoInput = z.object({ reason: reasonField.optional() });
  * less on hand than is reserved (409 INSUFFICIENT_STOCK).
  */
 export async function undoMovement(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   movementId: string,
   raw: z.input<typeof undoInput>,

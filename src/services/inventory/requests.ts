@@ -5,6 +5,7 @@
 import { and, desc, eq, isNull, lt } from "drizzle-orm";
 import { z } from "zod";
 import { MAX_QUANTITY, refusalToError } from "../../../durable-objects/product-stock/types.ts";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import { withAudit } from "../../db/audit.ts";
 import type { Tx } from "../../db/client.ts";
 import { products } from "../../db/schema/catalog.ts";
@@ -12,13 +13,13 @@ import { type StockRequest, stockRequestStatus, stockRequests } from "../../db/s
 import { uuidv7 } from "../../lib/ids.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
+import type { ServiceContext } from "../context.ts";
 import { Conflict, DomainError, NotFound, ValidationFailed } from "../errors.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { requireProduct, shopManagers } from "./access.ts";
 import { afterMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
-import { type InventoryContext, stockOf } from "./context.ts";
 import { parseOr422 } from "./input.ts";
 import { noteOwners } from "./owners.ts";
 import { reasonField } from "./stock.ts";
@@ -109,7 +110,7 @@ function view(r: StockRequest): StockRequestView {
  * included). Audited; the shop's owners and managers are told it is waiting.
  */
 export async function createStockRequest(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof createRequestInput>,
 ): Promise<StockRequestView> {
@@ -160,7 +161,7 @@ const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 
 /** A shop's stock requests, newest first, optionally by status or product; any member. */
 export async function listStockRequests(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof requestListQuery>,
 ): Promise<Page<StockRequestView>> {
@@ -204,7 +205,7 @@ export interface ApprovalResult {
  * the request pending and answers 409 INSUFFICIENT_STOCK.
  */
 export async function approveStockRequest(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   requestId: string,
   raw: z.input<typeof decisionInput> = {},
@@ -264,7 +265,7 @@ export async function approveStockRequest(
 
 /** Rejects a pending request (owner, manager); stock is untouched. Audited. */
 export async function rejectStockRequest(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   requestId: string,
   raw: z.input<typeof decisionInput> = {},
@@ -322,7 +323,7 @@ async function lockPending(tx: Tx, userId: string, requestId: string): Promise<S
   return row;
 }
 
-async function tellRequester(ctx: InventoryContext, r: StockRequest): Promise<void> {
+async function tellRequester(ctx: ServiceContext, r: StockRequest): Promise<void> {
   if (r.requestedBy === r.reviewedBy) return;
   const noteText = r.reviewNote ? ` Note: ${r.reviewNote}` : "";
   await notifyAfterCommit(ctx.queue, ctx.logger, {
@@ -346,7 +347,7 @@ export type ReviewOutcome =
  * approvals first.
  */
 export async function reviewStockRequests(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof reviewInput>,
 ): Promise<{ results: ReviewOutcome[] }> {

@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { MAX_QUANTITY, refusalToError } from "../../../durable-objects/product-stock/types.ts";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { text } from "../../lib/text.ts";
+import type { ServiceContext } from "../context.ts";
 import { requireProduct, shopLocationsOf } from "./access.ts";
 import { afterMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
-import { type InventoryContext, stockOf } from "./context.ts";
 import { parseOr422 } from "./input.ts";
 import { rememberOwners } from "./owners.ts";
 import { locationStock, type MovementView, movementView, type ProductStockView } from "./views.ts";
@@ -55,7 +56,7 @@ export interface AdjustmentResult {
  * included). Every live location of the shop is listed, zeros where nothing was stocked.
  */
 export async function getProductStock(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   productId: string,
 ): Promise<ProductStockView> {
@@ -92,7 +93,7 @@ export async function getProductStock(
  * the object's outbox flush, one per movement, so none is written here.
  */
 export async function adjustStock(
-  ctx: InventoryContext,
+  ctx: ServiceContext,
   userId: string,
   productId: string,
   raw: z.input<typeof adjustmentInput>,

@@ -1,24 +1,25 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import type { Actor } from "../../db/audit.ts";
 import { checkouts, type Order, orderItems, orders } from "../../db/schema/orders.ts";
 import { text } from "../../lib/text.ts";
+import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
-import { stockOf } from "../inventory/context.ts";
 import { askForFeedback } from "../notifications/feedback-request.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { AWAITING_PAYMENT, isAwaitingPayment } from "../payments/checkouts.ts";
 import { userNotice } from "../payments/notices.ts";
 import { auditOn } from "../payments/run.ts";
 import { requireBuyerOrder } from "./queries.ts";
-import { driveRefunds, lockOrder, type OrdersContext, openRefund } from "./refunds.ts";
+import { driveRefunds, lockOrder, openRefund } from "./refunds.ts";
 import { releaseReservations } from "./reservations.ts";
 import { transitionOrder } from "./state-machine.ts";
 import { type OrderDetailView, orderDetail } from "./views.ts";
 
 export const cancelInput = z.object({ reason: text().trim().min(1).max(500).optional() });
 
-async function freshDetail(ctx: OrdersContext, orderId: string): Promise<OrderDetailView> {
+async function freshDetail(ctx: ServiceContext, orderId: string): Promise<OrderDetailView> {
   const [o] = await ctx.db.select().from(orders).where(eq(orders.id, orderId));
   if (!o) throw new NotFound("order", orderId);
   return orderDetail(ctx.db, o);
@@ -34,13 +35,13 @@ function stockActor(actor: Actor) {
  * of +quantity with the reason "order cancelled", keyed `restock:<line id>` so a retry never
  * restocks twice. A failure is logged, not thrown: the cancellation and refund stand.
  */
-async function restock(ctx: OrdersContext, order: Order): Promise<void> {
+async function restock(ctx: ServiceContext, order: Order): Promise<void> {
   const items = await ctx.db.select().from(orderItems).where(eq(orderItems.orderId, order.id));
   for (const item of items) {
     // A line without a hold never took units through checkout (an auction lot): nothing to put back.
     if (!item.reservationId) continue;
     try {
-      const r = await stockOf(ctx.stock.PRODUCT_STOCK, item.productId).adjust({
+      const r = await stockOf(ctx.stock, item.productId).adjust({
         productId: item.productId,
         shopId: order.shopId,
         locationId: item.locationId,
@@ -74,7 +75,7 @@ async function restock(ctx: OrdersContext, order: Order): Promise<void> {
  * win (it expires at its deadline with a strike instead).
  */
 export async function cancelOrder(
-  ctx: OrdersContext,
+  ctx: ServiceContext,
   buyerId: string,
   orderId: string,
   raw: unknown,
@@ -155,7 +156,7 @@ export async function cancelOrder(
   return freshDetail(ctx, orderId);
 }
 
-async function cancelIntent(ctx: OrdersContext, order: Order): Promise<void> {
+async function cancelIntent(ctx: ServiceContext, order: Order): Promise<void> {
   if (!order.checkoutId) return;
   const [c] = await ctx.db
     .select({ paymentIntentId: checkouts.paymentIntentId })
@@ -181,7 +182,7 @@ async function cancelIntent(ctx: OrdersContext, order: Order): Promise<void> {
  * asked, once, to rate the order.
  */
 export async function markReceived(
-  ctx: OrdersContext,
+  ctx: ServiceContext,
   buyerId: string,
   orderId: string,
 ): Promise<OrderDetailView> {

@@ -2,12 +2,13 @@ import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { orderItems, orders } from "../../db/schema/orders.ts";
 import { text } from "../../lib/text.ts";
+import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { userNotice } from "../payments/notices.ts";
 import { auditOn } from "../payments/run.ts";
 import { requireShopOrder } from "./queries.ts";
-import { driveRefunds, lockOrder, type OrdersContext, openRefund } from "./refunds.ts";
+import { driveRefunds, lockOrder, openRefund } from "./refunds.ts";
 import { IllegalTransition, transitionOrder } from "./state-machine.ts";
 import { type OrderDetailView, orderDetail } from "./views.ts";
 
@@ -16,7 +17,7 @@ export type LineDecision = "picked" | "missing";
 /** Statuses from which the first decided line starts picking. */
 const PICKABLE = ["paid", "partially_refunded"] as const;
 
-async function freshDetail(ctx: OrdersContext, orderId: string): Promise<OrderDetailView> {
+async function freshDetail(ctx: ServiceContext, orderId: string): Promise<OrderDetailView> {
   const [o] = await ctx.db.select().from(orders).where(eq(orders.id, orderId));
   if (!o) throw new NotFound("order", orderId);
   return orderDetail(ctx.db, o);
@@ -35,7 +36,7 @@ async function freshDetail(ctx: OrdersContext, orderId: string): Promise<OrderDe
  * or a line of an order not being picked, is a 409.
  */
 export async function decideLine(
-  ctx: OrdersContext,
+  ctx: ServiceContext,
   userId: string,
   orderId: string,
   itemId: string,
@@ -134,7 +135,7 @@ export const shipInput = z.object({
 
 /** Owner or manager: `ready → shipped` with carrier and tracking number; the buyer is told. */
 export async function shipOrder(
-  ctx: OrdersContext,
+  ctx: ServiceContext,
   userId: string,
   orderId: string,
   raw: unknown,

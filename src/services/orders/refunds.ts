@@ -5,10 +5,11 @@ import { type Actor, recordAudit } from "../../db/audit.ts";
 import type { Tx } from "../../db/client.ts";
 import { checkouts, type Order, orderItems, orders, refunds } from "../../db/schema/orders.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { isPermanentStripeError } from "../../lib/stripe.ts";
 import { text } from "../../lib/text.ts";
+import type { ServiceContext } from "../context.ts";
 import { Conflict, ValidationFailed } from "../errors.ts";
 import { lockCheckout } from "../payments/checkouts.ts";
-import { isPermanentStripeError, type PaymentsContext } from "../payments/context.ts";
 import {
   applyRefundStatus,
   ensureReversals,
@@ -18,12 +19,6 @@ import {
 import { cronRun } from "../payments/run.ts";
 import { requireOrder, requireShopOrder } from "./queries.ts";
 import { type OrderDetailView, orderDetail } from "./views.ts";
-
-/**
- * What the order services need: the database, Stripe, the stock objects (release, restock) and
- * the notifications queue — the payments context, since refunds share the payment path's rules.
- */
-export type OrdersContext = PaymentsContext;
 
 /** Statuses in which the buyer's money was taken and can be given back. */
 export const REFUNDABLE = [
@@ -134,7 +129,7 @@ export interface DriveResult {
  * and audited. Safe to call again: a row with a Stripe id is never sent twice.
  */
 export async function driveRefunds(
-  ctx: OrdersContext,
+  ctx: ServiceContext,
   orderId: string,
   actor: Actor,
 ): Promise<DriveResult> {
@@ -224,7 +219,7 @@ export async function driveRefunds(
  * refund Stripe did make is returned, not made twice. Returns how many orders were driven.
  */
 export async function redriveUnsentRefunds(
-  ctx: OrdersContext,
+  ctx: ServiceContext,
   actor: Actor,
   opts: { olderThanMs?: number; limit?: number; now?: Date } = {},
 ): Promise<number> {
@@ -264,7 +259,7 @@ function parseRefund(raw: unknown): RefundInput {
  * optional client key makes a retry return the same refund instead of refunding twice.
  */
 async function refundOrder(
-  ctx: OrdersContext,
+  ctx: ServiceContext,
   order: Order,
   raw: unknown,
   clientKey: string | undefined,
@@ -298,7 +293,7 @@ async function refundOrder(
 
 /** `POST /v1/seller/orders/{id}/refunds`: owner or manager of the order's shop. */
 export async function refundBySeller(
-  ctx: OrdersContext,
+  ctx: ServiceContext,
   userId: string,
   orderId: string,
   raw: unknown,
@@ -310,7 +305,7 @@ export async function refundBySeller(
 
 /** `POST /v1/admin/orders/{id}/refunds`: any order, by an admin. */
 export async function refundByAdmin(
-  ctx: OrdersContext,
+  ctx: ServiceContext,
   adminId: string,
   orderId: string,
   raw: unknown,

@@ -1,7 +1,8 @@
 import { refusalToError } from "../../../durable-objects/product-stock/types.ts";
 import type { ConflictReason, ReservationState } from "../../../durable-objects/product-stock.ts";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import type { Actor } from "../../db/audit.ts";
-import { type StockNamespace, stockOf } from "../inventory/context.ts";
+import type { StockNamespace } from "../context.ts";
 
 /**
  * Order lines held in, committed to, or released from their ProductStock objects (one object
@@ -11,10 +12,6 @@ import { type StockNamespace, stockOf } from "../inventory/context.ts";
  */
 
 /** The binding these helpers need: the Worker's env, or a job's, or a test's. */
-export interface StockBinding {
-  PRODUCT_STOCK: StockNamespace;
-}
-
 /** The stock actor shape the object records; never carries more than it accepts. */
 function stockActor(actor: Actor) {
   return { type: actor.type, id: actor.id ?? null, requestId: actor.requestId ?? null };
@@ -62,7 +59,7 @@ export function reservationKey(holder: string, productId: string): string {
  * product (a second line of the same product under one holder would reuse its key).
  */
 export async function reserveLines(
-  env: StockBinding,
+  stock: StockNamespace,
   input: {
     holder: string;
     lines: LineToReserve[];
@@ -79,7 +76,7 @@ export async function reserveLines(
   const actor = stockActor(input.actor);
   const outcomes = await Promise.allSettled(
     input.lines.map((line) =>
-      stockOf(env.PRODUCT_STOCK, line.productId).reserve({
+      stockOf(stock, line.productId).reserve({
         productId: line.productId,
         shopId: line.shopId,
         locationId: line.locationId,
@@ -124,9 +121,7 @@ export async function reserveLines(
   // All or nothing: give back what was taken. A release that fails here is not lost either:
   // the hold expires by the object's alarm at its TTL.
   await Promise.allSettled(
-    held.map((h) =>
-      stockOf(env.PRODUCT_STOCK, h.productId).release({ reservationId: h.reservationId, actor }),
-    ),
+    held.map((h) => stockOf(stock, h.productId).release({ reservationId: h.reservationId, actor })),
   );
   if (failure !== null) throw failure;
   return { ok: false, shortages };
@@ -161,7 +156,7 @@ export type SettleOutcome =
 type Settle = "commit" | "release";
 
 async function settle(
-  env: StockBinding,
+  stock: StockNamespace,
   items: readonly ReservedItem[],
   actor: Actor,
   op: Settle,
@@ -172,7 +167,7 @@ async function settle(
   const a = stockActor(actor);
   const outcomes = await Promise.allSettled(
     held.map(async (h): Promise<SettleOutcome> => {
-      const stub = stockOf(env.PRODUCT_STOCK, h.productId);
+      const stub = stockOf(stock, h.productId);
       const input = { reservationId: h.reservationId, actor: a };
       const r = op === "commit" ? await stub.commit(input) : await stub.release(input);
       if (r.ok) return { ...h, ok: true, state: r.state, replayed: r.replayed };
@@ -198,11 +193,11 @@ async function settle(
  * items answer `replayed`).
  */
 export function commitReservations(
-  env: StockBinding,
+  stock: StockNamespace,
   items: readonly ReservedItem[],
   actor: Actor,
 ): Promise<SettleOutcome[]> {
-  return settle(env, items, actor, "commit");
+  return settle(stock, items, actor, "commit");
 }
 
 /**
@@ -211,9 +206,9 @@ export function commitReservations(
  * (`RESERVATION_COMMITTED`). Same retry contract as commitReservations.
  */
 export function releaseReservations(
-  env: StockBinding,
+  stock: StockNamespace,
   items: readonly ReservedItem[],
   actor: Actor,
 ): Promise<SettleOutcome[]> {
-  return settle(env, items, actor, "release");
+  return settle(stock, items, actor, "release");
 }

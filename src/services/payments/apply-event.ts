@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { stripeEvents } from "../../db/schema/orders.ts";
+import type { ServiceContext } from "../context.ts";
 import { recordCheckoutIntent } from "./checkouts.ts";
 import { applyAccountUpdated } from "./connect.ts";
-import type { PaymentsContext } from "./context.ts";
 import { applyDisputeCreated } from "./disputes.ts";
 import { applyPaymentIntentEvent } from "./payment-intents.ts";
 import { applyChargeRefunded } from "./refunds.ts";
@@ -21,7 +21,7 @@ export const HANDLED_EVENT_TYPES = [
 ] as const;
 
 async function dispatch(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   event: StripeEventMessage,
   run: PaymentRun,
 ): Promise<string> {
@@ -66,7 +66,7 @@ export interface ApplyResult {
  * that throws leaves the event unmarked, so the queue's retry applies it again safely.
  */
 export async function applyStripeEvent(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   event: StripeEventMessage,
 ): Promise<ApplyResult> {
   await ctx.db

@@ -2,10 +2,10 @@ import { and, eq, isNull } from "drizzle-orm";
 import type Stripe from "stripe";
 import { recordAudit } from "../../db/audit.ts";
 import { type Shop, shops } from "../../db/schema/shops.ts";
+import { isPermanentStripeError, stripeErrorCode } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, ServiceUnavailable } from "../errors.ts";
 import { requireShopPermission } from "../shops/access.ts";
-import { isPermanentStripeError, type PaymentsContext, stripeErrorCode } from "./context.ts";
 import { sendNotices, userNotice } from "./notices.ts";
 import type { PaymentRun } from "./run.ts";
 
@@ -187,7 +187,7 @@ export function canReceivePayouts(account: Stripe.Account): boolean {
  * audit row, telling the owner when it changes.
  */
 export async function applyAccountUpdated(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   accountId: string,
   run: PaymentRun,
 ): Promise<string> {

@@ -1,14 +1,14 @@
 import { and, asc, inArray, isNotNull, lt, min, ne, sql } from "drizzle-orm";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import type { Actor } from "../../db/audit.ts";
 import { orders } from "../../db/schema/orders.ts";
-import { stockOf } from "../inventory/context.ts";
+import type { ServiceContext } from "../context.ts";
 import {
   AWAITING_PAYMENT,
   type CheckoutBundle,
   checkoutNotFlagged,
   loadCheckoutBundle,
 } from "./checkouts.ts";
-import type { PaymentsContext } from "./context.ts";
 import { expireCheckout } from "./payment-intents.ts";
 import { cronRun } from "./run.ts";
 
@@ -27,7 +27,7 @@ export interface SweepSummary {
 }
 
 async function sweep(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   actor: Actor,
   bundles: AsyncIterable<CheckoutBundle>,
   why: string,
@@ -56,7 +56,7 @@ async function sweep(
   return summary;
 }
 
-async function* bundlesOf(ctx: PaymentsContext, ids: readonly string[]) {
+async function* bundlesOf(ctx: ServiceContext, ids: readonly string[]) {
   for (const id of ids) {
     const bundle = await loadCheckoutBundle(ctx.db, id);
     if (bundle) yield bundle;
@@ -71,7 +71,7 @@ async function* bundlesOf(ctx: PaymentsContext, ids: readonly string[]) {
  * applied), holds released, orders `expired`. A second run finds nothing left to do.
  */
 export async function expireOverduePayments(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   actor: Actor,
   opts: SweepOptions = {},
 ): Promise<SweepSummary> {
@@ -105,7 +105,7 @@ export async function expireOverduePayments(
  * that got in before is applied and the lapsed order refunded.
  */
 export async function expireLapsedReservations(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   actor: Actor,
   opts: SweepOptions = {},
 ): Promise<SweepSummary> {
@@ -136,9 +136,7 @@ export async function expireLapsedReservations(
       const holds = bundle.items.filter((i) => awaiting.has(i.orderId) && i.reservationId);
       for (const item of holds) {
         if (!item.reservationId) continue;
-        const view = await stockOf(ctx.stock.PRODUCT_STOCK, item.productId).reservation(
-          item.reservationId,
-        );
+        const view = await stockOf(ctx.stock, item.productId).reservation(item.reservationId);
         if (!view) {
           // Unknown to its stock object: not evidence of a lapse; leave it to the deadline.
           ctx.logger.warn("order line names a reservation its stock object does not know", {

@@ -1,6 +1,6 @@
 import type Stripe from "stripe";
+import type { ServiceContext } from "../context.ts";
 import { findCheckoutForIntent, lockCheckout } from "./checkouts.ts";
-import type { PaymentsContext } from "./context.ts";
 import { raiseIssue } from "./issues.ts";
 import { adminIssueNotices, money, sendNotices } from "./notices.ts";
 import type { PaymentRun } from "./run.ts";
@@ -11,7 +11,7 @@ import type { PaymentRun } from "./run.ts";
  * whether the seller keeps fulfilling) and admins are told. No money moves here.
  */
 export async function applyDisputeCreated(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   disputeId: string,
   run: PaymentRun,
 ): Promise<string> {

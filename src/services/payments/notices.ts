@@ -3,9 +3,9 @@ import type { Queryable } from "../../db/client.ts";
 import type { Order } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
+import type { ServiceContext } from "../context.ts";
 import type { NotificationInput } from "../notifications/message.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
-import type { PaymentsContext } from "./context.ts";
 
 /**
  * The money path's notices. Each has a dedupe key derived from what it reports (an order, an
@@ -13,7 +13,7 @@ import type { PaymentsContext } from "./context.ts";
  * They are sent after the change commits; a queue hiccup is logged, never undoes the change.
  */
 export async function sendNotices(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   notices: readonly NotificationInput[],
 ): Promise<void> {
   for (const n of notices) await notifyAfterCommit(ctx.queue, ctx.logger, n);

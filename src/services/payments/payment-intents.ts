@@ -1,8 +1,10 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type Stripe from "stripe";
+import { stockOf } from "../../../durable-objects/product-stock.ts";
 import type { Actor } from "../../db/audit.ts";
 import { checkouts, type Order } from "../../db/schema/orders.ts";
-import { stockOf } from "../inventory/context.ts";
+import { isPermanentStripeError, stripeErrorCode } from "../../lib/stripe.ts";
+import type { ServiceContext } from "../context.ts";
 import { commitReservations, releaseReservations } from "../orders/reservations.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
 import {
@@ -17,7 +19,6 @@ import {
   type OrderItem,
   setCheckoutStatus,
 } from "./checkouts.ts";
-import { isPermanentStripeError, type PaymentsContext, stripeErrorCode } from "./context.ts";
 import { raiseIssue } from "./issues.ts";
 import { adminIssueNotices, money, paidNotices, sendNotices, userNotice } from "./notices.ts";
 import { refundLateOrders } from "./refunds.ts";
@@ -61,7 +62,7 @@ export function intentMismatches(bundle: CheckoutBundle, pi: Stripe.PaymentInten
  * (with its audit row), admins told; nothing is paid, released or cancelled.
  */
 async function flagMismatch(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   bundle: CheckoutBundle,
   pi: Stripe.PaymentIntent,
   problems: string[],
@@ -116,7 +117,7 @@ async function flagMismatch(
  * second `succeeded`, changes nothing more, and a paid order never moves back.
  */
 export async function settleIntent(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   bundle: CheckoutBundle,
   pi: Stripe.PaymentIntent,
   run: PaymentRun,
@@ -141,7 +142,7 @@ export async function settleIntent(
 
 /** A `payment_intent.*` event: re-read the intent from Stripe, then settle from that. */
 export async function applyPaymentIntentEvent(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   intentId: string,
   run: PaymentRun,
 ): Promise<string> {
@@ -196,7 +197,7 @@ export async function applyPaymentIntentEvent(
  * other hold had lapsed): an adjustment keyed by the reservation, so it happens once.
  */
 async function restock(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   items: readonly OrderItem[],
   actor: Actor,
   order: Map<string, Order>,
@@ -204,7 +205,7 @@ async function restock(
   for (const item of items) {
     if (!item.reservationId) continue;
     const shopId = order.get(item.orderId)?.shopId;
-    const result = await stockOf(ctx.stock.PRODUCT_STOCK, item.productId).adjust({
+    const result = await stockOf(ctx.stock, item.productId).adjust({
       productId: item.productId,
       ...(shopId ? { shopId } : {}),
       locationId: item.locationId,
@@ -231,7 +232,7 @@ async function restock(
  * 3. refund the late orders, transfer each paid order's share to its shop, notify.
  */
 export async function settleSucceeded(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   bundle: CheckoutBundle,
   pi: Stripe.PaymentIntent,
   run: PaymentRun,
@@ -358,7 +359,7 @@ export async function settleSucceeded(
  * card until the payment deadline, when the deadline cron releases them.
  */
 export async function settleFailed(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   bundle: CheckoutBundle,
   pi: Stripe.PaymentIntent,
   run: PaymentRun,
@@ -406,7 +407,7 @@ export async function settleFailed(
  * the awaiting orders move, and the checkout closes. Orders already paid are untouched.
  */
 export async function settleUnpaid(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   bundle: CheckoutBundle,
   run: PaymentRun,
   input: { to: "expired" | "cancelled"; why: string },
@@ -474,7 +475,7 @@ const RECOVERY_SCAN_LIMIT = 1_000;
  * deadline would expire, and reconciliation would never look at, a checkout the buyer paid.
  */
 export async function recoverIntentId(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   checkout: Pick<Checkout, "id" | "createdAt">,
 ): Promise<string | null> {
   const created = Math.floor(checkout.createdAt.getTime() / 1000);
@@ -507,7 +508,7 @@ export async function recoverIntentId(
  * times: canceled is canceled, released is released, expired orders are skipped.
  */
 export async function expireCheckout(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   bundle: CheckoutBundle,
   run: PaymentRun,
   why: string,

@@ -2,8 +2,8 @@ import { and, asc, eq, inArray, lt } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Actor } from "../../db/audit.ts";
 import { checkouts } from "../../db/schema/orders.ts";
+import type { ServiceContext } from "../context.ts";
 import { checkoutNotFlagged, loadCheckoutBundle } from "./checkouts.ts";
-import type { PaymentsContext } from "./context.ts";
 import { recoverIntentId, settleIntent } from "./payment-intents.ts";
 import { cronRun } from "./run.ts";
 import { chargeIdOf, checkoutsOwingTransfers, ensureTransfers } from "./transfers.ts";
@@ -28,7 +28,7 @@ export interface ReconcileSummary {
  * it. Running it again applies nothing twice.
  */
 export async function reconcilePayments(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   actor: Actor,
   opts: {
     now?: Date;

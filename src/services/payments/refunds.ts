@@ -4,10 +4,11 @@ import { type Actor, recordAudit } from "../../db/audit.ts";
 import type { Tx } from "../../db/client.ts";
 import { type Order, orders, refunds, transfers } from "../../db/schema/orders.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { isPermanentStripeError } from "../../lib/stripe.ts";
+import type { ServiceContext } from "../context.ts";
 import type { NotificationInput } from "../notifications/message.ts";
 import { canTransition, transitionOrder } from "../orders/state-machine.ts";
 import { type CheckoutBundle, findCheckoutForIntent, lockCheckout } from "./checkouts.ts";
-import { isPermanentStripeError, type PaymentsContext } from "./context.ts";
 import { raiseIssue } from "./issues.ts";
 import { adminIssueNotices, money, sendNotices, userNotice } from "./notices.ts";
 import { auditOn, type PaymentRun } from "./run.ts";
@@ -155,7 +156,7 @@ export async function applyRefundStatus(
  * order becomes `refunded`. A refund Stripe refuses (a disputed charge) is left to an admin.
  */
 export async function refundLateOrders(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   input: {
     bundle: CheckoutBundle;
     paymentIntentId: string;
@@ -278,7 +279,7 @@ function allocate(
  * dashboard) are recorded too.
  */
 export async function applyChargeRefunded(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   chargeId: string,
   run: PaymentRun,
 ): Promise<string> {
@@ -375,7 +376,7 @@ export async function applyChargeRefunded(
  * `reversal:<re_…>` covers a crash between Stripe and Postgres).
  */
 export async function ensureReversals(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   input: { orderIds: readonly string[]; run: PaymentRun },
 ): Promise<number> {
   if (input.orderIds.length === 0) return 0;

@@ -4,9 +4,9 @@ import { recordAudit } from "../../db/audit.ts";
 import { checkouts, type Order, orders, transfers } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { isPermanentStripeError } from "../../lib/stripe.ts";
+import type { ServiceContext } from "../context.ts";
 import { lockCheckout } from "./checkouts.ts";
-import type { PaymentsContext } from "./context.ts";
-import { isPermanentStripeError } from "./context.ts";
 import { raiseIssue } from "./issues.ts";
 import { ensureReversals } from "./refunds.ts";
 import type { PaymentRun } from "./run.ts";
@@ -43,7 +43,7 @@ export interface TransferSummary {
  * same transfer back from Stripe's idempotency.
  */
 export async function ensureTransfers(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   input: { checkoutId: string; chargeId: string | null; paymentIntentId: string; run: PaymentRun },
 ): Promise<TransferSummary> {
   const due = await ctx.db
@@ -163,7 +163,7 @@ export async function ensureTransfers(
 
 /** Paid orders still without a transfer, grouped by checkout (reconciliation's second sweep). */
 export async function checkoutsOwingTransfers(
-  ctx: PaymentsContext,
+  ctx: ServiceContext,
   limit: number,
   checkoutIds?: readonly string[],
 ): Promise<Array<{ checkoutId: string; paymentIntentId: string }>> {

@@ -2,16 +2,14 @@ import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { users } from "../../db/schema/users.ts";
-import type { Redis } from "../../lib/redis.ts";
 import { text } from "../../lib/text.ts";
-import type { RoomNamespace } from "../auctions/context.ts";
 import { tellRoomsOfBlock } from "../auctions/eligibility.ts";
 import { strikesOf } from "../auctions/unpaid.ts";
 import { revokeAllSessions } from "../auth/session.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
-import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
+import { notifyAfterCommit } from "../notifications/notify.ts";
 import { recordStanding } from "./standing.ts";
 
 export const blockInput = z.object({ reason: text().trim().min(3).max(500) });
@@ -68,7 +66,7 @@ export async function getUserForAdmin(ctx: ServiceContext, userId: string): Prom
  * themselves.
  */
 export async function blockUser(
-  ctx: ServiceContext & { queue: NotificationQueue; rooms: RoomNamespace; redis: Redis | null },
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof blockInput>,
 ): Promise<AdminUserView> {
@@ -112,7 +110,7 @@ export async function blockUser(
  * revocation set records it too, so access tokens signed during the block stop being refused.
  */
 export async function unblockUser(
-  ctx: ServiceContext & { queue: NotificationQueue; redis: Redis | null },
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof unblockInput>,
 ): Promise<AdminUserView> {

@@ -4,9 +4,7 @@ import { withAudit } from "../../db/audit.ts";
 import { credentials } from "../../db/schema/credentials.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
-import type { Redis } from "../../lib/redis.ts";
 import { text } from "../../lib/text.ts";
-import type { RoomNamespace } from "../auctions/context.ts";
 import { tellRoomsOfBlock } from "../auctions/eligibility.ts";
 import { hashPassword, verifyPassword } from "../auth/password.ts";
 import { passwordSchema } from "../auth/register.ts";
@@ -106,7 +104,7 @@ export const deleteAccountInput = z.object({ currentPassword: z.string().min(1).
  * for a new account afterwards.
  */
 export async function deleteAccount(
-  ctx: ServiceContext & { redis: Redis | null; rooms: RoomNamespace },
+  ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof deleteAccountInput>,
 ): Promise<void> {

@@ -1,15 +1,13 @@
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { shops } from "../../../src/db/schema/index.ts";
-import { loadConfig } from "../../../src/env.ts";
-import { createLogger } from "../../../src/lib/logger.ts";
 import type { Redis } from "../../../src/lib/redis.ts";
 import { bumpCatalogVersion, versionKey } from "../../../src/services/catalog/cache-keys.ts";
 import { cachedCategoryTree } from "../../../src/services/catalog/categories.ts";
-import type { CatalogContext } from "../../../src/services/catalog/context.ts";
 import { updateProduct } from "../../../src/services/catalog/products.ts";
 import { cachedProduct, cachedProductList } from "../../../src/services/catalog/search.ts";
+import type { ServiceContext } from "../../../src/services/context.ts";
+import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
 import { type ApiResponse, api } from "../../helpers/http.ts";
 import {
@@ -183,16 +181,17 @@ describe("catalog reads and writes when Redis is down", () => {
   const contextWith = async <T>(
     redis: Redis,
     actorId: string,
-    fn: (ctx: CatalogContext) => Promise<T>,
+    fn: (ctx: ServiceContext) => Promise<T>,
   ): Promise<T> =>
     withDb((db) =>
-      fn({
-        db,
-        config: loadConfig(env),
-        logger: createLogger("error"),
-        actor: { type: "user", id: actorId, requestId: "cache-test" },
-        cache: testCache(redis),
-      }),
+      fn(
+        testContext({
+          db,
+          redis,
+          actor: { type: "user", id: actorId, requestId: "cache-test" },
+          cache: testCache(redis),
+        }),
+      ),
     );
 
   it("serves detail, list and tree from Postgres with status bypass, and writes still commit", async () => {

@@ -1,13 +1,12 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createHttpDb } from "../../../src/db/http.ts";
 import { idempotencyKeys } from "../../../src/db/schema/index.ts";
 import { loadConfig } from "../../../src/env.ts";
-import { createLogger } from "../../../src/lib/logger.ts";
 import { createStripe } from "../../../src/lib/stripe.ts";
 import { confirmCheckout } from "../../../src/services/checkout/confirm.ts";
 import { DomainError } from "../../../src/services/errors.ts";
+import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
 import { forwardDelivery, processed } from "../../helpers/stripe.ts";
@@ -371,21 +370,12 @@ describe("POST /v1/checkout/confirm", () => {
     const config = loadConfig(env);
     const err = await withDb((db) =>
       confirmCheckout(
-        {
+        testContext({
           db,
-          config,
           actor: { type: "user", id: u.id, requestId: "test-unreachable-stripe" },
-          logger: createLogger("error"),
-          stock: env.PRODUCT_STOCK,
           // Nothing listens on port 9: every try (and the SDK's retries) fails to connect.
           stripe: createStripe({ ...config, STRIPE_API_BASE: "http://127.0.0.1:9" }),
-          http: createHttpDb({
-            databaseUrl: config.DATABASE_URL,
-            localHttp: config.NEON_LOCAL_HTTP,
-          }),
-          redis: null,
-          defer: () => undefined,
-        },
+        }),
         u.id,
         body,
         { key: "unreachable-stripe", requestHash: "h" },

@@ -6,11 +6,10 @@ import { createHttpDb, type HttpDatabase } from "../../../src/db/http.ts";
 import { products, users } from "../../../src/db/schema/index.ts";
 import { loadConfig } from "../../../src/env.ts";
 import { requestHash } from "../../../src/http/middleware/idempotency.ts";
-import { createLogger } from "../../../src/lib/logger.ts";
 import { createRedis } from "../../../src/lib/redis.ts";
-import { createStripe } from "../../../src/lib/stripe.ts";
 import { confirmCheckout } from "../../../src/services/checkout/confirm.ts";
 import { cartKey, listingKey } from "../../../src/services/checkout/snapshots.ts";
+import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
 import { countRoundTrips } from "../../helpers/roundtrips.ts";
 import type { TestUser } from "../../helpers/users.ts";
@@ -67,20 +66,13 @@ async function quietMirror(productId: string): Promise<void> {
 
 /** A confirm's service context as the route builds it, with the HTTP database swapped. */
 function serviceContext(u: TestUser, http: HttpDatabase) {
-  const config = loadConfig(env);
-  return {
+  return testContext({
     get db(): never {
       throw new Error("confirm must not open a Pool");
     },
-    config,
     actor: { type: "user" as const, id: u.id, requestId: "test-crash" },
-    logger: createLogger("error"),
-    stock: env.PRODUCT_STOCK,
-    stripe: createStripe(config),
     http,
-    redis: null,
-    defer: () => undefined,
-  };
+  });
 }
 
 type WriteStatements = Parameters<HttpDatabase["$client"]["transaction"]>[0];

@@ -1,10 +1,8 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../../src/env.ts";
-import { createLogger } from "../../../src/lib/logger.ts";
 import type { Redis } from "../../../src/lib/redis.ts";
-import type { AuctionContext } from "../../../src/services/auctions/context.ts";
 import { listAuctions } from "../../../src/services/auctions/queries.ts";
+import type { ServiceContext } from "../../../src/services/context.ts";
+import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
 import {
   auctionRow,
@@ -14,16 +12,8 @@ import {
 } from "../../routes/auctions/fixtures.ts";
 import { deadRedis } from "../../routes/catalog/fixtures.ts";
 
-function ctxWith(db: AuctionContext["db"], redis: Redis | null): AuctionContext {
-  return {
-    db,
-    config: loadConfig(env),
-    logger: createLogger("error"),
-    actor: { type: "system", id: null, requestId: "test" },
-    rooms: env.AUCTION_ROOM,
-    queue: env.NOTIFICATIONS,
-    redis,
-  };
+function ctxWith(db: ServiceContext["db"], redis: Redis | null): ServiceContext {
+  return testContext({ db, redis });
 }
 
 describe("the public auction list without Redis", () => {

@@ -1,10 +1,9 @@
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { stockAlerts } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
-import { createLogger } from "../../../src/lib/logger.ts";
 import { inventoryMaintenance } from "../../../src/services/inventory/maintenance.ts";
+import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
 import { flush, product, setStock, stockShop, stub } from "../../routes/seller/stock-fixtures.ts";
 
@@ -28,7 +27,7 @@ describe("inventoryMaintenance (the cron job)", () => {
 
     // Other test files leave crossings of their own; a run takes 50 products at most.
     for (let run = 0; run < 10 && (await alerts()).length === 0; run++) {
-      await withDb((db) => inventoryMaintenance({ db, env, logger: createLogger("error") }));
+      await withDb((db) => inventoryMaintenance(testContext({ db })));
     }
     const rows = await alerts();
     expect(rows).toHaveLength(1);

@@ -2,7 +2,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { refunds } from "../../../src/db/schema/index.ts";
 import { openJobContext } from "../../../src/jobs/context.ts";
-import { paymentsContext } from "../../../src/jobs/stripe-events.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { redriveUnsentRefunds } from "../../../src/services/orders/refunds.ts";
 import { withDb } from "../../helpers/db.ts";
@@ -28,7 +27,7 @@ describe("unsent refunds", () => {
     );
     const { ctx, close } = openJobContext(env, "test-refunds");
     try {
-      const p = paymentsContext(ctx);
+      const p = ctx;
       expect(await redriveUnsentRefunds(p, actor)).toBeGreaterThanOrEqual(1);
       await redriveUnsentRefunds(p, actor);
     } finally {

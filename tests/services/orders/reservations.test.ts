@@ -11,7 +11,7 @@ import {
 import { backdateReservation, level, newProduct, stockUp } from "../../helpers/stock.ts";
 
 const actor: Actor = { type: "system", id: null, requestId: "reservations-test" };
-const stock = { PRODUCT_STOCK: env.PRODUCT_STOCK };
+const stock = env.PRODUCT_STOCK;
 
 async function stocked(onHand: number) {
   const { productId, stub } = newProduct();

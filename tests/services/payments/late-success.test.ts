@@ -24,7 +24,11 @@ async function endUnpaid(checkout: SeededCheckout, status: "expired" | "cancelle
   const items = checkout.orders.flatMap((o) =>
     o.items.map((i) => ({ productId: i.productId, reservationId: i.reservationId })),
   );
-  await releaseReservations(env, items, { type: "system", id: null, requestId: "test" });
+  await releaseReservations(env.PRODUCT_STOCK, items, {
+    type: "system",
+    id: null,
+    requestId: "test",
+  });
   await withDb((db) =>
     db
       .update(orders)
@@ -126,7 +130,7 @@ describe("a payment that arrives after its orders ended unpaid", () => {
     if (!late || !live) throw new Error("seed");
     // Only the first shop's order was cancelled (its hold released) before the money came.
     await releaseReservations(
-      env,
+      env.PRODUCT_STOCK,
       late.items.map((i) => ({ productId: i.productId, reservationId: i.reservationId })),
       { type: "system", id: null, requestId: "test" },
     );

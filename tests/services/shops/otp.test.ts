@@ -4,8 +4,6 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { shopOtps } from "../../../src/db/schema/index.ts";
 import { loadConfig } from "../../../src/env.ts";
-import { createLogger } from "../../../src/lib/logger.ts";
-import type { ServiceContext } from "../../../src/services/context.ts";
 import { ServiceUnavailable } from "../../../src/services/errors.ts";
 import {
   generateOtpCode,
@@ -13,6 +11,7 @@ import {
   issueShopOtp,
   maskDestination,
 } from "../../../src/services/shops/otp.ts";
+import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
 import { seedShop } from "../../helpers/shops.ts";
 
@@ -64,12 +63,7 @@ describe("issueShopOtp with a failing Redis", () => {
     const sent: unknown[] = [];
     const queue = { send: async (m: unknown) => void sent.push(m) };
     await withDb(async (db) => {
-      const ctx: ServiceContext = {
-        db,
-        config: loadConfig(env),
-        logger: createLogger("error"),
-        actor: { type: "user", id: shop.owner.id },
-      };
+      const ctx = testContext({ db, actor: { type: "user", id: shop.owner.id } });
       const issuing = issueShopOtp(ctx, { queue, redis: deadRedis() }, shop.owner.id, shop.id, {
         purpose: "email",
       });
@@ -85,12 +79,11 @@ describe("issueShopOtp with a failing Redis", () => {
   it("refuses phone codes in production, where no SMS provider is wired", async () => {
     const shop = await seedShop({ status: "pending", emailVerified: false });
     await withDb(async (db) => {
-      const c: ServiceContext = {
+      const c = testContext({
         db,
         config: { ...loadConfig(env), ENVIRONMENT: "production" },
-        logger: createLogger("error"),
         actor: { type: "user", id: shop.owner.id },
-      };
+      });
       await expect(
         issueShopOtp(c, { queue: { send: async () => {} }, redis: null }, shop.owner.id, shop.id, {
           purpose: "phone",

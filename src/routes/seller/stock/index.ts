@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../../http/app.ts";
 import { requireAuth } from "../../../http/middleware/auth.ts";
+import { serviceContext } from "../../../http/service-context.ts";
 import { acknowledgeStockAlert, listStockAlerts } from "../../../services/inventory/alerts.ts";
 import {
   BULK_PREPARE_TTL_MS,
@@ -17,7 +18,6 @@ import {
 import { bearer, IdParam, problems } from "../../schemas.ts";
 import {
   IdempotencyHeaders,
-  inventoryContext,
   json,
   MovementKindSchema,
   MovementPageSchema,
@@ -233,12 +233,12 @@ const acknowledge = createRoute({
 /** `/v1/seller/products/{id}/stock…`: one product's levels and adjustments. */
 export const productStockRoutes = createRouter()
   .openapi(getStock, async (c) =>
-    c.json(await getProductStock(inventoryContext(c), c.var.user.id, c.req.valid("param").id), 200),
+    c.json(await getProductStock(serviceContext(c), c.var.user.id, c.req.valid("param").id), 200),
   )
   .openapi(adjust, async (c) => {
     const key = c.req.valid("header")["idempotency-key"];
     const result = await adjustStock(
-      inventoryContext(c),
+      serviceContext(c),
       c.var.user.id,
       c.req.valid("param").id,
       c.req.valid("json"),
@@ -252,17 +252,17 @@ export const stockRoutes = createRouter()
   .openapi(bulk, async (c) => {
     const key = c.req.valid("header")["idempotency-key"];
     return c.json(
-      await bulkAdjustStock(inventoryContext(c), c.var.user.id, c.req.valid("json"), key),
+      await bulkAdjustStock(serviceContext(c), c.var.user.id, c.req.valid("json"), key),
       200,
     );
   })
   .openapi(movements, async (c) =>
-    c.json(await listMovements(inventoryContext(c), c.var.user.id, c.req.valid("query")), 200),
+    c.json(await listMovements(serviceContext(c), c.var.user.id, c.req.valid("query")), 200),
   )
   .openapi(undo, async (c) => {
     const key = c.req.valid("header")["idempotency-key"];
     const result = await undoMovement(
-      inventoryContext(c),
+      serviceContext(c),
       c.var.user.id,
       c.req.valid("param").id,
       c.req.valid("json"),
@@ -271,11 +271,11 @@ export const stockRoutes = createRouter()
     return c.json(result, 201);
   })
   .openapi(alerts, async (c) =>
-    c.json(await listStockAlerts(inventoryContext(c), c.var.user.id, c.req.valid("query")), 200),
+    c.json(await listStockAlerts(serviceContext(c), c.var.user.id, c.req.valid("query")), 200),
   )
   .openapi(acknowledge, async (c) =>
     c.json(
-      await acknowledgeStockAlert(inventoryContext(c), c.var.user.id, c.req.valid("param").id),
+      await acknowledgeStockAlert(serviceContext(c), c.var.user.id, c.req.valid("param").id),
       200,
     ),
   );

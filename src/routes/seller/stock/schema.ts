@@ -1,21 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { MOVEMENT_KINDS } from "../../../db/schema/stock.ts";
-import type { AppEnv } from "../../../http/context.ts";
-import { serviceContext } from "../../../http/service-context.ts";
-import { catalogCache } from "../../../services/catalog/cache-keys.ts";
-import type { InventoryContext } from "../../../services/inventory/context.ts";
 import { idempotencyKeyHeader } from "../../schemas.ts";
-
-/** The request's inventory context: db, actor, logger, plus the stock objects, queue, cache. */
-export function inventoryContext(c: Context<AppEnv>): InventoryContext {
-  const s = c.get("services");
-  return Object.assign(serviceContext(c), {
-    stock: c.env.PRODUCT_STOCK,
-    queue: c.env.NOTIFICATIONS,
-    cache: catalogCache(s.redis, s.config.DATABASE_URL, s.logger),
-  });
-}
 
 export const json = <T extends z.ZodType>(schema: T) => ({
   content: { "application/json": { schema } },

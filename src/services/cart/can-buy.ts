@@ -1,14 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import { users } from "../../db/schema/users.ts";
-import type { ServiceContext } from "../context.ts";
 import { Forbidden, Unauthenticated } from "../errors.ts";
-import type { StockNamespace } from "../inventory/context.ts";
-
-/** What buying services need beyond the database: the stock objects (availability, holds). */
-export interface BuyingContext extends ServiceContext {
-  stock: StockNamespace;
-}
 
 /**
  * The buyer may buy: a live account that no admin blocked. An access token outlives a block by
