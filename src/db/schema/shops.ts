@@ -1,8 +1,11 @@
 import { sql } from "drizzle-orm";
 import {
   boolean,
+  check,
+  doublePrecision,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
   primaryKey,
@@ -45,6 +48,8 @@ export const shops = pgTable(
     /** Delivery fee overrides in minor units; null → platform defaults (issue 5). */
     freeDeliveryMinMinor: integer("free_delivery_min_minor"),
     deliveryFeeMinor: integer("delivery_fee_minor"),
+    /** IANA time zone of the shop's opening hours (and, later, delivery windows). */
+    timeZone: text("time_zone").notNull().default("UTC"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
@@ -86,7 +91,18 @@ export const shopLocations = pgTable(
     name: text("name").notNull(),
     /** Short code used by CSV imports (`sku,location,quantity`), unique per shop. */
     code: text("code").notNull(),
+    /** Street address buyers see (branches) and staff ship from (warehouses); see locations.ts. */
+    address: jsonb("address").$type<LocationAddress>(),
+    /** WGS 84 degrees; both set or both null. */
+    latitude: doublePrecision("latitude"),
+    longitude: doublePrecision("longitude"),
+    /** Opening hours per weekday in the shop's time zone; a missing day is closed. */
+    openingHours: jsonb("opening_hours").$type<OpeningHours>().notNull().default({}),
+    /** Whether buyers may pick up here; meaningful for branches only. */
+    pickupEnabled: boolean("pickup_enabled").notNull().default(true),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    /** Retired (soft-deleted): kept for the stock and orders that name it, never offered again. */
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
   },
   (t) => [
@@ -94,8 +110,27 @@ export const shopLocations = pgTable(
     uniqueIndex("shop_locations_one_warehouse_key")
       .on(t.shopId)
       .where(sql`${t.kind} = 'warehouse' and ${t.deletedAt} is null`),
+    check(
+      "shop_locations_coordinates_check",
+      sql`(${t.latitude} is null) = (${t.longitude} is null) and ${t.latitude} between -90 and 90 and ${t.longitude} between -180 and 180`,
+    ),
   ],
 );
+
+export interface LocationAddress {
+  line1: string;
+  line2: string | null;
+  city: string;
+  region: string | null;
+  postalCode: string | null;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+}
+
+export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+/** `HH:MM` 24-hour local times, open < close; several intervals per day, in order. */
+export type OpeningHours = Partial<Record<Weekday, Array<{ open: string; close: string }>>>;
 
 /** One-time codes proving the shop's contact email / phone. Only the hash is stored. */
 export const shopOtps = pgTable(

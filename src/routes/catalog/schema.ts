@@ -69,23 +69,42 @@ export const ProductPageSchema = z
   .object({ items: z.array(ProductSummarySchema), nextCursor: z.string().nullable() })
   .openapi("ProductPage");
 
+const AvailabilitySchema = z.union([
+  z.object({
+    status: z.enum(["in_stock", "low_stock", "out_of_stock"]),
+    quantity: z.number().int(),
+  }),
+  z.object({ status: z.literal("unknown"), quantity: z.null() }),
+]);
+
+const FulfilmentSchema = z
+  .object({
+    delivery: z
+      .object({ locationId: z.uuid(), availability: AvailabilitySchema })
+      .nullable()
+      .openapi({ description: "At the warehouse deliveries ship from; null: no delivery." }),
+    pickup: z.array(
+      z.object({ locationId: z.uuid(), name: z.string(), availability: AvailabilitySchema }),
+    ),
+  })
+  .openapi("ProductFulfilment", {
+    description:
+      "Availability per location, from the same stock object and cached as briefly: delivery " +
+      "from the shop's warehouse, and pickup at each branch offering it (GET " +
+      "/v1/shops/{id}/branches has their addresses and hours). `low_stock` here: that location " +
+      "is at or below its threshold.",
+  });
+
 export const PublicProductSchema = ProductSummarySchema.extend({
   description: z.string(),
   attributes: AttributesSchema,
-  availability: z
-    .union([
-      z.object({
-        status: z.enum(["in_stock", "low_stock", "out_of_stock"]),
-        quantity: z.number().int(),
-      }),
-      z.object({ status: z.literal("unknown"), quantity: z.null() }),
-    ])
-    .openapi({
-      description:
-        "Units available now, summed over the shop's locations, from the product's stock " +
-        "object (cached for a few seconds). `low_stock`: some location is at or below its " +
-        "low-stock threshold. `unknown` only when stock could not be read.",
-    }),
+  availability: AvailabilitySchema.openapi({
+    description:
+      "Units available now, summed over the shop's locations, from the product's stock " +
+      "object (cached for a few seconds). `low_stock`: some location is at or below its " +
+      "low-stock threshold. `unknown` only when stock could not be read.",
+  }),
+  fulfilment: FulfilmentSchema,
 }).openapi("Product");
 
 export const SellerProductSchema = z

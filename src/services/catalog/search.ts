@@ -10,6 +10,7 @@ import type { ServiceContext } from "../context.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
 import { productAvailability, UNKNOWN_AVAILABILITY } from "../inventory/availability.ts";
 import { visibleShopCondition } from "../shops/access.ts";
+import { productFulfilment } from "../shops/branch-availability.ts";
 import { CATALOG_TTL_SECONDS, dataKey, versionKey } from "./cache-keys.ts";
 import { productColumns } from "./products.ts";
 import type { ProductSummary, PublicProductCore, PublicProductView } from "./views.ts";
@@ -288,8 +289,11 @@ export async function cachedProduct(
     ttlSeconds: CATALOG_TTL_SECONDS,
     load: () => getPublicProduct(ctx.db, id),
   });
-  const availability = ctx.stock
-    ? await productAvailability({ stock: ctx.stock, cache: ctx.cache, logger: ctx.logger }, id)
-    : UNKNOWN_AVAILABILITY;
-  return { value: { ...detail.value, availability }, status: detail.status };
+  const [availability, fulfilment] = await Promise.all([
+    ctx.stock
+      ? productAvailability({ stock: ctx.stock, cache: ctx.cache, logger: ctx.logger }, id)
+      : UNKNOWN_AVAILABILITY,
+    productFulfilment(ctx, id, detail.value.shop.id),
+  ]);
+  return { value: { ...detail.value, availability, fulfilment }, status: detail.status };
 }

@@ -1,5 +1,6 @@
 import type { ListingType, Product, ProductStatus } from "../../db/schema/catalog.ts";
 import type { Availability } from "../inventory/availability.ts";
+import type { ProductFulfilment } from "../shops/branch-availability.ts";
 
 export type Attributes = Record<string, string | number | boolean>;
 
@@ -53,6 +54,8 @@ export interface PublicProductCore extends ProductSummary {
 export interface PublicProductView extends PublicProductCore {
   /** Units available over every location, from the product's stock object (inventory). */
   availability: Availability;
+  /** The same per location: delivery from the warehouse, pickup per branch. */
+  fulfilment: ProductFulfilment;
 }
 
 /** The columns every view reads (never the tsvector). */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { shopLocations, shopMembers, shops } from "../../db/schema/shops.ts";
+import { SUPPORTED_CURRENCIES } from "../../lib/currencies.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { text } from "../../lib/text.ts";
 import { isUniqueViolation, type ServiceContext } from "../context.ts";
@@ -8,36 +9,8 @@ import { Conflict } from "../errors.ts";
 import { E164 } from "../notifications/message.ts";
 import { managedView, type ShopManagedView } from "./views.ts";
 
-/**
- * ISO 4217 currencies a shop may price in: the ones Stripe settles in the markets we serve.
- * A shop's currency is fixed at creation; every product of the shop is priced in it.
- */
-export const SUPPORTED_CURRENCIES = [
-  "EUR",
-  "USD",
-  "GBP",
-  "CHF",
-  "SEK",
-  "NOK",
-  "DKK",
-  "PLN",
-  "CZK",
-  "HUF",
-  "RON",
-  "CAD",
-  "AUD",
-  "NZD",
-  "JPY",
-  "SGD",
-  "HKD",
-  "MXN",
-  "BRL",
-  "INR",
-  "ZAR",
-  "AED",
-  "MAD",
-  "TRY",
-] as const;
+/** The currencies a shop may price in, with their minor units: src/lib/currencies.ts. */
+export { SUPPORTED_CURRENCIES };
 
 /** Lowercase letters, digits and single inner hyphens: `my-shop-2`. */
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
