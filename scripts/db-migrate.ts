@@ -1,3 +1,4 @@
+import { errorMessage } from "../src/lib/errors.ts";
 /**
  * `npm run db:migrate`: applies pending migrations to DATABASE_URL, or to the dev PGlite in
  * .data/pg when it is unset. `npm run dev` applies them on start as well; this is for a database
@@ -43,6 +44,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`[db:migrate] ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`[db:migrate] ${errorMessage(error)}`);
   process.exit(1);
 });

@@ -12,6 +12,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
+import { errorMessage } from "../src/lib/errors.ts";
 import { type Stack, startStack } from "./stack/stack.ts";
 import {
   DEFAULT_PORT,
@@ -164,6 +165,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`[stack] ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`[stack] ${errorMessage(error)}`);
   process.exit(1);
 });

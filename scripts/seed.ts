@@ -18,6 +18,7 @@ import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import * as schema from "../src/db/schema/index.ts";
 import { MAX_PBKDF2_ITERATIONS } from "../src/env.ts";
+import { errorMessage } from "../src/lib/errors.ts";
 import { uuidv7 } from "../src/lib/ids.ts";
 import { hashPassword } from "../src/services/auth/password.ts";
 import {
@@ -733,7 +734,7 @@ async function main(): Promise<void> {
 
     const shopIds = [...shopBySlug.values()].map((s) => s.id);
     await refreshCache(env, target.url, shopIds).catch((err: unknown) => {
-      log(`cache: not refreshed (${err instanceof Error ? err.message : String(err)})`);
+      log(`cache: not refreshed (${errorMessage(err)})`);
     });
 
     for (const [kind, c] of Object.entries(counts)) {
@@ -752,6 +753,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`[seed] ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`[seed] ${errorMessage(error)}`);
   process.exit(1);
 });

@@ -13,6 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { errorMessage } from "../src/lib/errors.ts";
 import { loadDevEnv, openDevDatabase } from "./stack/dev-database.ts";
 
 const EMULATOR_URL = (process.env.STRIPE_EMULATOR_URL ?? "http://127.0.0.1:12111").replace(
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`[stripe:pay] ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`[stripe:pay] ${errorMessage(e)}`);
   if (!(e instanceof UsageError)) console.error(USAGE);
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { errorMessage } from "../../src/lib/errors.ts";
 /**
  * Publishes the room's summary to the Upstash cache without making anyone wait: callers hand it
  * to `ctx.waitUntil`. Latest wins: while one write is in flight, newer summaries replace each
@@ -91,7 +92,7 @@ export class SummaryPublisher {
         } catch (err) {
           this.log.warn("auction summary not cached", {
             auctionId: next.auctionId,
-            error: err instanceof Error ? err.message : String(err),
+            error: errorMessage(err),
           });
         }
       }

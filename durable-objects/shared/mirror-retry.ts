@@ -1,6 +1,7 @@
 import { createDb, type Database, type DbHandle } from "../../src/db/client.ts";
 import { createHttpDb, type HttpDatabase } from "../../src/db/http.ts";
 import { type Config, type Env, loadConfig } from "../../src/env.ts";
+import { errorMessage } from "../../src/lib/errors.ts";
 
 /**
  * What every Durable Object's outbox flush shares: the retry schedule after a failed flush to
@@ -15,13 +16,6 @@ export function backoffMs(failures: number): number {
   const base = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures - 1, 20));
   // Jitter spreads the retries of many objects after a shared outage.
   return Math.round(base * (0.8 + Math.random() * 0.4));
-}
-
-/** An error's message with its cause's (drizzle wraps the driver's), at most 1,000 characters. */
-export function errorMessage(err: unknown): string {
-  const e = err as { message?: unknown; cause?: { message?: unknown } } | null;
-  const cause = typeof e?.cause?.message === "string" ? `: ${e.cause.message}` : "";
-  return `${typeof e?.message === "string" ? e.message : String(err)}${cause}`.slice(0, 1_000);
 }
 
 export function sleep(ms: number): Promise<void> {

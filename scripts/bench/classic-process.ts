@@ -21,6 +21,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import pg from "pg";
 import Stripe from "stripe";
+import { errorMessage } from "../../src/lib/errors.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -353,7 +354,7 @@ async function main(): Promise<void> {
     } catch (err) {
       send(res, 500, {
         code: "INTERNAL",
-        detail: err instanceof Error ? err.message : String(err),
+        detail: errorMessage(err),
       });
     }
   });
@@ -376,6 +377,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
+  console.error(errorMessage(err));
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { errorMessage } from "../../src/lib/errors.ts";
 /**
  * The load generator in its own process (pinned to the other core by the benchmark), so it does
  * not compete with the servers it measures. Obeys `{ type: "run", plan }` with
@@ -9,8 +10,7 @@ process.on("message", (m: { type?: string; plan?: LoadPlan }) => {
   if (m.type !== "run" || !m.plan) return;
   runLoad(m.plan).then(
     (result) => process.send?.({ type: "result", result }),
-    (err: unknown) =>
-      process.send?.({ type: "failed", error: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) => process.send?.({ type: "failed", error: errorMessage(err) }),
   );
 });
 process.on("disconnect", () => process.exit(0));

@@ -24,6 +24,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import WebSocket from "ws";
 import * as schema from "../../src/db/schema/index.ts";
+import { errorMessage } from "../../src/lib/errors.ts";
 import { ROOT } from "../stack/dev-database.ts";
 import { workerVars } from "../stack/local-worker.ts";
 import { startStack } from "../stack/stack.ts";
@@ -113,7 +114,7 @@ async function debuggerUrl(inspector: URL): Promise<string> {
       if (target?.webSocketDebuggerUrl) return target.webSocketDebuggerUrl;
       last = JSON.stringify(targets);
     } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
+      last = errorMessage(err);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

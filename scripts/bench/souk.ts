@@ -12,6 +12,7 @@ import { SignJWT } from "jose";
 import type pg from "pg";
 import { unstable_startWorker } from "wrangler";
 import * as schema from "../../src/db/schema/index.ts";
+import { errorMessage } from "../../src/lib/errors.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { ROOT } from "../stack/dev-database.ts";
 
@@ -102,7 +103,7 @@ export async function startWorker(opts: {
       last = `${res.status} ${await res.text()}`;
       if (res.status === 200) return { url, inspectorUrl, errors: () => errors, stop };
     } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
+      last = errorMessage(err);
     }
     await new Promise((r) => setTimeout(r, 500));
   }

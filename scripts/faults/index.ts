@@ -15,6 +15,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { errorMessage } from "../../src/lib/errors.ts";
 import { ROOT } from "../stack/dev-database.ts";
 import { clocks, consumerThrows, cronTwice, lateSuccess, webhookStorm } from "./events.ts";
 import {
@@ -140,7 +141,7 @@ async function main(): Promise<number> {
         outcome = await s.run({ rig: live, ledger, short: opts.short, log });
         breaches.push(...outcome.failures.map((f) => `expected: ${f}`));
       } catch (error) {
-        breaches.push(`scenario failed: ${error instanceof Error ? error.message : String(error)}`);
+        breaches.push(`scenario failed: ${errorMessage(error)}`);
         // Whatever the scenario broke is put back before the next one.
         live.postgres("up");
         live.proxies.redis?.set("up");
@@ -175,7 +176,7 @@ async function main(): Promise<number> {
       id: 0,
       fault: "the rig",
       outcome: null,
-      breaches: [`could not run: ${error instanceof Error ? error.message : String(error)}`],
+      breaches: [`could not run: ${errorMessage(error)}`],
       seconds: Math.round((Date.now() - started) / 1000),
     });
   } finally {

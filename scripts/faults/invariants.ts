@@ -17,6 +17,7 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { errorMessage } from "../../src/lib/errors.ts";
 import type { Rig } from "./rig.ts";
 import { levels, paymentIntents, recentEvents, waitFor, webhooksIdle } from "./traffic.ts";
 
@@ -364,7 +365,7 @@ export function readHolds(persistTo: string): { active: Hold[]; error: string | 
     }
     return { active, error: null };
   } catch (error) {
-    return { active, error: error instanceof Error ? error.message : String(error) };
+    return { active, error: errorMessage(error) };
   }
 }
 

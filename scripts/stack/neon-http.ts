@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
+import { errorMessage } from "../../src/lib/errors.ts";
 
 /**
  * Neon's SQL-over-HTTP protocol, served locally so the driver's HTTP mode (`neon()` and
@@ -285,7 +286,7 @@ export async function startNeonHttp(opts: NeonHttpOptions = {}): Promise<NeonHtt
     handle(req, res).catch((error: unknown) => {
       if (error instanceof RequestError) send(res, error.status, { message: error.message });
       else if (isPostgresError(error)) send(res, 400, errorBody(error));
-      else send(res, 500, { message: error instanceof Error ? error.message : String(error) });
+      else send(res, 500, { message: errorMessage(error) });
     });
   });
 

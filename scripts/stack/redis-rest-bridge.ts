@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { errorMessage } from "../../src/lib/errors.ts";
 import { parseRedisUrl, type RespArg, RespError, RespPool, type RespValue } from "./redis.ts";
 
 /*
@@ -200,7 +201,7 @@ export async function startRedisRestBridge(opts: {
       try {
         return prepare(command);
       } catch (error) {
-        return new RespError(error instanceof Error ? error.message : String(error));
+        return new RespError(errorMessage(error));
       }
     });
     const toSend = prepared.filter((p): p is Prepared => !(p instanceof RespError));
@@ -302,7 +303,7 @@ export async function startRedisRestBridge(opts: {
         send(res, 400, jsonError(error.message));
         return;
       }
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       send(res, 502, jsonError(`ERR Redis unavailable: ${message}`));
     });
   });

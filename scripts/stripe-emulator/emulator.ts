@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { errorMessage } from "../../src/lib/errors.ts";
 import { API_ROUTES } from "./api/routes.ts";
 import { type ApiContext, DEFAULT_API_VERSION, EmulatorCore, type RequestInfo } from "./core.ts";
 import { ApiError, invalidRequest, type StripeErrorBody, unrecognizedUrl } from "./errors.ts";
@@ -179,7 +180,7 @@ class Server {
       500,
       {
         type: "api_error",
-        message: `The Stripe emulator failed: ${e instanceof Error ? e.message : String(e)}`,
+        message: `The Stripe emulator failed: ${errorMessage(e)}`,
       },
       requestId,
     );
@@ -405,7 +406,7 @@ export async function startStripeEmulator(
   const server = new Server(core);
   const http = createServer((req, res) => {
     server.handle(req, res).catch((e: unknown) => {
-      log(`request failed: ${e instanceof Error ? e.message : String(e)}`);
+      log(`request failed: ${errorMessage(e)}`);
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });

@@ -1,4 +1,3 @@
-import type { Actor } from "../db/audit.ts";
 import type { Database } from "../db/client.ts";
 import type { HttpDatabase } from "../db/http.ts";
 import type { Config, Env } from "../env.ts";
@@ -34,9 +33,4 @@ export interface AppEnv {
     /** Set by `requireIdempotencyKey`: the key and the hash of the body it was sent with. */
     idempotencyKey: { key: string; requestHash: string };
   };
-}
-
-/** The audit actor for the current request's user. */
-export function actorOf(services: RequestServices, user: AuthUser | undefined): Actor {
-  return { type: "user", id: user?.id ?? null, requestId: services.requestId };
 }

@@ -47,10 +47,6 @@ const TITLE: Record<ErrorCode, string> = {
   PAYLOAD_TOO_LARGE: "Payload too large",
 };
 
-export function statusOf(code: ErrorCode): ContentfulStatusCode {
-  return STATUS[code];
-}
-
 /** Codes only HTTP itself raises, never a service: no domain error carries them. */
 const HTTP_ONLY = {
   INTERNAL: { status: 500, title: "Internal error" },

@@ -1,6 +1,7 @@
 import { deadLetters } from "../db/schema/jobs.ts";
 import type { Env } from "../env.ts";
 import { injectConsumerCrash } from "../lib/dev-faults.ts";
+import { errorMessage } from "../lib/errors.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { REDACTED } from "../services/admin/operations.ts";
 import { type JobContext, openJobContext } from "./context.ts";
@@ -92,7 +93,7 @@ export async function runQueueBatch(batch: MessageBatch<unknown>, env: Env): Pro
           queue: batch.queue,
           messageId: msg.id,
           attempts: msg.attempts,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorMessage(err),
         });
         msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts) });
       }

@@ -2,8 +2,10 @@ import { eq } from "drizzle-orm";
 import { purgeExpiredIdempotencyKeys } from "../db/idempotency.ts";
 import { jobRuns } from "../db/schema/jobs.ts";
 import type { Env } from "../env.ts";
+import { errorMessage } from "../lib/errors.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { derive } from "../services/context.ts";
+import { catchUpSalesRollups } from "../services/analytics/rollups.ts";
 import { sendLowStockDigests } from "../services/inventory/digest.ts";
 import { inventoryMaintenance } from "../services/inventory/maintenance.ts";
 import { redriveUnsentRefunds } from "../services/orders/refunds.ts";
@@ -47,6 +49,9 @@ export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
   "0 * * * *": {
     "idempotency-purge": async (ctx) => ({ purged: await purgeExpiredIdempotencyKeys(ctx.db) }),
   },
+  // Dashboards read days, not order lines: rebuilds the days whose sales changed since the last
+  // run (paid, refunded, cancelled, offline sales), so a dashboard trails by at most ~10 min.
+  "*/10 * * * *": { "sales-rollups": async (ctx) => ({ ...(await catchUpSalesRollups(ctx)) }) },
   "0 7 * * *": { "low-stock-digest": async (ctx) => ({ ...(await sendLowStockDigests(ctx)) }) },
 };
 
@@ -76,7 +81,7 @@ export async function runScheduled(cron: string, env: Env): Promise<string[]> {
           .where(eq(jobRuns.id, id));
       } catch (err) {
         failures.push(err);
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         ctx.logger.error("cron job failed", { job: name, error: message });
         await ctx.db
           .update(jobRuns)

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import type { Env } from "../env.ts";
+import { errorMessage } from "../lib/errors.ts";
 import type { Redis } from "../lib/redis.ts";
 
 export interface CheckResult {
@@ -31,7 +32,7 @@ async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {
     return {
       status: "down",
       latencyMs: Math.round(performance.now() - start),
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     };
   } finally {
     clearTimeout(timer);

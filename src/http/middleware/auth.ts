@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { errorMessage } from "../../lib/errors.ts";
 import { verifyAccessToken } from "../../services/auth/tokens.ts";
 import {
   AccountBlocked,
@@ -57,7 +58,7 @@ export async function signIn(c: Context<AppEnv>, token: string, opts: AuthOption
     } catch (err) {
       standing = "unknown";
       logger.warn("account standing unreadable", {
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }

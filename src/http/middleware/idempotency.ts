@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Database } from "../../db/client.ts";
 import { idempotencyKeys } from "../../db/schema/orders.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { DomainError, IdempotencyKeyReused, ValidationFailed } from "../../services/errors.ts";
 
 export { IdempotencyKeyReused };
@@ -294,7 +295,7 @@ export function idempotency(options: IdempotencyOptions) {
       // The response stands; a lost record only means a retry runs again (the lock lapses).
       logger.error("could not settle the idempotency record", {
         route: id.route,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   });

@@ -126,7 +126,7 @@ export const authRoutes = createRouter()
     const body = c.req.valid("json");
     await enforceLimit(redis, "account.reset.ip", clientIp);
     await enforceLimit(redis, "account.reset.email", body.email);
-    await requestPasswordReset(serviceContext(c), { queue: c.env.NOTIFICATIONS }, body);
+    await requestPasswordReset(serviceContext(c), body);
     return c.json(ACCEPTED, 202);
   })
   .openapi(resetConfirm, async (c) => {

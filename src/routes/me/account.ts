@@ -89,8 +89,7 @@ export const accountRoutes = createRouter()
   .openapi(seller, async (c) => c.json(await becomeSeller(serviceContext(c), c.var.user.id), 200))
   .openapi(verifyRequest, async (c) => {
     await limit(c.get("services"), "account.code.issue", c.var.user.id);
-    const deps = { queue: c.env.NOTIFICATIONS };
-    return c.json(await requestEmailVerification(serviceContext(c), deps, c.var.user.id), 202);
+    return c.json(await requestEmailVerification(serviceContext(c), c.var.user.id), 202);
   })
   .openapi(verifyConfirm, async (c) => {
     await limit(c.get("services"), "account.code.verify", c.var.user.id);
@@ -99,13 +98,11 @@ export const accountRoutes = createRouter()
   })
   .openapi(changeRequest, async (c) => {
     await limit(c.get("services"), "account.code.issue", c.var.user.id);
-    const deps = { queue: c.env.NOTIFICATIONS };
     const body = c.req.valid("json");
-    return c.json(await requestEmailChange(serviceContext(c), deps, c.var.user.id, body), 202);
+    return c.json(await requestEmailChange(serviceContext(c), c.var.user.id, body), 202);
   })
   .openapi(changeConfirm, async (c) => {
     await limit(c.get("services"), "account.code.verify", c.var.user.id);
-    const deps = { queue: c.env.NOTIFICATIONS };
     const body = c.req.valid("json");
-    return c.json(await confirmEmailChange(serviceContext(c), deps, c.var.user.id, body), 200);
+    return c.json(await confirmEmailChange(serviceContext(c), c.var.user.id, body), 200);
   });

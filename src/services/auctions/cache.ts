@@ -1,6 +1,7 @@
 /** Reads of the auction summary cache that each AuctionRoom writes (see its summary.ts). */
 import { type AuctionSummary, summaryKey } from "../../../durable-objects/auction-room/summary.ts";
 import { withTimeout } from "../../lib/cache.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Redis } from "../../lib/redis.ts";
 
@@ -28,7 +29,7 @@ export async function readSummaries(
     return out;
   } catch (err) {
     logger?.warn("auction summaries bypassed: Redis failed or was slow", {
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     return null;
   }

@@ -10,6 +10,7 @@ import { roomOf } from "../../../durable-objects/auction-room.ts";
 import { withAudit } from "../../db/audit.ts";
 import { type Auction, auctions } from "../../db/schema/auctions.ts";
 import { products } from "../../db/schema/catalog.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { ServiceContext } from "../context.ts";
 import { isUniqueViolation } from "../context.ts";
@@ -246,7 +247,7 @@ export async function configureAuction(ctx: ServiceContext, row: Auction): Promi
   } catch (err) {
     ctx.logger.warn("auction object not configured yet; the sweep retries", {
       auctionId: row.id,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     return row;
   }

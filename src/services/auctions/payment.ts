@@ -3,6 +3,7 @@ import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { addresses } from "../../db/schema/addresses.ts";
 import { checkouts, orders } from "../../db/schema/orders.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
@@ -175,7 +176,7 @@ export async function payAuctionOrder(
           { idempotencyKey: piKey(checkoutId) },
         );
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     ctx.logger.warn("auction PaymentIntent could not be created", { orderId, error: message });
     throw new PaymentFailed(`The payment could not be set up: ${message} Nothing was charged.`, {
       orderId,

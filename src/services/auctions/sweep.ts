@@ -1,6 +1,7 @@
 import { and, asc, inArray, isNull, lte, sql } from "drizzle-orm";
 import { roomOf } from "../../../durable-objects/auction-room.ts";
 import { auctions } from "../../db/schema/auctions.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import type { ServiceContext } from "../context.ts";
 import { configureAuction } from "./create.ts";
 
@@ -67,7 +68,7 @@ export async function sweepAuctions(ctx: ServiceContext): Promise<SweepReport> {
       report.failed += 1;
       ctx.logger.error("auction sweep could not poke an auction", {
         auctionId: id,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   });

@@ -7,6 +7,7 @@ import { products } from "../../db/schema/catalog.ts";
 import { checkouts, type Order, orders } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import {
   isPermanentStripeError,
@@ -346,7 +347,7 @@ export async function expireUnpaidAuctionOrders(
     } catch (err) {
       ctx.logger.error("unpaid auction order not processed", {
         orderId: order.id,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }

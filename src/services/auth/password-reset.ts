@@ -3,9 +3,9 @@ import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { credentials } from "../../db/schema/credentials.ts";
 import { users } from "../../db/schema/users.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import type { ServiceContext } from "../context.ts";
 import { ValidationFailed } from "../errors.ts";
-import type { NotificationQueue } from "../notifications/notify.ts";
 import {
   consumeAccountCode,
   issueAccountCode,
@@ -40,7 +40,6 @@ async function liveUserId(ctx: ServiceContext, email: string): Promise<string | 
  */
 export async function requestPasswordReset(
   ctx: ServiceContext,
-  deps: { queue: NotificationQueue },
   raw: z.input<typeof passwordResetRequestInput>,
 ): Promise<void> {
   const { email } = passwordResetRequestInput.parse(raw);
@@ -55,10 +54,10 @@ export async function requestPasswordReset(
         email,
       });
     });
-    await mailAccountCode(deps.queue, "password_reset", email, issued);
+    await mailAccountCode(ctx.queue, "password_reset", email, issued);
   } catch (err) {
     ctx.logger.error("could not issue a password reset code", {
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   }
 }

@@ -3,6 +3,7 @@ import { RESERVATION_TTL_MS } from "../../../durable-objects/product-stock/types
 import { withAudit } from "../../db/audit.ts";
 import { checkouts, idempotencyKeys } from "../../db/schema/orders.ts";
 import { digest } from "../../lib/cache.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { namedUuid, namedUuidv7, uuidv7, uuidv7Time } from "../../lib/ids.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import { MAX_LINE_QUANTITY } from "../cart/lines.ts";
@@ -418,7 +419,7 @@ async function cancelIntentQuietly(ctx: ServiceContext, id: string, failed: stri
   } catch (err) {
     ctx.logger.warn(failed, {
       paymentIntentId: id,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   }
 }
@@ -736,7 +737,7 @@ async function releaseQuietly(
     // Not lost: every hold ends at its TTL by its object's alarm.
     ctx.logger.error("could not release a checkout's holds; they will expire", {
       checkoutId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   }
 }
@@ -802,7 +803,7 @@ async function voidCheckout(
   } catch (err) {
     ctx.logger.error("could not void a checkout; the deadline cron will expire its orders", {
       checkoutId: v.checkoutId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   }
 }

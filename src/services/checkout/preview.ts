@@ -1,4 +1,5 @@
 import { stockOf } from "../../../durable-objects/product-stock.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { requireCanBuy } from "../cart/can-buy.ts";
 import type { ServiceContext } from "../context.ts";
 import {
@@ -81,7 +82,7 @@ export async function previewCheckout(
         : readCart(deps, buyerId, { fresh: true })
       ).catch((err: unknown) =>
         deps.logger.warn("could not store purchase snapshots", {
-          error: err instanceof Error ? err.message : String(err),
+          error: errorMessage(err),
         }),
       ),
     );

@@ -4,6 +4,7 @@ import type { HttpDatabase } from "../../db/http.ts";
 import { products } from "../../db/schema/catalog.ts";
 import { shopLocations, shops } from "../../db/schema/shops.ts";
 import { withTimeout } from "../../lib/cache.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { type CartLineRow, lineColumns, loadCartLines, toLineRow } from "../cart/lines.ts";
 import type { ServiceContext } from "../context.ts";
 
@@ -48,7 +49,7 @@ export const listingKey = (productId: string) => `souk:buy:listing:${productId}`
 export const cartKey = (buyerId: string) => `souk:buy:cart:${buyerId}`;
 
 function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /** The listings of these products from Postgres: one query, locations folded in. */

@@ -28,6 +28,7 @@ import { products } from "../../db/schema/catalog.ts";
 import { type StockAlert, stockAlertCursors, stockAlerts } from "../../db/schema/inventory.ts";
 import { shopLocations } from "../../db/schema/shops.ts";
 import { stockMovements } from "../../db/schema/stock.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
@@ -234,7 +235,7 @@ export async function afterMovements(
   } catch (err) {
     ctx.logger.error("low-stock alert sync failed", {
       productId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   }
 }
@@ -342,7 +343,7 @@ export async function listStockAlerts(
   } catch (err) {
     ctx.logger.warn("alert sync before listing failed", {
       shopId: q.shopId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   }
   const rows = await ctx.db

@@ -1,6 +1,7 @@
 import type { LocationLevel } from "../../../durable-objects/product-stock.ts";
 import { stockOf } from "../../../durable-objects/product-stock.ts";
 import { readThrough, withTimeout } from "../../lib/cache.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { CatalogCache } from "../catalog/cache-keys.ts";
 import type { StockNamespace } from "../context.ts";
@@ -54,7 +55,7 @@ export async function productAvailability(
   } catch (err) {
     deps.logger?.error("product availability unavailable", {
       productId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     return UNKNOWN_AVAILABILITY;
   }
@@ -77,7 +78,7 @@ export async function forgetAvailability(
     } catch (err) {
       cache.logger?.warn("could not drop cached availability; it expires by TTL", {
         products: productIds.length,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
       return;
     }

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { type Movement, UNDOABLE_KINDS } from "../../../durable-objects/product-stock/types.ts";
 import type { Queryable } from "../../db/client.ts";
 import { stockMovementOwners, stockMovements } from "../../db/schema/stock.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 
 /**
@@ -36,7 +37,7 @@ export async function rememberOwners(
     await noteOwners(db, changed);
   } catch (err) {
     logger.warn("could not note the owners of new movements; undo waits for the mirror", {
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   }
 }

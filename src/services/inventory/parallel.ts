@@ -1,3 +1,4 @@
+import { errorMessage } from "../../lib/errors.ts";
 /** Stock objects called at once: enough to overlap round trips without a thundering herd. */
 export const PARALLEL_CALLS = 16;
 
@@ -20,7 +21,7 @@ export async function inParallel<I, T>(
       try {
         results[i] = { ok: true, value: await fn(item) };
       } catch (err) {
-        results[i] = { ok: false, error: err instanceof Error ? err.message : String(err) };
+        results[i] = { ok: false, error: errorMessage(err) };
       }
     }
   };

@@ -1,3 +1,4 @@
+import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { type NotificationInput, notificationMessage } from "./message.ts";
 
@@ -28,7 +29,7 @@ export async function notifyAfterCommit(
   } catch (err) {
     logger.error("could not enqueue a notification", {
       dedupeKey: message.dedupeKey,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   }
 }

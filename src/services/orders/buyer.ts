@@ -3,6 +3,7 @@ import { z } from "zod";
 import { stockOf } from "../../../durable-objects/product-stock.ts";
 import type { Actor } from "../../db/audit.ts";
 import { checkouts, type Order, orderItems, orders } from "../../db/schema/orders.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
@@ -56,7 +57,7 @@ async function restock(ctx: ServiceContext, order: Order): Promise<void> {
       ctx.logger.error("could not restock a cancelled order's line", {
         orderId: order.id,
         orderItemId: item.id,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }
@@ -134,7 +135,7 @@ export async function cancelOrder(
       // The holds expire at their TTL anyway; nothing is sold twice meanwhile.
       ctx.logger.warn("could not release a cancelled order's holds", {
         orderId,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
     if (outcome.cancelIntent) await cancelIntent(ctx, order);
@@ -172,7 +173,7 @@ async function cancelIntent(ctx: ServiceContext, order: Order): Promise<void> {
     ctx.logger.warn("could not cancel the PaymentIntent of a cancelled order", {
       orderId: order.id,
       paymentIntentId: c.paymentIntentId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   }
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { type Actor, recordAudit } from "../../db/audit.ts";
 import type { Tx } from "../../db/client.ts";
 import { checkouts, type Order, orderItems, orders, refunds } from "../../db/schema/orders.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { isPermanentStripeError } from "../../lib/stripe.ts";
 import { text } from "../../lib/text.ts";
@@ -168,7 +169,7 @@ export async function driveRefunds(
     } catch (err) {
       const permanent = isPermanentStripeError(err) || !paymentIntentId;
       if (!permanent) throw err;
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       await ctx.db.transaction(async (tx) => {
         const marked = await tx
           .update(refunds)

@@ -9,17 +9,6 @@ import { applyChargeRefunded } from "./refunds.ts";
 import { eventRun, markEventProcessed, type PaymentRun } from "./run.ts";
 import type { StripeEventMessage } from "./webhook.ts";
 
-/** The event types Souk acts on; every other type is recorded as ignored. */
-export const HANDLED_EVENT_TYPES = [
-  "payment_intent.created",
-  "payment_intent.succeeded",
-  "payment_intent.payment_failed",
-  "payment_intent.canceled",
-  "charge.refunded",
-  "charge.dispute.created",
-  "account.updated",
-] as const;
-
 async function dispatch(
   ctx: ServiceContext,
   event: StripeEventMessage,

@@ -2,6 +2,7 @@ import { and, asc, inArray, isNotNull, lt, min, ne, sql } from "drizzle-orm";
 import { stockOf } from "../../../durable-objects/product-stock.ts";
 import type { Actor } from "../../db/audit.ts";
 import { orders } from "../../db/schema/orders.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import type { ServiceContext } from "../context.ts";
 import {
   AWAITING_PAYMENT,
@@ -46,7 +47,7 @@ async function sweep(
       errors.push(err);
       ctx.logger.error("could not expire checkout", {
         checkoutId: bundle.checkout.id,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }

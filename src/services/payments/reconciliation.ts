@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, lt } from "drizzle-orm";
 import type Stripe from "stripe";
 import type { Actor } from "../../db/audit.ts";
 import { checkouts } from "../../db/schema/orders.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import type { ServiceContext } from "../context.ts";
 import { checkoutNotFlagged, loadCheckoutBundle } from "./checkouts.ts";
 import { recoverIntentId, settleIntent } from "./payment-intents.ts";
@@ -92,7 +93,7 @@ export async function reconcilePayments(
       errors.push(err);
       ctx.logger.error("reconciliation failed for a checkout", {
         checkoutId: c.id,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }
@@ -111,7 +112,7 @@ export async function reconcilePayments(
       errors.push(err);
       ctx.logger.error("reconciliation could not transfer", {
         checkoutId: owed.checkoutId,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   }

@@ -1,5 +1,6 @@
 import Stripe from "stripe";
 import { z } from "zod";
+import { errorMessage } from "../../lib/errors.ts";
 import { webCryptoProvider } from "../../lib/stripe.ts";
 
 /**
@@ -73,7 +74,7 @@ export async function verifyWebhook(input: VerifyInput): Promise<StripeEventMess
       now,
     );
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new WebhookRejected(`signature verification failed: ${reason}`);
   }
   if (t - Math.floor(now / 1000) > input.toleranceSeconds) {

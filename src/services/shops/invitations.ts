@@ -5,6 +5,7 @@ import type { Tx } from "../../db/client.ts";
 import { type ShopInvitation, shopInvitations } from "../../db/schema/shop-invitations.ts";
 import { shopMembers, shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
@@ -173,7 +174,7 @@ export async function inviteStaff(
     ctx.logger.error("could not enqueue a staff invitation", {
       shopId,
       invitationId: sent.id,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     throw new ServiceUnavailable("The invitation could not be sent; invite again shortly.");
   }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import type { Tx } from "../../db/client.ts";
 import { type Shop, shopOtps, shops } from "../../db/schema/shops.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import type { Redis } from "../../lib/redis.ts";
@@ -151,7 +152,7 @@ export async function issueShopOtp(
   } catch (err) {
     ctx.logger.error("could not enqueue an OTP", {
       shopId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     throw new ServiceUnavailable("The code could not be sent; ask for a new one shortly.");
   }

@@ -5,6 +5,7 @@ import type { Tx } from "../../db/client.ts";
 import type { AccountCodePurpose } from "../../db/schema/account-codes.ts";
 import { credentials } from "../../db/schema/credentials.ts";
 import { type User, users } from "../../db/schema/users.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import {
   ACCOUNT_CODE_TTL_MS,
   consumeAccountCode,
@@ -43,7 +44,7 @@ async function send(
   } catch (err) {
     ctx.logger.error("could not enqueue an account code", {
       purpose,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     throw new ServiceUnavailable("The code could not be sent; ask for a new one shortly.");
   }
@@ -53,7 +54,6 @@ async function send(
 /** Mails a code proving the account's current address; 409 once it is verified. Audited. */
 export async function requestEmailVerification(
   ctx: ServiceContext,
-  deps: { queue: NotificationQueue },
   userId: string,
 ): Promise<SentCode> {
   const { email, issued } = await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
@@ -67,7 +67,7 @@ export async function requestEmailVerification(
     });
     return { email: user.email, issued: code };
   });
-  return send(ctx, deps.queue, "email_verification", email, issued);
+  return send(ctx, ctx.queue, "email_verification", email, issued);
 }
 
 type Checked = { ok: true; user: PublicUser } | { ok: false; remaining: number };
@@ -143,7 +143,6 @@ export async function confirmEmailVerification(
  */
 export async function requestEmailChange(
   ctx: ServiceContext,
-  deps: { queue: NotificationQueue },
   userId: string,
   raw: z.input<typeof emailChangeInput>,
 ): Promise<SentCode> {
@@ -182,8 +181,8 @@ export async function requestEmailChange(
     });
     return { taken: false as const, issued };
   });
-  if (!outcome.taken) return send(ctx, deps.queue, "email_change", newEmail, outcome.issued);
-  await notifyAfterCommit(deps.queue, ctx.logger, {
+  if (!outcome.taken) return send(ctx, ctx.queue, "email_change", newEmail, outcome.issued);
+  await notifyAfterCommit(ctx.queue, ctx.logger, {
     kind: "account.email_in_use",
     title: "Someone tried to use this address on Souk",
     body: "An account asked to move to this address, which another Souk account already uses.",
@@ -209,7 +208,6 @@ export async function requestEmailChange(
  */
 export async function confirmEmailChange(
   ctx: ServiceContext,
-  deps: { queue: NotificationQueue },
   userId: string,
   raw: z.input<typeof emailCodeInput>,
 ): Promise<PublicUser> {
@@ -241,7 +239,7 @@ export async function confirmEmailChange(
     }
     throw err;
   }
-  await notifyAfterCommit(deps.queue, ctx.logger, {
+  await notifyAfterCommit(ctx.queue, ctx.logger, {
     kind: "account.email_changed",
     title: "Your Souk email was changed",
     body: `Your account's email is now ${maskDestination(user.email)}.`,

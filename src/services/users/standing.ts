@@ -1,4 +1,5 @@
 import { withTimeout } from "../../lib/cache.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { type Redis, rateLimitTimeoutOf } from "../../lib/redis.ts";
 import { ACCESS_TOKEN_TTL_SECONDS } from "../auth/tokens.ts";
@@ -66,7 +67,7 @@ export async function recordStanding(
       deps.logger.error("account standing not recorded in Redis", {
         userId,
         standing,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
       return false;
     }
