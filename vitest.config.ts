@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { copyDocsAssets } from "./scripts/docs-assets.ts";
+import { consoleProject } from "./tests/console/project.ts";
 
 // The test Worker serves public/ as its static assets (wrangler.toml); /docs needs its viewer
 // there, and wrangler's [build] step does not run under the vitest plugin.
@@ -45,8 +46,20 @@ export default defineConfig({
     }),
   ],
   test: {
-    globalSetup: ["./tests/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      // Everything above, in workerd: every test but the console's browser tests. The stack's
+      // setup is the project's, not the root's: a root globalSetup runs once more on its own.
+      {
+        extends: true,
+        test: {
+          name: "worker",
+          globalSetup: ["./tests/global-setup.ts"],
+          exclude: [...configDefaults.exclude, "tests/console/**"],
+        },
+      },
+      consoleProject,
+    ],
   },
 });

@@ -1,4 +1,5 @@
 import { Scalar } from "@scalar/hono-api-reference";
+import { consoleRoutes } from "./console/index.ts";
 import { createApp } from "./http/app.ts";
 import { adminAuditRoutes } from "./routes/admin/audit.ts";
 import { adminCategoryRoutes } from "./routes/admin/categories.ts";
@@ -88,6 +89,7 @@ export function buildApp() {
   app.route("/v1/shops", shopFeedbackRoutes);
   app.route("/v1/orders", orderFeedbackRoutes);
   app.route("/dev", devRoutes);
+  app.route("/console", consoleRoutes);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

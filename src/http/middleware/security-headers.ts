@@ -15,6 +15,21 @@ const API_POLICY = "default-src 'none'; frame-ancestors 'none'";
  * time), so its policy only forbids what it never needs: framing, a foreign base, plugins.
  */
 const DOCS_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/**
+ * The console's pages (src/console/): scripts and styles only from this Worker's own files (no
+ * inline script, no eval: Alpine is its CSP build), forms post only here, product images may come
+ * from any https origin.
+ */
+const CONSOLE_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; " +
+  "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+const isConsolePath = (path: string) => path === "/console" || path.startsWith("/console/");
+
+function policyOf(path: string): string {
+  if (path === "/docs") return DOCS_POLICY;
+  return isConsolePath(path) ? CONSOLE_POLICY : API_POLICY;
+}
 
 /** Tokens, refresh tokens and a user's own data must not sit in a browser's or a proxy's cache. */
 function isPrivatePath(path: string): boolean {
@@ -22,13 +37,17 @@ function isPrivatePath(path: string): boolean {
     path.startsWith("/v1/auth/") ||
     path === "/v1/auth" ||
     path === "/v1/me" ||
-    path.startsWith("/v1/me/")
+    path.startsWith("/v1/me/") ||
+    isConsolePath(path)
   );
 }
 
 /** Security headers on every answer, errors and 404s included (registered outside them all). */
 export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
   await standard(c, next);
-  c.res.headers.set("content-security-policy", c.req.path === "/docs" ? DOCS_POLICY : API_POLICY);
+  c.res.headers.set("content-security-policy", policyOf(c.req.path));
+  // A console form's POST must carry its Origin for the CSRF check (hono/csrf); under
+  // `no-referrer` a browser sends `Origin: null` even to the same origin.
+  if (isConsolePath(c.req.path)) c.res.headers.set("referrer-policy", "same-origin");
   if (isPrivatePath(c.req.path)) c.res.headers.set("cache-control", "no-store");
 });
