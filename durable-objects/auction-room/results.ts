@@ -11,6 +11,7 @@ import { auctions } from "../../src/db/schema/auctions.ts";
 import { products } from "../../src/db/schema/catalog.ts";
 import { shops } from "../../src/db/schema/shops.ts";
 import { users } from "../../src/db/schema/users.ts";
+import { formatMoney } from "../../src/lib/currencies.ts";
 import type { Logger } from "../../src/lib/logger.ts";
 import { createAuctionOrder } from "./orders.ts";
 import type { AuctionResult } from "./types.ts";
@@ -113,7 +114,7 @@ export async function applyAuctionResult(
   return true;
 }
 
-const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
+const money = formatMoney;
 
 /**
  * The notices of a result: the winner (with the deadline and how to pay), the seller, and every

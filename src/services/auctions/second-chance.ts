@@ -20,6 +20,7 @@ import {
 import { products } from "../../db/schema/catalog.ts";
 import { orders } from "../../db/schema/orders.ts";
 import { users } from "../../db/schema/users.ts";
+import { formatMoney } from "../../lib/currencies.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { ServiceContext } from "../context.ts";
 import { isUniqueViolation } from "../context.ts";
@@ -168,7 +169,7 @@ export async function notifyOffer(
   offer: SecondChanceOffer,
   title: string,
 ): Promise<void> {
-  const price = `${(offer.priceMinor / 100).toFixed(2)} ${offer.currency}`;
+  const price = formatMoney(offer.priceMinor, offer.currency);
   await notifyAfterCommit(ctx.queue, ctx.logger, {
     userId: offer.bidderId,
     kind: "auction.second_chance",

@@ -3,6 +3,7 @@ import type { Queryable } from "../../db/client.ts";
 import type { Order } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
+import { formatMoney } from "../../lib/currencies.ts";
 import type { ServiceContext } from "../context.ts";
 import type { NotificationInput } from "../notifications/message.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
@@ -19,9 +20,7 @@ export async function sendNotices(
   for (const n of notices) await notifyAfterCommit(ctx.queue, ctx.logger, n);
 }
 
-function money(minor: number, currency: string): string {
-  return `${(minor / 100).toFixed(2)} ${currency.toUpperCase()}`;
-}
+const money = formatMoney;
 
 const short = (id: string) => id.slice(-8);
 
