@@ -1,11 +1,13 @@
 import { z } from "zod";
 import type { AuctionRoom } from "../durable-objects/auction-room.ts";
+import type { DeliverySlots } from "../durable-objects/delivery-slots.ts";
 import type { ProductStock } from "../durable-objects/product-stock.ts";
 
 /** Every binding, var and secret the Worker reads. Declared once; parsed once per isolate. */
 export interface Env {
   PRODUCT_STOCK: DurableObjectNamespace<ProductStock>;
   AUCTION_ROOM: DurableObjectNamespace<AuctionRoom>;
+  DELIVERY_SLOTS: DurableObjectNamespace<DeliverySlots>;
   STRIPE_EVENTS: Queue<unknown>;
   NOTIFICATIONS: Queue<unknown>;
   ENVIRONMENT?: string;

@@ -4,6 +4,7 @@ import { runQueueBatch } from "./jobs/queue.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
 
 export { AuctionRoom } from "../durable-objects/auction-room.ts";
+export { DeliverySlots } from "../durable-objects/delivery-slots.ts";
 export { ProductStock } from "../durable-objects/product-stock.ts";
 
 const app = buildApp();

@@ -5,7 +5,7 @@ declare namespace Cloudflare {
   interface Env extends SoukEnv {}
   interface GlobalProps {
     mainModule: SoukMain;
-    durableNamespaces: "ProductStock" | "AuctionRoom";
+    durableNamespaces: "ProductStock" | "AuctionRoom" | "DeliverySlots";
   }
 }
 

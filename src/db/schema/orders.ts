@@ -29,6 +29,9 @@ export const orderStatus = pgEnum("order_status", [
   "expired",
   "partially_refunded",
   "refunded",
+  // Pickup (migration 0019): ready → ready_for_pickup → collected.
+  "ready_for_pickup",
+  "collected",
 ]);
 export const fulfilment = pgEnum("fulfilment", ["delivery", "pickup"]);
 export const orderItemStatus = pgEnum("order_item_status", ["pending", "picked", "missing"]);
@@ -131,6 +134,15 @@ export const orders = pgTable(
     paidAt: timestamp("paid_at", { withTimezone: true }),
     carrier: text("carrier"),
     trackingNumber: text("tracking_number"),
+    /** The delivery window booked at checkout (DeliverySlots), when the buyer chose one. */
+    deliverySlotStart: timestamp("delivery_slot_start", { withTimezone: true }),
+    deliverySlotEnd: timestamp("delivery_slot_end", { withTimezone: true }),
+    /** Pickup: the HMAC of the code the buyer shows at the branch; never the code itself. */
+    pickupCodeHash: text("pickup_code_hash"),
+    /** Wrong codes entered for this order; at the limit the code must be issued again. */
+    pickupCodeFailures: integer("pickup_code_failures").notNull().default(0),
+    readyForPickupAt: timestamp("ready_for_pickup_at", { withTimezone: true }),
+    collectedAt: timestamp("collected_at", { withTimezone: true }),
     /** Set when money and records disagree (amount mismatch, dispute): an admin must look. */
     flagged: boolean("flagged").notNull().default(false),
     flagReason: text("flag_reason"),
@@ -146,6 +158,9 @@ export const orders = pgTable(
     // rollup job's watermark.
     index("orders_shop_paid_idx").on(t.shopId, t.paidAt).where(sql`${t.paidAt} is not null`),
     index("orders_updated_idx").on(t.updatedAt),
+    index("orders_delivery_slot_idx")
+      .on(t.shopId, t.deliverySlotStart)
+      .where(sql`${t.deliverySlotStart} is not null`),
     // Auctions (issue 6): one order per auction and buyer — the close's order for the winner can
     // never be made twice, and a second-chance bidder gets at most one.
     uniqueIndex("orders_auction_buyer_key")

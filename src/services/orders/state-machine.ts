@@ -20,6 +20,10 @@ import { Conflict, NotFound } from "../errors.ts";
  * on; `refundedMinor` says how much went back. A payment that succeeds after its order expired
  * or was cancelled unpaid is recorded and refunded; a paid order the buyer cancels becomes
  * `refunded` once Stripe confirms the refund.
+ *
+ * Pickup (issue 12): `ready → ready_for_pickup → collected` instead of shipped and delivered, no
+ * carrier or tracking number; the two pickup states are refused for a delivery order. `collected`
+ * counts as `delivered` wherever an order is done (feedback, the feedback request, refunds).
  */
 export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending_payment: ["paid", "payment_failed", "expired", "cancelled"],
@@ -27,9 +31,11 @@ export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   payment_failed: ["paid", "expired", "cancelled"],
   paid: ["picking", "cancelled", "partially_refunded", "refunded"],
   picking: ["ready", "refunded"],
-  ready: ["shipped", "refunded"],
+  ready: ["shipped", "ready_for_pickup", "refunded"],
   shipped: ["delivered", "refunded"],
   delivered: ["partially_refunded", "refunded"],
+  ready_for_pickup: ["collected", "refunded"],
+  collected: ["partially_refunded", "refunded"],
   // Picking may still start on an order partially refunded before any line was decided (the
   // fulfilment service only starts it while every line is pending).
   partially_refunded: ["picking", "partially_refunded", "refunded"],
@@ -37,6 +43,18 @@ export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   expired: ["refunded"],
   cancelled: ["refunded"],
   refunded: [],
+};
+
+/** The statuses of a finished order in the buyer's hands: delivered, or collected at a branch. */
+export const RECEIVED_STATUSES = [
+  "delivered",
+  "collected",
+] as const satisfies readonly OrderStatus[];
+
+/** States only an order of this fulfilment method may enter. */
+const ONLY_FOR: Partial<Record<OrderStatus, Order["fulfilment"]>> = {
+  ready_for_pickup: "pickup",
+  collected: "pickup",
 };
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
@@ -82,9 +100,11 @@ export async function transitionOrder(
     .for("update");
   if (!current) throw new NotFound("order", input.orderId);
   const allowedFrom = input.expectFrom ?? null;
+  const only = ONLY_FOR[input.to];
   if (
     !canTransition(current.status, input.to) ||
-    (allowedFrom !== null && !allowedFrom.includes(current.status))
+    (allowedFrom !== null && !allowedFrom.includes(current.status)) ||
+    (only !== undefined && current.fulfilment !== only)
   ) {
     throw new IllegalTransition(current.status, input.to, input.orderId);
   }

@@ -31,6 +31,7 @@ export const SHOP_PERMISSIONS = {
   "orders.read": ["owner", "manager", "staff"],
   "orders.pick": ["owner", "manager", "staff"],
   "orders.ship": ["owner", "manager"],
+  "delivery.manage": ["owner", "manager"],
   "team.manage": ["owner"],
   "shop.manage": ["owner"],
   "payouts.manage": ["owner"],
