@@ -270,7 +270,7 @@ export async function planCheckout(
       stockLocationId = warehouse.id;
     } else {
       const l = pickupLocations.find((x) => x.id === choice.locationId);
-      if (!l || l.shopId !== shopId || l.kind !== "branch") {
+      if (!l || l.shopId !== shopId || l.kind !== "branch" || !l.pickupEnabled) {
         errors.push(fieldError(index, "locationId", "is not a pickup branch of this shop"));
         continue;
       }

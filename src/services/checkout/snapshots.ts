@@ -19,7 +19,7 @@ import type { ServiceContext } from "../context.ts";
 export interface ListingSnapshot extends Omit<CartLineRow, "quantity" | "addedAt"> {
   /** The shop's warehouse (where delivered orders take their units), if it has one. */
   warehouseId: string | null;
-  /** The shop's pickup branches. */
+  /** The shop's branches in use with pickup on (src/services/shops/locations.ts). */
   branches: Array<{ id: string; name: string }>;
 }
 
@@ -64,7 +64,8 @@ export async function loadListings(
       ...lineColumns,
       locations: sql<Array<{ id: string; name: string; kind: "warehouse" | "branch" }> | null>`(
         select json_agg(json_build_object('id', l.id, 'name', l.name, 'kind', l.kind))
-        from ${shopLocations} l where l.shop_id = ${shops.id} and l.deleted_at is null)`,
+        from ${shopLocations} l where l.shop_id = ${shops.id} and l.deleted_at is null
+          and (l.kind = 'warehouse' or l.pickup_enabled))`,
     })
     .from(products)
     .innerJoin(shops, eq(shops.id, products.shopId))

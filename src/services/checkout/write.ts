@@ -160,7 +160,7 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
       `select souk_assert(count(*) = $4, 'LOCATION_CHANGED')
        from unnest($1::uuid[], $2::uuid[], $3::text[]) as v(id, shop_id, kind)
        join shop_locations l on l.id = v.id and l.shop_id = v.shop_id and l.kind::text = v.kind
-         and l.deleted_at is null`,
+         and l.deleted_at is null and (l.kind = 'warehouse' or l.pickup_enabled)`,
       [
         shops.map((s) => s.stockLocationId),
         shops.map((s) => s.shopId),

@@ -5,6 +5,8 @@ import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { seedMember, seedShop } from "../../helpers/shops.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
+import { addToCart, buyer, buyShop, stockedProduct } from "../cart/fixtures.ts";
+import { confirm, preview } from "../checkout/fixtures.ts";
 import { adjust, flush, product, setStock, stockShop } from "./stock-fixtures.ts";
 
 interface Location {
@@ -213,6 +215,21 @@ describe("/v1/seller/shops/{id}/locations", () => {
       "shop.location.reinstated",
       "shop.location.retired",
     ]);
+  });
+
+  it("takes a branch with pickup switched off out of checkout, and back when on", async () => {
+    const shop = await buyShop();
+    const [p, u] = await Promise.all([stockedProduct(shop, { branch: 3 }), buyer()]);
+    await addToCart(u, p.id, 1);
+    const body = { fulfilment: [{ shopId: shop.id, method: "pickup", locationId: shop.branchId }] };
+    expect((await preview(u, body)).status).toBe(200);
+    await patch(shop.owner, shop.id, shop.branchId, { pickupEnabled: false });
+    const off = await preview(u, body);
+    expect(off.status).toBe(422);
+    expect(off.body.errors?.[0]?.field).toBe("fulfilment.0.locationId");
+    expect((await confirm(u, body)).status).toBe(422);
+    await patch(shop.owner, shop.id, shop.branchId, { pickupEnabled: true });
+    expect((await preview(u, body)).status).toBe(200);
   });
 
   it("refuses to remove the shop's last location in use", async () => {
