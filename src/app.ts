@@ -34,6 +34,7 @@ import { sellerOrderRoutes } from "./routes/seller/orders.ts";
 import { sellerProductRoutes } from "./routes/seller/products.ts";
 import { productStockRoutes, stockRoutes } from "./routes/seller/stock/index.ts";
 import { stockRequestRoutes } from "./routes/seller/stock-requests.ts";
+import { sellerTransactionRoutes } from "./routes/seller/transactions.ts";
 import { shopBranchRoutes } from "./routes/shops/branches.ts";
 import { deliverySlotRoutes } from "./routes/shops/delivery-slots.ts";
 import { sellerShopRoutes, shopRoutes } from "./routes/shops/index.ts";
@@ -71,6 +72,7 @@ export function buildApp() {
   app.route("/v1/seller/stock", stockRoutes);
   app.route("/v1/seller/stock-requests", stockRequestRoutes);
   app.route("/v1/seller/inventory", inventoryImportRoutes);
+  app.route("/v1/seller/transactions", sellerTransactionRoutes);
   app.route("/v1/admin/categories", adminCategoryRoutes);
   app.route("/v1/admin/users", adminUserRoutes);
   app.route("/v1/admin/audit", adminAuditRoutes);
