@@ -7,6 +7,7 @@ import { text } from "../../lib/text.ts";
 import { isUniqueViolation, type ServiceContext } from "../context.ts";
 import { Conflict } from "../errors.ts";
 import { E164 } from "../notifications/message.ts";
+import { timeZoneSchema } from "./hours.ts";
 import { managedView, type ShopManagedView } from "./views.ts";
 
 /** The currencies a shop may price in, with their minor units: src/lib/currencies.ts. */
@@ -35,6 +36,8 @@ export const createShopInput = z.object({
   currency: z.enum(SUPPORTED_CURRENCIES, {
     error: `must be one of ${SUPPORTED_CURRENCIES.join(", ")}`,
   }),
+  /** Where its branches' opening hours are read; UTC when not given. */
+  timeZone: timeZoneSchema.optional(),
 });
 export type CreateShopInput = z.input<typeof createShopInput>;
 

@@ -163,6 +163,21 @@ describe("PATCH /v1/shops/{id}", () => {
   });
 });
 
+describe("POST /v1/shops with a time zone", () => {
+  it("keeps the zone it is opened with, spelled the IANA way", async () => {
+    const seller = await registerUser("seller");
+    const res = await api<{ id: string }>("POST", "/v1/shops", {
+      token: seller.accessToken,
+      body: shopBody({ currency: "PKR", country: "PK", timeZone: "asia/karachi" }),
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const settings = await api<Settings>("GET", `/v1/seller/shops/${res.body.id}/settings`, {
+      token: seller.accessToken,
+    });
+    expect(settings.body.timeZone).toBe("Asia/Karachi");
+  });
+});
+
 describe("shops in shekels and rupees", () => {
   it("opens shops priced in ILS and PKR", async () => {
     const seller = await registerUser("seller");
