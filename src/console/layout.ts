@@ -13,6 +13,7 @@ const ASSETS = {
   css: "/console/console.css",
   htmx: "/console/vendor/htmx.js",
   alpine: "/console/vendor/alpine.js",
+  /** Registers the Alpine components, so it runs before Alpine starts. */
   app: "/console/console.js",
 } as const;
 
@@ -74,8 +75,8 @@ export function page(c: Context<AppEnv>, opts: PageOptions): Response | Promise<
 <title>${opts.title} · Souk</title>
 <link rel="stylesheet" href="${ASSETS.css}">
 <script src="${ASSETS.htmx}" defer></script>
-<script src="${ASSETS.alpine}" defer></script>
 <script src="${ASSETS.app}" defer></script>
+<script src="${ASSETS.alpine}" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

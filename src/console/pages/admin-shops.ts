@@ -56,7 +56,7 @@ function shopCard(s: ShopManagedView, state: CardState = {}): Html {
     }
     ${
       s.status === "pending"
-        ? html`<div x-data="disclosure">
+        ? html`<div x-data="disclosure" data-open="${reasonError ? "true" : "false"}">
       <button type="button" class="secondary" x-on:click="toggle" x-bind:aria-expanded="expanded" aria-controls="${id}-reject">Reject…<span class="sr-only"> ${s.name}</span></button>
       <form method="post" action="${base}/reject" hx-post="${base}/reject" hx-target="#${id}" hx-swap="outerHTML" id="${id}-reject" class="reject" x-show="open">
         <label for="${id}-reason">Reason the owner is told</label>
