@@ -25,6 +25,7 @@ import { notificationRoutes } from "./routes/notifications/index.ts";
 import { adminOrderRoutes } from "./routes/orders/admin.ts";
 import { orderRoutes } from "./routes/orders/index.ts";
 import { orderPayRoutes } from "./routes/orders/pay.ts";
+import { sellerAnalyticsRoutes } from "./routes/seller/analytics.ts";
 import { sellerAuctionRoutes } from "./routes/seller/auctions.ts";
 import { sellerShopAuditRoutes } from "./routes/seller/audit.ts";
 import { sellerDeliverySlotRoutes } from "./routes/seller/delivery-slots.ts";
@@ -73,6 +74,7 @@ export function buildApp() {
   app.route("/v1/seller/stock-requests", stockRequestRoutes);
   app.route("/v1/seller/inventory", inventoryImportRoutes);
   app.route("/v1/seller/transactions", sellerTransactionRoutes);
+  app.route("/v1/seller/analytics", sellerAnalyticsRoutes);
   app.route("/v1/admin/categories", adminCategoryRoutes);
   app.route("/v1/admin/users", adminUserRoutes);
   app.route("/v1/admin/audit", adminAuditRoutes);
