@@ -6,7 +6,6 @@ import { errorMessage } from "../lib/errors.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { derive } from "../services/context.ts";
 import { catchUpSalesRollups } from "../services/analytics/rollups.ts";
-import { catchUpSalesRollups } from "../services/analytics/rollups.ts";
 import { sendLowStockDigests } from "../services/inventory/digest.ts";
 import { inventoryMaintenance } from "../services/inventory/maintenance.ts";
 import { redriveUnsentRefunds } from "../services/orders/refunds.ts";
@@ -50,9 +49,6 @@ export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
   "0 * * * *": {
     "idempotency-purge": async (ctx) => ({ purged: await purgeExpiredIdempotencyKeys(ctx.db) }),
   },
-  // Dashboards read days, not order lines: rebuilds the days whose sales changed since the last
-  // run (paid, refunded, cancelled, offline sales), so a dashboard trails by at most ~10 min.
-  "*/10 * * * *": { "sales-rollups": async (ctx) => ({ ...(await catchUpSalesRollups(ctx)) }) },
   // Dashboards read days, not order lines: rebuilds the days whose sales changed since the last
   // run (paid, refunded, cancelled, offline sales), so a dashboard trails by at most ~10 min.
   "*/10 * * * *": { "sales-rollups": async (ctx) => ({ ...(await catchUpSalesRollups(ctx)) }) },
