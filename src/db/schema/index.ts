@@ -7,6 +7,7 @@ export * from "./catalog.ts";
 export * from "./community.ts";
 export * from "./credentials.ts";
 export * from "./delivery.ts";
+export * from "./intelligence.ts";
 export * from "./inventory.ts";
 export * from "./jobs.ts";
 export * from "./mailbox.ts";
