@@ -43,6 +43,9 @@ export const LIMITS = {
   // Closed, like OTPs, so a broken Redis does not turn the route into a mail cannon.
   "staff.invite.shop": { limit: 10, window: "1 h", failClosed: true },
   "staff.invite.user": { limit: 20, window: "1 h", failClosed: true },
+  // Pickup codes entered at a branch, per order, on top of 5 tries per code. Closed: a broken
+  // Redis must not let a guesser run through 10^6 codes by asking for new ones.
+  "pickup.collect": { limit: 10, window: "10 m", failClosed: true },
 } satisfies Record<string, LimitRule>;
 export type LimitName = keyof typeof LIMITS;
 

@@ -13,6 +13,7 @@ import { isUniqueViolation } from "../context.ts";
 import { Conflict, Forbidden, NotFound } from "../errors.ts";
 import { parseOr422 } from "../inventory/input.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
+import { RECEIVED_STATUSES } from "../orders/state-machine.ts";
 import { isShopVisible } from "../shops/access.ts";
 import { afterId } from "./cursor.ts";
 import { emailsOf, shopRoleOf } from "./parties.ts";
@@ -115,8 +116,9 @@ function actorId(ctx: ServiceContext): string {
 }
 
 /**
- * The buyer rates a delivered order of their own, once (audited `feedback.created`). Another
- * buyer's order is a 404; an order not yet delivered or already rated is a 409.
+ * The buyer rates a delivered (or collected) order of their own, once (audited
+ * `feedback.created`). Another buyer's order is a 404; an order not yet delivered or collected,
+ * or already rated, is a 409.
  */
 export async function createOrderFeedback(
   ctx: ServiceContext,
@@ -131,8 +133,9 @@ export async function createOrderFeedback(
         .from(orders)
         .where(and(eq(orders.id, input.orderId), eq(orders.buyerId, buyerId)));
       if (!order) throw new NotFound("order", input.orderId);
-      if (order.status !== "delivered") {
-        throw new Conflict(`Only a delivered order can be rated; this one is ${order.status}.`, {
+      if (!(RECEIVED_STATUSES as readonly string[]).includes(order.status)) {
+        const only = "Only a delivered or collected order can be rated";
+        throw new Conflict(`${only}; this one is ${order.status}.`, {
           currentStatus: order.status,
         });
       }

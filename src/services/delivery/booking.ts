@@ -4,6 +4,7 @@ import type {
   SlotView,
 } from "../../../durable-objects/delivery-slots/types.ts";
 import type { Actor } from "../../db/audit.ts";
+import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { type SlotsNamespace, slotsOf } from "./slots.ts";
 
@@ -169,7 +170,7 @@ export async function confirmOrderSlot(
   } catch (err) {
     logger.warn("could not confirm a paid order's delivery window", {
       orderId: order.id,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   }
 }

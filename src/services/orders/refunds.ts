@@ -28,6 +28,8 @@ export const REFUNDABLE = [
   "ready",
   "shipped",
   "delivered",
+  "ready_for_pickup",
+  "collected",
   "partially_refunded",
 ] as const;
 
