@@ -11,7 +11,8 @@ const minor = (description: string) =>
 
 export const OrderStatusSchema = z.enum(orderStatus.enumValues).openapi("OrderStatus", {
   description:
-    "pending_payment → paid → picking → ready → shipped → delivered; cancelled, " +
+    "pending_payment → paid → picking → ready → shipped → delivered (pickup: ready → " +
+    "ready_for_pickup → collected); cancelled, " +
     "payment_failed, expired, partially_refunded, refunded. See the README's state table.",
 });
 
@@ -33,6 +34,16 @@ export const OrderSchema = z
     shippingAddress: z.record(z.string(), z.unknown()).nullable(),
     carrier: z.string().nullable(),
     trackingNumber: z.string().nullable(),
+    pickupLocationId: z.uuid().nullable().openapi({ description: "Pickup: the branch." }),
+    deliverySlot: z
+      .object({ start: z.iso.datetime(), end: z.iso.datetime() })
+      .nullable()
+      .openapi({ description: "The two-hour delivery window booked at checkout, if any." }),
+    readyForPickupAt: z.iso.datetime().nullable(),
+    collectedAt: z.iso
+      .datetime()
+      .nullable()
+      .openapi({ description: "When staff entered the buyer's pickup code." }),
     paidAt: z.iso.datetime().nullable(),
     paymentDueAt: z.iso
       .datetime()

@@ -52,7 +52,7 @@ export const RECEIVED_STATUSES = [
 ] as const satisfies readonly OrderStatus[];
 
 /** States only an order of this fulfilment method may enter. */
-const ONLY_FOR: Partial<Record<OrderStatus, Order["fulfilment"]>> = {
+export const ONLY_FOR: Partial<Record<OrderStatus, Order["fulfilment"]>> = {
   ready_for_pickup: "pickup",
   collected: "pickup",
 };

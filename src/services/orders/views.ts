@@ -52,6 +52,12 @@ export interface OrderView {
   shippingAddress: Record<string, unknown> | null;
   carrier: string | null;
   trackingNumber: string | null;
+  /** The branch a pickup order is collected at. */
+  pickupLocationId: string | null;
+  /** The delivery window booked at checkout, if the buyer chose one. */
+  deliverySlot: { start: string; end: string } | null;
+  readyForPickupAt: string | null;
+  collectedAt: string | null;
   paidAt: string | null;
   /** The payment deadline while the order awaits payment; null once paid or ended. */
   paymentDueAt: string | null;
@@ -90,6 +96,13 @@ export function orderView(o: Order, shop: ShopSummary): OrderView {
     shippingAddress: addressOf(o.shippingAddress),
     carrier: o.carrier,
     trackingNumber: o.trackingNumber,
+    pickupLocationId: o.pickupLocationId,
+    deliverySlot:
+      o.deliverySlotStart && o.deliverySlotEnd
+        ? { start: o.deliverySlotStart.toISOString(), end: o.deliverySlotEnd.toISOString() }
+        : null,
+    readyForPickupAt: iso(o.readyForPickupAt),
+    collectedAt: iso(o.collectedAt),
     paidAt: iso(o.paidAt),
     paymentDueAt: isAwaitingPayment(o) ? iso(o.paymentDeadline) : null,
     createdAt: o.createdAt.toISOString(),

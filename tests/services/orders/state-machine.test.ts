@@ -7,6 +7,7 @@ import { uuidv7 } from "../../../src/lib/ids.ts";
 import { DomainError } from "../../../src/services/errors.ts";
 import {
   IllegalTransition,
+  ONLY_FOR,
   ORDER_TRANSITIONS,
   transitionOrder,
 } from "../../../src/services/orders/state-machine.ts";
@@ -26,8 +27,10 @@ async function seedOrders(list: Array<{ from: OrderStatus; to: OrderStatus }>) {
   const ids = list.map(() => uuidv7());
   await withDb((db) =>
     db.insert(orders).values(
-      list.map(({ from }, i) => ({
+      list.map(({ from, to }, i) => ({
         id: ids[i] ?? uuidv7(),
+        // A pickup state (ready_for_pickup, collected) is reached by pickup orders only.
+        fulfilment: ONLY_FOR[to] ?? ONLY_FOR[from] ?? ("delivery" as const),
         buyerId: buyer.id,
         shopId: shop.id,
         status: from,
@@ -128,5 +131,19 @@ describe("the order state machine", () => {
     expect((err as DomainError).message).toBe(
       `Order ${orderId} is delivered; it cannot become shipped.`,
     );
+  });
+
+  it("refuses the pickup states to a delivery order", async () => {
+    const [orderId] = await seedOrders([{ from: "ready", to: "shipped" }]);
+    const err = await withDb((db) =>
+      withAudit(db, actor, (tx, audit) =>
+        transitionOrder(tx, audit, { orderId: orderId ?? "", to: "ready_for_pickup", reason: "x" }),
+      ),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IllegalTransition);
+    expect((err as DomainError).details).toMatchObject({
+      currentStatus: "ready",
+      requestedStatus: "ready_for_pickup",
+    });
   });
 });
