@@ -3,6 +3,7 @@ import { csrf } from "hono/csrf";
 import type { AppEnv } from "../http/context.ts";
 import { consoleError } from "./errors.ts";
 import { adminShopPages } from "./pages/admin-shops.ts";
+import { auctionPages } from "./pages/auctions.ts";
 import { authPages } from "./pages/auth.ts";
 import { browsePages } from "./pages/browse.ts";
 import { inventoryPages } from "./pages/inventory.ts";
@@ -23,4 +24,5 @@ export const consoleRoutes = new Hono<AppEnv>()
   .route("/", authPages)
   .route("/", browsePages)
   .route("/", inventoryPages)
-  .route("/", adminShopPages);
+  .route("/", adminShopPages)
+  .route("/", auctionPages);

@@ -135,11 +135,21 @@ export function alert(message: string | null | undefined, kind: "error" | "ok" =
   return html`<p class="alert ${kind}" role="${kind === "error" ? "alert" : "status"}">${message}</p>`;
 }
 
+/** Minor units per major unit of `currency` (100 for EUR, 1 for JPY). */
+export function minorPerMajor(currency: string): number {
+  try {
+    const format = new Intl.NumberFormat("en", { style: "currency", currency });
+    return 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2);
+  } catch {
+    return 100;
+  }
+}
+
 /** Money as its currency writes it, from integer minor units. */
 export function money(minor: number, currency: string): string {
   try {
     const format = new Intl.NumberFormat("en", { style: "currency", currency });
-    return format.format(minor / 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2));
+    return format.format(minor / minorPerMajor(currency));
   } catch {
     return `${(minor / 100).toFixed(2)} ${currency}`;
   }
