@@ -6,7 +6,7 @@ import type {
 import type { Actor } from "../../db/audit.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { type SlotsNamespace, slotsOf } from "./slots.ts";
+import { type SlotsNamespace, slotActor, slotsOf } from "./slots.ts";
 
 /**
  * Delivery windows booked for a checkout, and given back. A booking is keyed by (checkout, shop),
@@ -18,10 +18,6 @@ import { type SlotsNamespace, slotsOf } from "./slots.ts";
 
 export function slotKey(checkoutId: string, shopId: string): string {
   return `slot:${checkoutId}:${shopId}`;
-}
-
-function slotActor(actor: Actor) {
-  return { type: actor.type, id: actor.id ?? null, requestId: actor.requestId ?? null };
 }
 
 export interface SlotToBook {

@@ -94,11 +94,7 @@ export async function setSchedule(
   const result = await slotsOf(ns, shopId).configure({
     shopId,
     schedule: { ...input, timeZone: timeZoneOf(shop) },
-    actor: {
-      type: ctx.actor.type,
-      id: ctx.actor.id ?? null,
-      requestId: ctx.actor.requestId ?? null,
-    },
+    actor: slotActor(ctx.actor),
   });
   return { shopId, revision: result.revision, configured: true, ...result.schedule };
 }
@@ -142,4 +138,30 @@ export async function shopDeliverySlots(
     ...(q.to ? { to: q.to } : {}),
   });
   return { ...result, shopId };
+}
+
+/**
+ * Keeps a shop's windows at the same local times after its time zone changes (call it once
+ * `shops.time_zone` is committed): the schedule is set again in `timeZone`, a new revision.
+ * Bookings keep the instants they were made for. A no-op for a shop without a schedule.
+ */
+export async function syncScheduleTimeZone(
+  ctx: ServiceContext,
+  ns: SlotsNamespace,
+  shopId: string,
+  timeZone: string,
+): Promise<void> {
+  const stub = slotsOf(ns, shopId);
+  const { schedule } = await stub.snapshot();
+  if (!schedule || schedule.timeZone === timeZone) return;
+  await stub.configure({
+    shopId,
+    schedule: { ...schedule, timeZone },
+    actor: slotActor(ctx.actor),
+  });
+}
+
+/** The actor as the object records it. */
+export function slotActor(actor: ServiceContext["actor"]) {
+  return { type: actor.type, id: actor.id ?? null, requestId: actor.requestId ?? null };
 }

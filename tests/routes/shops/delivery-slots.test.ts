@@ -1,13 +1,16 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Availability } from "../../../durable-objects/delivery-slots.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { bookSlots, releaseSlots, slotKey } from "../../../src/services/delivery/booking.ts";
+import { slotsOf } from "../../../src/services/delivery/slots.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { seedMember, seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
+import { paidOrder, pendingOrder } from "../orders/fixtures.ts";
 
 const EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
@@ -230,5 +233,52 @@ describe("delivery windows (public)", () => {
     expect(r).toMatchObject({ ok: false, refused: [{ shopId: b.id, code: "SLOT_FULL" }] });
     const afterA = (await slots(a.id)).slots.find((s) => s.start === slotA.start);
     expect(afterA).toMatchObject({ booked: 0, remaining: 3 });
+  });
+});
+
+describe("a delivery hold whose time ran out", () => {
+  /** Books a window for a seeded checkout's order, then runs the alarm past the hold's end. */
+  async function lapse(f: Awaited<ReturnType<typeof pendingOrder>>) {
+    const shopId = f.order.shop.id;
+    await api("PUT", `/v1/seller/shops/${shopId}/delivery-slots/schedule`, {
+      token: f.owner.accessToken,
+      body: weekly(2),
+    });
+    const stub = slotsOf(env.DELIVERY_SLOTS, shopId);
+    const slot = (await stub.availability({ openOnly: true })).slots[0];
+    const booked = await bookSlots(env.DELIVERY_SLOTS, {
+      checkoutId: f.checkout.id,
+      slots: [{ shopId, slotStart: slot?.start ?? "" }],
+      ttlMs: 60_000,
+      actor,
+    });
+    expect(booked.ok).toBe(true);
+    const key = slotKey(f.checkout.id, shopId);
+    await runInDurableObject(stub, async (_obj, state) => {
+      state.storage.sql.exec("UPDATE bookings SET expires_at = 1 WHERE key = ?", key);
+    });
+    // The object's own alarm may be mid-run (flushing): run it until the hold is looked at.
+    for (let i = 0; i < 50; i++) {
+      await runDurableObjectAlarm(stub);
+      const b = await stub.booking(key);
+      if (b?.state !== "held" || (b.expiresAt !== null && Date.parse(b.expiresAt) > 1_000)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return stub.booking(key);
+  }
+
+  it("keeps the place of a paid order for good", async () => {
+    const f = await paidOrder();
+
+    expect(await lapse(f)).toMatchObject({ state: "confirmed", expiresAt: null });
+  });
+
+  it("keeps holding the place of an order still awaiting payment", async () => {
+    const f = await pendingOrder();
+
+    const b = await lapse(f);
+
+    expect(b?.state).toBe("held");
+    expect(Date.parse(b?.expiresAt ?? "")).toBeGreaterThan(Date.now());
   });
 });
