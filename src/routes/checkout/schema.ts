@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { idempotencyKeyHeader } from "../schemas.ts";
+import { DeliverySlotSchema } from "../shops/delivery-slots.ts";
 
 const minor = (description: string) => z.number().int().openapi({ description });
 
@@ -39,6 +40,17 @@ const PreviewShopSchema = z.object({
   shopId: z.uuid(),
   shopName: z.string(),
   fulfilment: FulfilmentPlanSchema,
+  deliverySlots: z
+    .object({
+      configured: z.boolean().openapi({ description: "False: the shop offers no windows." }),
+      slots: z.array(DeliverySlotSchema),
+    })
+    .nullable()
+    .openapi({
+      description:
+        "Delivery: the shop's next open two-hour windows (pass one's `start` as the " +
+        "fulfilment entry's `slotStart`); null for pickup.",
+    }),
   stockLocationId: z.uuid(),
   lines: z.array(PreviewLineSchema),
   subtotalMinor: z.number().int(),
@@ -53,8 +65,9 @@ const PreviewShopSchema = z.object({
 });
 
 const WarningSchema = z.object({
-  code: z.enum(["insufficient_stock", "stock_unknown", "unavailable"]),
-  productId: z.uuid(),
+  code: z.enum(["insufficient_stock", "stock_unknown", "unavailable", "slot_unavailable"]),
+  productId: z.uuid().optional().openapi({ description: "Absent for `slot_unavailable`." }),
+  slotStart: z.iso.datetime().optional(),
   shopId: z.uuid().optional(),
   locationId: z.uuid().optional(),
   requested: z.number().int().optional(),

@@ -8,6 +8,7 @@ import { namedUuid, namedUuidv7, uuidv7, uuidv7Time } from "../../lib/ids.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import { MAX_LINE_QUANTITY } from "../cart/lines.ts";
 import type { ServiceContext } from "../context.ts";
+import { bookCheckoutSlots, releaseCheckoutSlots, slotOfShop } from "../delivery/booking.ts";
 import {
   AccountBlocked,
   Conflict,
@@ -197,21 +198,38 @@ async function attempt(
   const windowMs = ctx.config.PAYMENT_WINDOW_MINUTES * 60 * 1000;
   const paymentDeadline = new Date(now + windowMs);
 
-  // 1. Hold the stock.
-  const reserved = await reserveLines(ctx.stock, {
-    holder: checkoutId,
-    lines: plan.shops.flatMap((s) =>
-      s.lines.map((l) => ({
-        productId: l.productId,
-        shopId: s.shopId,
-        locationId: s.stockLocationId,
-        quantity: l.quantity,
-      })),
-    ),
-    ttlMs: Math.min(windowMs + RESERVATION_MARGIN_MS, RESERVATION_TTL_MS.max),
-    actor: ctx.actor,
-    renew: true,
-  });
+  // 1. Hold the stock and book the chosen delivery windows, in parallel; all or nothing.
+  const ttlMs = Math.min(windowMs + RESERVATION_MARGIN_MS, RESERVATION_TTL_MS.max);
+  const [reserving, booking] = await Promise.allSettled([
+    reserveLines(ctx.stock, {
+      holder: checkoutId,
+      lines: plan.shops.flatMap((s) =>
+        s.lines.map((l) => ({
+          productId: l.productId,
+          shopId: s.shopId,
+          locationId: s.stockLocationId,
+          quantity: l.quantity,
+        })),
+      ),
+      ttlMs,
+      actor: ctx.actor,
+      renew: true,
+    }),
+    bookCheckoutSlots(ctx, checkoutId, plan.shops, ttlMs),
+  ]);
+  const booked = booking.status === "fulfilled" && booking.value.ok ? booking.value.booked : [];
+  const slotsFailed = booking.status === "rejected" || !booking.value.ok;
+  if (reserving.status === "rejected" || !reserving.value.ok || slotsFailed) {
+    // What one side took goes back when the other failed, as a failed stock hold's lines do.
+    await releaseCheckoutSlots(ctx, checkoutId, booked, "the stock could not be held");
+    if (reserving.status === "fulfilled" && reserving.value.ok) {
+      await releaseQuietly(ctx, reserving.value.held, checkoutId);
+    }
+    if (reserving.status === "rejected") throw reserving.reason;
+    if (booking.status === "rejected") throw booking.reason;
+    if (!booking.value.ok && reserving.value.ok) throw booking.value.error;
+  }
+  const reserved = reserving.value;
   if (!reserved.ok) {
     const named = reserved.shortages.map(
       (s) => `${s.productId} (requested ${s.requested}, available ${s.available})`,
@@ -276,6 +294,7 @@ async function attempt(
     cartVersion: plan.cartVersion,
     orders: made,
     reservationOf: (productId) => holdOf.get(productId)?.reservationId ?? null,
+    slotOf: slotOfShop(booked),
   });
   const [write, intent] = await Promise.allSettled([
     sqlFn.transaction(statements.statements),
@@ -307,6 +326,7 @@ async function attempt(
     }
     // Refused inside the transaction: nothing was written.
     await releaseQuietly(ctx, heldItems, checkoutId);
+    await releaseCheckoutSlots(ctx, checkoutId, booked, "the purchase was refused");
     cancelIntentLater(ctx, intent);
     if (plan.fromCache && !fresh && STALE_SNAPSHOT.has(refusal.code)) {
       await forgetSnapshots(ctx, staleKeys(buyerId, plan));
@@ -321,6 +341,7 @@ async function attempt(
       checkoutId,
       ...stripeError,
     });
+    await releaseCheckoutSlots(ctx, checkoutId, booked, "the checkout was voided");
     await voidCheckout(ctx, {
       checkoutId,
       buyerId,

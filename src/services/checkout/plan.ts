@@ -28,6 +28,11 @@ export const fulfilmentChoice = z.discriminatedUnion("method", [
     method: z.literal("delivery"),
     /** One of the buyer's addresses (`/v1/me/addresses`). */
     addressId: z.uuid(),
+    /**
+     * Optional: the start of one of the shop's delivery windows
+     * (`GET /v1/shops/{id}/delivery-slots`, or the preview's `deliverySlots`), booked by confirm.
+     */
+    slotStart: z.iso.datetime({ offset: true }).optional(),
   }),
   z.object({
     shopId: z.uuid(),

@@ -2,6 +2,7 @@ import { stockOf } from "../../../durable-objects/product-stock.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { requireCanBuy } from "../cart/can-buy.ts";
 import type { ServiceContext } from "../context.ts";
+import { previewSlots, type SlotOffer, type SlotWarning } from "../delivery/booking.ts";
 import {
   type CheckoutInput,
   type CheckoutPlan,
@@ -22,7 +23,8 @@ export type CheckoutWarning =
       message: string;
     }
   | { code: "stock_unknown"; productId: string; shopId: string; message: string }
-  | { code: "unavailable"; productId: string; reason: string; message: string };
+  | { code: "unavailable"; productId: string; reason: string; message: string }
+  | SlotWarning;
 
 export interface PreviewLine extends PlannedLine {
   /** Units available now where this order would take them from (warehouse or pickup branch). */
@@ -34,6 +36,8 @@ export interface PreviewShop {
   shopId: string;
   shopName: string;
   fulfilment: FulfilmentPlan;
+  /** Delivery: the shop's next open delivery windows (null for pickup). */
+  deliverySlots: SlotOffer | null;
   stockLocationId: string;
   lines: PreviewLine[];
   subtotalMinor: number;
@@ -87,7 +91,17 @@ export async function previewCheckout(
       ),
     );
   }
-  return withStockCheck(ctx, plan);
+  const [preview, slots] = await Promise.all([
+    withStockCheck(ctx, plan),
+    previewSlots(ctx, plan.shops, input.fulfilment),
+  ]);
+  const warnings = [...preview.warnings, ...slots.warnings];
+  return {
+    ...preview,
+    shops: preview.shops.map((s) => ({ ...s, deliverySlots: slots.offers.get(s.shopId) ?? null })),
+    warnings,
+    ready: warnings.length === 0,
+  };
 }
 
 async function withStockCheck(ctx: ServiceContext, plan: CheckoutPlan): Promise<CheckoutPreview> {
@@ -131,7 +145,7 @@ async function withStockCheck(ctx: ServiceContext, plan: CheckoutPlan): Promise<
           return { ...line, available };
         }),
       );
-      return { ...shop, lines };
+      return { ...shop, deliverySlots: null, lines };
     }),
   );
   return {

@@ -71,6 +71,8 @@ export interface PurchaseWrite {
   orders: Array<{ id: string; shop: WriteShop; items: Array<{ id: string; line: WriteLine }> }>;
   /** The reservation id of each product's hold. */
   reservationOf: (productId: string) => string | null;
+  /** The delivery window booked for a shop's order (DeliverySlots), if any. */
+  slotOf?: (shopId: string) => { start: string; end: string } | null;
 }
 
 /** The statements, and which of them answers what the purchase replaced (`ReplacedRow`s). */
@@ -245,7 +247,8 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
     q(
       `insert into orders (id, checkout_id, buyer_id, shop_id, status, source, currency,
          subtotal_minor, delivery_fee_minor, platform_fee_minor, total_minor, fulfilment,
-         pickup_location_id, shipping_address, payment_deadline)
+         pickup_location_id, shipping_address, payment_deadline, delivery_slot_start,
+         delivery_slot_end)
        select v.id, $1, $2, v.shop_id, 'pending_payment', 'checkout', $3, v.subtotal, v.fee,
          v.platform_fee, v.total, v.method::fulfilment, v.pickup,
          case when v.method = 'delivery' then (
@@ -254,10 +257,11 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
              'country', a.country, 'phone', a.phone)
            from addresses a where a.id = v.address and a.user_id = $2 and a.deleted_at is null)
          end,
-         $4
+         $4, v.slot_start, v.slot_end
        from unnest($5::uuid[], $6::uuid[], $7::int[], $8::int[], $9::int[], $10::int[],
-         $11::text[], $12::uuid[], $13::uuid[])
-         as v(id, shop_id, subtotal, fee, platform_fee, total, method, pickup, address)`,
+         $11::text[], $12::uuid[], $13::uuid[], $14::timestamptz[], $15::timestamptz[])
+         as v(id, shop_id, subtotal, fee, platform_fee, total, method, pickup, address,
+           slot_start, slot_end)`,
       [
         stored.checkoutId,
         buyerId,
@@ -272,6 +276,8 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
         shops.map((s) => s.choice.method),
         shops.map((s) => (s.choice.method === "pickup" ? s.choice.locationId : null)),
         shops.map((s) => (s.choice.method === "delivery" ? s.choice.addressId : null)),
+        shops.map((s) => w.slotOf?.(s.shopId)?.start ?? null),
+        shops.map((s) => w.slotOf?.(s.shopId)?.end ?? null),
       ],
     ),
   );

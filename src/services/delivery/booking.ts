@@ -4,7 +4,7 @@ import type {
   SlotView,
 } from "../../../durable-objects/delivery-slots/types.ts";
 import type { Actor } from "../../db/audit.ts";
-import { errorMessage } from "../../lib/errors.ts";
+import { Conflict, errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { type SlotsNamespace, slotActor, slotsOf } from "./slots.ts";
 
@@ -174,27 +174,198 @@ export async function confirmOrderSlot(
 /** How many open windows a checkout preview offers per shop. */
 export const OFFERED_SLOTS = 12;
 
+export interface SlotOffer {
+  /** False while the shop has no schedule: it offers no windows. */
+  configured: boolean;
+  /** The next open windows, earliest first. */
+  slots: SlotView[];
+}
+
 /**
- * The next open windows of each shop (earliest first, at most `limit` each), for a checkout
- * preview. A shop whose object cannot answer offers none rather than failing the preview.
+ * The next open windows of each shop (at most `limit` each), for a checkout preview, and which
+ * of the windows the buyer chose (`chosen`, by shop) are not open (full, past their cut-off or
+ * not the shop's). A shop whose object cannot answer offers none rather than failing the
+ * preview.
  */
 export async function slotOffers(
   ns: SlotsNamespace,
   shopIds: readonly string[],
+  chosen: ReadonlyMap<string, string>,
   limit = OFFERED_SLOTS,
-): Promise<Map<string, { configured: boolean; slots: SlotView[] }>> {
+): Promise<{ offers: Map<string, SlotOffer>; unavailable: SlotToBook[] }> {
   const answers = await Promise.allSettled(
     shopIds.map((id) => slotsOf(ns, id).availability({ openOnly: true })),
   );
-  return new Map(
-    shopIds.map((id, i) => {
-      const a = answers[i];
-      return [
-        id,
-        a?.status === "fulfilled"
-          ? { configured: a.value.configured, slots: a.value.slots.slice(0, limit) }
-          : { configured: false, slots: [] },
-      ];
-    }),
+  const offers = new Map<string, SlotOffer>();
+  const unavailable: SlotToBook[] = [];
+  shopIds.forEach((id, i) => {
+    const a = answers[i];
+    const open = a?.status === "fulfilled" ? a.value.slots : [];
+    offers.set(id, {
+      configured: a?.status === "fulfilled" && a.value.configured,
+      slots: open.slice(0, limit),
+    });
+    const want = chosen.get(id);
+    if (want && !open.some((s) => Date.parse(s.start) === Date.parse(want))) {
+      unavailable.push({ shopId: id, slotStart: want });
+    }
+  });
+  return { offers, unavailable };
+}
+
+const REFUSED: Record<string, string> = {
+  SLOT_FULL: "is full",
+  SLOT_CLOSED: "no longer takes orders (past its cut-off)",
+  SLOT_UNKNOWN: "is not one of this shop's delivery windows",
+  NOT_CONFIGURED: "cannot be booked: this shop has no delivery windows",
+};
+
+/**
+ * The 409 for windows a confirm could not book, naming each `fulfilment.N.slotStart` (`fieldOf`
+ * gives the field of a shop's entry).
+ */
+export function slotsRefused(
+  refused: readonly SlotShortfall[],
+  fieldOf: (shopId: string) => string,
+): Conflict {
+  const first = refused[0];
+  const named = refused.map((r) => `${r.slotStart} (${REFUSED[r.code] ?? r.message})`);
+  return new Conflict(
+    `The delivery window ${named.join("; ")}: choose another (the preview lists the open ones).`,
+    {
+      reason: first ? `slot_${first.code.replace(/^SLOT_/, "").toLowerCase()}` : "slot_refused",
+      field: first ? fieldOf(first.shopId) : "slotStart",
+      slotStart: first?.slotStart,
+      slots: refused.map((r) => ({
+        shopId: r.shopId,
+        field: fieldOf(r.shopId),
+        slotStart: r.slotStart,
+        code: r.code,
+      })),
+    },
   );
+}
+
+/**
+ * The DeliverySlots namespace a context carries. Until ServiceContext has a `slots` member, a
+ * route attaches it with `withSlots`; null when nobody did.
+ */
+export function slotsNamespaceOf(ctx: object): SlotsNamespace | null {
+  return (ctx as { slots?: SlotsNamespace }).slots ?? null;
+}
+
+/** The context with the namespace attached (its lazy getters stay lazy: a prototype link). */
+export function withSlots<C extends object>(ctx: C, ns: SlotsNamespace): C {
+  return Object.create(ctx, { slots: { value: ns, enumerable: true } }) as C;
+}
+
+/** A checkout's shop as the booking needs it: its entry's index and the buyer's choice. */
+export interface CheckoutShopChoice {
+  shopId: string;
+  index: number;
+  choice: { method: "delivery"; slotStart?: string | undefined } | { method: "pickup" };
+}
+
+export type CheckoutSlotsResult =
+  | { ok: true; booked: BookedSlot[] }
+  | { ok: false; error: Conflict };
+
+/**
+ * Books the windows a confirm's delivery entries chose (`slotStart`), all or nothing, held for
+ * `ttlMs` under the checkout's keys (a retry of the attempt finds them). A refusal is a 409
+ * naming each `fulfilment.N.slotStart`; nothing chosen books nothing.
+ */
+export async function bookCheckoutSlots(
+  ctx: { actor: Actor },
+  checkoutId: string,
+  shops: readonly CheckoutShopChoice[],
+  ttlMs: number,
+): Promise<CheckoutSlotsResult> {
+  const wanted = shops.flatMap((s) =>
+    s.choice.method === "delivery" && s.choice.slotStart
+      ? [{ shopId: s.shopId, slotStart: s.choice.slotStart }]
+      : [],
+  );
+  if (wanted.length === 0) return { ok: true, booked: [] };
+  const ns = slotsNamespaceOf(ctx);
+  if (!ns) throw new Error("bookCheckoutSlots: no DeliverySlots namespace on the context");
+  const r = await bookSlots(ns, {
+    checkoutId,
+    slots: wanted,
+    ttlMs,
+    actor: ctx.actor,
+    renew: true,
+  });
+  if (r.ok) return r;
+  const indexOf = new Map(shops.map((s) => [s.shopId, s.index]));
+  return {
+    ok: false,
+    error: slotsRefused(r.refused, (id) => `fulfilment.${indexOf.get(id) ?? 0}.slotStart`),
+  };
+}
+
+/** Gives a failed confirm's windows back; never throws (a held place ends at its TTL). */
+export async function releaseCheckoutSlots(
+  ctx: { actor: Actor; logger: Logger },
+  checkoutId: string,
+  booked: readonly BookedSlot[],
+  reason: string,
+): Promise<void> {
+  const ns = slotsNamespaceOf(ctx);
+  if (!ns || booked.length === 0) return;
+  const released = await releaseSlots(
+    ns,
+    booked.map((b) => ({ shopId: b.shopId, key: slotKey(checkoutId, b.shopId) })),
+    ctx.actor,
+    reason,
+  );
+  if (released.some((r) => !r.ok)) {
+    ctx.logger.warn("could not give a checkout's delivery windows back; they will expire", {
+      checkoutId,
+    });
+  }
+}
+
+/** The booked window of each shop, as the purchase write stores it on the order. */
+export function slotOfShop(
+  booked: readonly BookedSlot[],
+): (shopId: string) => { start: string; end: string } | null {
+  const byShop = new Map(booked.map((b) => [b.shopId, { start: b.slotStart, end: b.slotEnd }]));
+  return (shopId) => byShop.get(shopId) ?? null;
+}
+
+export interface SlotWarning {
+  code: "slot_unavailable";
+  shopId: string;
+  slotStart: string;
+  message: string;
+}
+
+/**
+ * What a checkout preview shows of delivery windows: for each shop delivered to, its next open
+ * windows; and a warning for each chosen window that confirm would refuse now.
+ */
+export async function previewSlots(
+  ctx: object,
+  shops: ReadonlyArray<{ shopId: string; fulfilment: { method: "delivery" | "pickup" } }>,
+  fulfilment: ReadonlyArray<{ shopId: string; method: string; slotStart?: string | undefined }>,
+): Promise<{ offers: Map<string, SlotOffer>; warnings: SlotWarning[] }> {
+  const ns = slotsNamespaceOf(ctx);
+  const delivered = shops.filter((s) => s.fulfilment.method === "delivery").map((s) => s.shopId);
+  if (!ns || delivered.length === 0) return { offers: new Map(), warnings: [] };
+  const chosen = new Map(
+    fulfilment.flatMap((f) =>
+      f.method === "delivery" && f.slotStart ? [[f.shopId, f.slotStart]] : [],
+    ),
+  ) as Map<string, string>;
+  const { offers, unavailable } = await slotOffers(ns, delivered, chosen);
+  return {
+    offers,
+    warnings: unavailable.map((u) => ({
+      code: "slot_unavailable",
+      shopId: u.shopId,
+      slotStart: u.slotStart,
+      message: `The delivery window ${u.slotStart} cannot be booked now (full, closed or not one of the shop's); choose one of deliverySlots.`,
+    })),
+  };
 }

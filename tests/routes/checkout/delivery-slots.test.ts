@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import type { SlotView } from "../../../durable-objects/delivery-slots.ts";
+import { api } from "../../helpers/http.ts";
+import {
+  addressOf,
+  addToCart,
+  type BuyShop,
+  buyer,
+  buyShop,
+  levelAt,
+  stockedProduct,
+} from "../cart/fixtures.ts";
+import { orderRow } from "../orders/fixtures.ts";
+import { confirm, preview } from "./fixtures.ts";
+
+const EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+
+async function scheduled(shop: BuyShop, capacity: number) {
+  const res = await api("PUT", `/v1/seller/shops/${shop.id}/delivery-slots/schedule`, {
+    token: shop.owner.accessToken,
+    body: {
+      capacity,
+      cutoffMinutes: 60,
+      days: EVERY_DAY.map((weekday) => ({ weekday, windows: [{ start: "10:00" }] })),
+    },
+  });
+  expect(res.status).toBe(200);
+}
+
+/** A buyer with one delivered line of a stocked product of a shop with delivery windows. */
+async function deliveryCart(capacity: number, stock = 10) {
+  const shop = await buyShop();
+  await scheduled(shop, capacity);
+  const [p, u] = await Promise.all([stockedProduct(shop, { warehouse: stock }), buyer()]);
+  await addToCart(u, p.id, 1);
+  const addressId = await addressOf(u);
+  return { shop, p, u, addressId };
+}
+
+type SlotPreview = { shops: Array<{ deliverySlots: { slots: SlotView[] } | null }> };
+
+describe("checkout with a delivery window", () => {
+  it("offers the shop's open windows in the preview and books the chosen one at confirm", async () => {
+    const { shop, u, addressId } = await deliveryCart(3);
+    const fulfilment = [{ shopId: shop.id, method: "delivery" as const, addressId }];
+
+    const pre = await preview(u, { fulfilment });
+    const offered = (pre.body as unknown as SlotPreview).shops[0]?.deliverySlots?.slots ?? [];
+    const slot = offered[0];
+    expect(slot).toMatchObject({ capacity: 3, remaining: 3, open: true });
+    const res = await confirm(u, {
+      fulfilment: [{ ...fulfilment[0], slotStart: slot?.start }],
+    });
+
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const order = await orderRow(res.body.orders[0]?.id ?? "");
+    expect(order.deliverySlotStart?.toISOString()).toBe(slot?.start);
+    expect(order.deliverySlotEnd?.toISOString()).toBe(slot?.end);
+    const after = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
+    expect(after.body.slots.find((s) => s.start === slot?.start)).toMatchObject({
+      booked: 1,
+      remaining: 2,
+    });
+  });
+
+  it("refuses a full window with 409 naming slotStart and releases the stock it held", async () => {
+    const first = await deliveryCart(1);
+    const slots = await api<{ slots: SlotView[] }>(
+      "GET",
+      `/v1/shops/${first.shop.id}/delivery-slots`,
+    );
+    const slot = slots.body.slots.find((s) => s.open);
+    const choice = {
+      shopId: first.shop.id,
+      method: "delivery" as const,
+      addressId: first.addressId,
+      slotStart: slot?.start,
+    };
+    expect((await confirm(first.u, { fulfilment: [choice] })).status).toBe(201);
+    // A second buyer of the same shop wants the same (now full) window.
+    const other = await buyer();
+    await addToCart(other, first.p.id, 1);
+    const otherAddress = await addressOf(other);
+    const before = await levelAt(first.p.id, first.shop.warehouseId);
+
+    const res = await confirm(other, { fulfilment: [{ ...choice, addressId: otherAddress }] });
+
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({
+      code: "CONFLICT",
+      field: "fulfilment.0.slotStart",
+      slotStart: slot?.start,
+    });
+    expect(await levelAt(first.p.id, first.shop.warehouseId)).toMatchObject({
+      reserved: before.reserved,
+    });
+  });
+
+  it("warns in the preview about a chosen window that cannot be booked", async () => {
+    const { shop, u, addressId } = await deliveryCart(2);
+    const notAWindow = `${new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 11)}03:17:00.000Z`;
+
+    const pre = await preview(u, {
+      fulfilment: [{ shopId: shop.id, method: "delivery", addressId, slotStart: notAWindow }],
+    });
+
+    expect(pre.status).toBe(200);
+    expect(pre.body.ready).toBe(false);
+    expect(pre.body.warnings).toContainEqual(
+      expect.objectContaining({ code: "slot_unavailable", slotStart: notAWindow }),
+    );
+  });
+
+  it("confirms a delivery without a window as before", async () => {
+    const { shop, u, addressId } = await deliveryCart(1);
+
+    const res = await confirm(u, {
+      fulfilment: [{ shopId: shop.id, method: "delivery", addressId }],
+    });
+
+    expect(res.status).toBe(201);
+    expect((await orderRow(res.body.orders[0]?.id ?? "")).deliverySlotStart).toBeNull();
+  });
+});
