@@ -6,6 +6,7 @@ import { checkouts, type Order, orderItems, orders } from "../../db/schema/order
 import { errorMessage } from "../../lib/errors.ts";
 import { text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
+import { releaseOrderSlot, slotsNamespaceOf } from "../delivery/booking.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { askForFeedback } from "../notifications/feedback-request.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
@@ -140,6 +141,10 @@ export async function cancelOrder(
     }
     if (outcome.cancelIntent) await cancelIntent(ctx, order);
   }
+  // Its delivery window, held or kept since payment, goes back for another order.
+  const slots = slotsNamespaceOf(ctx);
+  if (slots)
+    await releaseOrderSlot(slots, ctx.logger, order, ctx.actor, `order cancelled: ${reason}`);
   await notifyAfterCommit(
     ctx.queue,
     ctx.logger,

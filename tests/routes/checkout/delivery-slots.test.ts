@@ -121,4 +121,26 @@ describe("checkout with a delivery window", () => {
     expect(res.status).toBe(201);
     expect((await orderRow(res.body.orders[0]?.id ?? "")).deliverySlotStart).toBeNull();
   });
+
+  it("gives the window back when the buyer cancels the order", async () => {
+    const { shop, u, addressId } = await deliveryCart(1);
+    const slots = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
+    const slot = slots.body.slots.find((s) => s.open);
+    const res = await confirm(u, {
+      fulfilment: [{ shopId: shop.id, method: "delivery", addressId, slotStart: slot?.start }],
+    });
+    expect(res.status).toBe(201);
+
+    const cancelled = await api("POST", `/v1/orders/${res.body.orders[0]?.id}/cancel`, {
+      token: u.accessToken,
+      body: {},
+    });
+
+    expect(cancelled.status).toBe(200);
+    const after = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
+    expect(after.body.slots.find((s) => s.start === slot?.start)).toMatchObject({
+      booked: 0,
+      remaining: 1,
+    });
+  });
 });
