@@ -1,3 +1,4 @@
+import { getTableName, type Table } from "drizzle-orm";
 import { uuidv7 } from "../lib/ids.ts";
 import type { Database, Tx } from "./client.ts";
 import { auditLog } from "./schema/audit-log.ts";
@@ -36,6 +37,8 @@ export async function recordAudits(
 ): Promise<void> {
   if (rows.length === 0) return;
   await tx.insert(auditLog).values(auditRows(rows));
+  const scope = scopes.get(tx);
+  if (scope) scope.recorded += rows.length;
 }
 
 /**
@@ -102,24 +105,138 @@ export class AuditMissing extends Error {
 }
 
 /**
- * Runs a change and its audit rows in one transaction: both commit or neither does. The change
- * must record at least one audit row; forgetting to is a bug, so it rolls the change back.
+ * Tables whose rows are not audited by design: the log itself; the buyer's own scratch state
+ * (cart, wishlist); a checkout's status and intent id (they follow its orders' audited
+ * transitions and Stripe's events); credentials' bookkeeping (refresh tokens, one-time codes); inboxes, outboxes
+ * and job records (Stripe events, notifications, outbound mail, Idempotency-Key records, job runs,
+ * dead letters); cursors; and what is derived from audited rows (low-stock alerts raised and
+ * cleared from stock movements, sales rollups, forecasts, customer insights). Any other table written in a withAudit change needs an audit row.
+ */
+export const UNAUDITED_TABLES: readonly string[] = [
+  "audit_log",
+  "carts",
+  "cart_items",
+  "wishlist_items",
+  "refresh_tokens",
+  "account_codes",
+  "shop_otps",
+  "stripe_events",
+  "checkouts",
+  "notifications",
+  "outbound_messages",
+  "idempotency_keys",
+  "job_runs",
+  "dead_letters",
+  "stock_alert_cursors",
+  "stock_alerts",
+  "rollup_watermarks",
+  "sales_daily",
+  "sales_daily_shops",
+  "product_forecasts",
+  "customer_insights",
+  "intelligence_runs",
+];
+
+/** The audit scope of an open transaction: what its withAudit calls have recorded so far. */
+interface Scope {
+  recorded: number;
+  /** The tables the change inserted into, updated or deleted from (through drizzle). */
+  written: Set<string>;
+}
+const scopes = new WeakMap<Tx, Scope>();
+
+/**
+ * Runs a change and its audit rows in one transaction: both commit or neither does. Given a
+ * transaction already open (a service calling another inside its own withAudit), it joins it:
+ * no new transaction or savepoint, and the rows count toward the outer change. The outermost
+ * change that wrote any audited table must have recorded at least one audit row; forgetting to
+ * is a bug, so it rolls the change back with AuditMissing. A run that wrote nothing (a retry
+ * that found its work done, a lost race) needs no row. What was written is noted from the
+ * results of the drizzle writes made on the transaction (raw SQL writes are not seen), at no
+ * cost to Postgres.
  */
 export async function withAudit<T>(
-  db: Database,
+  db: Database | Tx,
   actor: Actor,
   change: (tx: Tx, audit: AuditRecorder) => Promise<T>,
 ): Promise<T> {
-  return db.transaction(async (tx) => {
-    let recorded = 0;
-    const audit: AuditRecorder = {
-      async record(entry) {
-        await recordAudit(tx, actor, entry);
-        recorded += 1;
-      },
-    };
-    const result = await change(tx, audit);
-    if (recorded === 0) throw new AuditMissing("a change committed without an audit row");
+  const joined = scopes.get(db as Tx);
+  if (joined) return change(db as Tx, recorder(db as Tx, actor, joined));
+  return (db as Database).transaction(async (raw) => {
+    const scope: Scope = { recorded: 0, written: new Set() };
+    const tx = watched(raw, scope);
+    scopes.set(raw, scope);
+    scopes.set(tx, scope);
+    const result = await change(tx, recorder(tx, actor, scope));
+    const unaudited = [...scope.written].filter((t) => !UNAUDITED_TABLES.includes(t));
+    if (scope.recorded === 0 && unaudited.length > 0) {
+      throw new AuditMissing(`a change to ${unaudited.join(", ")} committed without an audit row`);
+    }
     return result;
   });
+}
+
+/**
+ * The transaction, noting the table of every insert, update and delete made through it that
+ * touched at least one row (an update that matched nothing, a conflicting insert that did
+ * nothing, wrote nothing).
+ */
+function watched(tx: Tx, scope: Scope): Tx {
+  return new Proxy(tx, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop !== "insert" && prop !== "update" && prop !== "delete") return value;
+      return (table: Table, ...rest: unknown[]) => {
+        const builder = (value as (t: Table, ...r: unknown[]) => object).call(
+          target,
+          table,
+          ...rest,
+        );
+        return noting(builder, () => scope.written.add(getTableName(table)));
+      };
+    },
+  });
+}
+
+/** A drizzle query builder whose result, once awaited, calls `wrote` if it touched any row. */
+function noting<B extends object>(builder: B, wrote: () => void): B {
+  const proxy: B = new Proxy(builder, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === "then" && typeof value === "function") {
+        return (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) =>
+          (value as PromiseLike<unknown>["then"]).call(
+            target,
+            (result) => {
+              if (touchedRows(result)) wrote();
+              return ok ? ok(result) : result;
+            },
+            fail,
+          );
+      }
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const out = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (out === target) return proxy;
+        // insert(t).values(…) and update(t).set(…) hand over to a new builder: keep watching.
+        return out !== null && typeof out === "object" && "then" in out ? noting(out, wrote) : out;
+      };
+    },
+  });
+  return proxy;
+}
+
+function touchedRows(result: unknown): boolean {
+  if (Array.isArray(result)) return result.length > 0;
+  const count = (result as { rowCount?: unknown } | null)?.rowCount;
+  return typeof count === "number" ? count > 0 : true;
+}
+
+function recorder(tx: Tx, actor: Actor, scope: Scope): AuditRecorder {
+  return {
+    async record(entry) {
+      await recordAudit(tx, actor, entry);
+      scope.recorded += 1;
+    },
+  };
 }

@@ -39,6 +39,18 @@ export function problems(
   );
 }
 
+/** A required JSON request body of this schema. */
+export const json = <T extends z.ZodType>(schema: T) => ({
+  content: { "application/json": { schema } },
+  required: true,
+});
+
+/** A JSON response of this schema. */
+export const ok = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
 export const IdParam = z.object({
   id: z.uuid().openapi({
     param: { name: "id", in: "path" },

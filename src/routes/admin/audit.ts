@@ -5,8 +5,7 @@ import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
 import { listAudit } from "../../services/admin/audit.ts";
-import { ok } from "../auctions/schema.ts";
-import { bearer, problems } from "../schemas.ts";
+import { bearer, ok, problems } from "../schemas.ts";
 
 const AuditEntrySchema = z
   .object({

@@ -11,8 +11,8 @@ import {
   updateCategory,
   updateCategoryInput,
 } from "../../services/catalog/categories.ts";
-import { CategorySchema, json, named, ok } from "../catalog/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { CategorySchema, named } from "../catalog/schema.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 
 const base = {
   tags: ["admin"],

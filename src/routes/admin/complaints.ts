@@ -10,9 +10,9 @@ import {
   resolveComplaint,
   resolveComplaintInput,
 } from "../../services/community/complaints.ts";
-import { json, named, ok } from "../auctions/schema.ts";
+import { named } from "../auctions/schema.ts";
 import { ComplaintPage, ComplaintSchema, ComplaintStatusSchema } from "../complaints/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 
 const base = {
   tags: ["admin"],

@@ -5,9 +5,8 @@ import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
 import { listPlatformFeedback } from "../../services/admin/feedback.ts";
-import { ok } from "../auctions/schema.ts";
 import { PlatformFeedbackSchema } from "../feedback/schema.ts";
-import { bearer, problems } from "../schemas.ts";
+import { bearer, ok, problems } from "../schemas.ts";
 
 const AdminPlatformFeedbackSchema = PlatformFeedbackSchema.extend({
   userId: z.uuid().openapi({ description: "Who left it." }),

@@ -13,8 +13,8 @@ import {
   resolvePaymentIssue,
   resolvePaymentIssueInput,
 } from "../../services/admin/operations.ts";
-import { json, named, ok } from "../auctions/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { named } from "../auctions/schema.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 
 const base = {
   tags: ["admin"],

@@ -2,9 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { getOrderForAdmin, listOrdersForAdmin } from "../../services/orders/queries.ts";
-import { ok } from "../auctions/schema.ts";
 import { ListQuery, OrderDetailSchema, OrderIdParam, OrderPageSchema } from "../orders/schema.ts";
-import { bearer, problems } from "../schemas.ts";
+import { bearer, ok, problems } from "../schemas.ts";
 
 const base = {
   tags: ["admin"],

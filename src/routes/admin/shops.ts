@@ -14,8 +14,8 @@ import {
   reviewReasonInput,
   reviewShop,
 } from "../../services/shops/review.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
-import { bodyOf, json, ok, ShopManagedPage, ShopManagedSchema } from "../shops/schema.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
+import { bodyOf, ShopManagedPage, ShopManagedSchema } from "../shops/schema.ts";
 
 const base = {
   tags: ["admin"],

@@ -12,8 +12,8 @@ import {
   unblockInput,
   unblockUser,
 } from "../../services/users/moderation.ts";
-import { json, named, ok } from "../auctions/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { named } from "../auctions/schema.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 
 const base = {
   tags: ["admin"],

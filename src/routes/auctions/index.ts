@@ -21,17 +21,15 @@ import {
   visibleAuction,
 } from "../../services/auctions/queries.ts";
 import { acceptSecondChance, declineSecondChance } from "../../services/auctions/second-chance.ts";
-import { bearer, IdParam, idempotencyKeyHeader, problems } from "../schemas.ts";
+import { bearer, IdParam, idempotencyKeyHeader, json, ok, problems } from "../schemas.ts";
 import {
   AcceptedOfferSchema,
   AuctionPageSchema,
   BidHistorySchema,
   BidResultSchema,
   BuyNowResultSchema,
-  json,
   named,
   OfferSchema,
-  ok,
   PublicAuctionSchema,
 } from "./schema.ts";
 

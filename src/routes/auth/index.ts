@@ -11,14 +11,10 @@ import {
 } from "../../services/auth/password-reset.ts";
 import { registerInput, registerUser } from "../../services/auth/register.ts";
 import { endSession, refreshSession } from "../../services/auth/session.ts";
-import { problems, SessionSchema, UserSchema } from "../schemas.ts";
+import { json, problems, SessionSchema, UserSchema } from "../schemas.ts";
 
 const AuthResult = z.object({ user: UserSchema, session: SessionSchema }).openapi("AuthResult");
 const RefreshBody = z.object({ refreshToken: z.string().min(20).max(200) });
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
 
 const register = createRoute({
   method: "post",

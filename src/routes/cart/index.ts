@@ -10,8 +10,8 @@ import {
   setCartItemInput,
   setCartItemQuantity,
 } from "../../services/cart/cart.ts";
-import { bearer, problems } from "../schemas.ts";
-import { CartSchema, json, ok, ProductIdParam } from "./schema.ts";
+import { bearer, json, ok, problems } from "../schemas.ts";
+import { CartSchema, ProductIdParam } from "./schema.ts";
 
 const base = { tags: ["cart"], security: bearer, middleware: [requireAuth] };
 

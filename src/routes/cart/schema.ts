@@ -1,14 +1,5 @@
 import { z } from "@hono/zod-openapi";
 
-export const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
-export const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
 export const ProductIdParam = z.object({
   productId: z.uuid().openapi({
     param: { name: "productId", in: "path" },

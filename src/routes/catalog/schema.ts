@@ -3,16 +3,6 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../http/context.ts";
 import type { CacheStatus } from "../../lib/cache.ts";
 
-export const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
-
-export const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
 export { named } from "../schemas.ts";
 
 /** A cached public response: the same body, plus `x-cache` saying where it came from. */

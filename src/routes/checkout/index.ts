@@ -10,8 +10,7 @@ import { confirmCheckout } from "../../services/checkout/confirm.ts";
 import { checkoutInput } from "../../services/checkout/plan.ts";
 import { previewCheckout } from "../../services/checkout/preview.ts";
 import { withSlots } from "../../services/delivery/booking.ts";
-import { json, ok } from "../cart/schema.ts";
-import { bearer, problems } from "../schemas.ts";
+import { bearer, json, ok, problems } from "../schemas.ts";
 import { CheckoutPreviewSchema, ConfirmedCheckoutSchema, IdempotencyHeaders } from "./schema.ts";
 
 /** Confirms per user: the "checkout" limit (each one reserves stock and calls Stripe). */

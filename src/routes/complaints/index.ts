@@ -10,8 +10,8 @@ import {
   getComplaint,
   listMyComplaints,
 } from "../../services/community/complaints.ts";
-import { json, named, ok } from "../auctions/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { named } from "../auctions/schema.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 import { ComplaintPage, ComplaintSchema } from "./schema.ts";
 
 const base = { tags: ["complaints"], security: bearer, middleware: [requireAuth] };

@@ -16,8 +16,8 @@ import {
   openConversationInput,
   postMessage,
 } from "../../services/community/conversations.ts";
-import { json, named, ok } from "../auctions/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { named } from "../auctions/schema.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 import {
   ConversationPage,
   ConversationSchema,

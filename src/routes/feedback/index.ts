@@ -14,8 +14,8 @@ import {
   replyFeedbackInput,
   replyToFeedback,
 } from "../../services/community/feedback.ts";
-import { json, named, ok } from "../auctions/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { named } from "../auctions/schema.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 import { FeedbackSchema, PlatformFeedbackSchema, ShopFeedbackPage } from "./schema.ts";
 
 const base = { tags: ["feedback"], security: bearer, middleware: [requireAuth] };

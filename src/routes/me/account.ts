@@ -13,8 +13,7 @@ import {
   requestEmailVerification,
 } from "../../services/users/email.ts";
 import { becomeSeller } from "../../services/users/seller.ts";
-import { bearer, problems, SessionSchema, UserSchema } from "../schemas.ts";
-import { json, ok } from "./schema.ts";
+import { bearer, json, ok, problems, SessionSchema, UserSchema } from "../schemas.ts";
 
 const SentCode = z
   .object({

@@ -19,9 +19,8 @@ import {
   updateProfile,
   updateProfileInput,
 } from "../../services/users/profile.ts";
-import { bearer, IdParam, problems, UserSchema } from "../schemas.ts";
+import { bearer, IdParam, json, ok, problems, UserSchema } from "../schemas.ts";
 import { accountRoutes } from "./account.ts";
-import { json, ok } from "./schema.ts";
 
 const AddressSchema = z
   .object({

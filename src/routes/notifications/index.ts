@@ -4,7 +4,7 @@ import { requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { listNotifications, markNotificationRead } from "../../services/notifications/inbox.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { bearer, IdParam, ok, problems } from "../schemas.ts";
 
 const NotificationSchema = z
   .object({
@@ -29,10 +29,6 @@ const InboxQuery = pageQuery.extend({
     .enum(["true", "false"])
     .optional()
     .openapi({ description: "`true`: only unread notifications." }),
-});
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
 });
 const base = { tags: ["notifications"], security: bearer, middleware: [requireAuthWhileBlocked] };
 

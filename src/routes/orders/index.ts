@@ -5,14 +5,10 @@ import { serviceContext } from "../../http/service-context.ts";
 import { withSlots } from "../../services/delivery/booking.ts";
 import { cancelInput, cancelOrder, markReceived } from "../../services/orders/buyer.ts";
 import { getBuyerOrder, listBuyerOrders } from "../../services/orders/queries.ts";
-import { bearer, problems } from "../schemas.ts";
+import { bearer, ok, problems } from "../schemas.ts";
 import { ListQuery, OrderDetailSchema, OrderIdParam, OrderPageSchema } from "./schema.ts";
 
 const base = { tags: ["orders"], security: bearer, middleware: [requireAuthWhileBlocked] };
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const list = createRoute({
   ...base,

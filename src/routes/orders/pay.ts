@@ -3,8 +3,8 @@ import { createRouter } from "../../http/app.ts";
 import { requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { payAuctionOrder, payInput } from "../../services/auctions/payment.ts";
-import { named, ok } from "../auctions/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { named } from "../auctions/schema.ts";
+import { bearer, IdParam, ok, problems } from "../schemas.ts";
 
 const AuctionPaymentSchema = z
   .object({

@@ -1,4 +1,3 @@
-import { ok } from "../schemas.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
@@ -11,7 +10,7 @@ import {
   SERIES_METRICS,
   seriesShape,
 } from "../../services/analytics/series.ts";
-import { bearer, problems } from "../schemas.ts";
+import { bearer, ok, problems } from "../schemas.ts";
 
 const base = { tags: ["analytics"], security: bearer, middleware: [requireAuth] };
 const who =

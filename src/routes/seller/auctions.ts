@@ -8,15 +8,13 @@ import { createAuction, createAuctionInput } from "../../services/auctions/creat
 import { getShopAuction, listShopAuctions } from "../../services/auctions/queries.ts";
 import { offerSecondChance, secondChanceInput } from "../../services/auctions/second-chance.ts";
 import {
-  json,
   named,
   OfferSchema,
-  ok,
   SellerAuctionDetailSchema,
   SellerAuctionPageSchema,
   SellerAuctionSchema,
 } from "../auctions/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 
 const base = { tags: ["seller auctions"], security: bearer, middleware: [requireAuth] };
 

@@ -6,8 +6,7 @@ import { pageQuery } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
 import { listShopAudit, SHOP_AUDIT_ENTITIES } from "../../services/admin/audit.ts";
 import { AuditPage } from "../admin/audit.ts";
-import { ok } from "../auctions/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { bearer, IdParam, ok, problems } from "../schemas.ts";
 
 const list = createRoute({
   tags: ["shops"],

@@ -3,8 +3,7 @@ import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { getSchedule, scheduleInput, setSchedule } from "../../services/delivery/slots.ts";
-import { bearer, IdParam, named, problems } from "../schemas.ts";
-import { json, ok } from "../shops/schema.ts";
+import { bearer, IdParam, json, named, ok, problems } from "../schemas.ts";
 
 const WindowSchema = z.object({
   start: z.string().openapi({ example: "08:00", description: "Local start, HH:MM." }),

@@ -10,8 +10,8 @@ import {
   MAX_IMPORT_BYTES,
   MAX_IMPORT_ROWS,
 } from "../../services/inventory/import.ts";
-import { bearer, problems } from "../schemas.ts";
-import { IdempotencyHeaders, ok } from "./stock/schema.ts";
+import { bearer, ok, problems } from "../schemas.ts";
+import { IdempotencyHeaders } from "./stock/schema.ts";
 
 const ImportSummarySchema = z
   .object({

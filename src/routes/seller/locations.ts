@@ -11,9 +11,7 @@ import {
   updateLocation,
   updateLocationInput,
 } from "../../services/shops/locations.ts";
-import { ok } from "../auctions/schema.ts";
-import { bearer, IdParam, named, problems } from "../schemas.ts";
-import { json } from "../shops/schema.ts";
+import { bearer, IdParam, json, named, ok, problems } from "../schemas.ts";
 
 const Interval = z.object({ open: z.string(), close: z.string() });
 

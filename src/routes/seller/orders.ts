@@ -14,17 +14,9 @@ import {
   RefundBody,
   RefundHeaders,
 } from "../orders/schema.ts";
-import { bearer, problems } from "../schemas.ts";
+import { bearer, json, ok, problems } from "../schemas.ts";
 
 const base = { tags: ["seller orders"], security: bearer, middleware: [requireAuthWhileBlocked] };
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
 const members = "Any member of the order's shop (staff included); anyone else gets 404.";
 
 const list = createRoute({

@@ -14,14 +14,12 @@ import {
   updateProductInput,
 } from "../../services/catalog/products.ts";
 import {
-  json,
   named,
-  ok,
   ProductStatusSchema,
   SellerProductPageSchema,
   SellerProductSchema,
 } from "../catalog/schema.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 
 // No account-role check: shop membership decides (a manager may be any kind of account).
 const base = { tags: ["seller catalog"], security: bearer, middleware: [requireAuth] };

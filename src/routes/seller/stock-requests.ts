@@ -14,8 +14,8 @@ import {
   rejectStockRequest,
   reviewStockRequests,
 } from "../../services/inventory/requests.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
-import { json, named, ok, StockMovementSchema } from "./stock/schema.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
+import { named, StockMovementSchema } from "./stock/schema.ts";
 
 const base = { tags: ["inventory"], security: bearer, middleware: [requireAuth] };
 const reviewers =

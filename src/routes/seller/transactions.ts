@@ -10,8 +10,7 @@ import {
   saleListQuery,
   saleShape,
 } from "../../services/sales/transactions.ts";
-import { ok } from "../auctions/schema.ts";
-import { bearer, idempotencyKeyHeader, named, problems } from "../schemas.ts";
+import { bearer, idempotencyKeyHeader, named, ok, problems } from "../schemas.ts";
 
 const base = { tags: ["sales"], security: bearer, middleware: [requireAuth] };
 const who =

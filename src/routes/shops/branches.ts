@@ -2,13 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { listBranches } from "../../services/shops/locations.ts";
-import { IdParam, problems } from "../schemas.ts";
+import { IdParam, ok, problems } from "../schemas.ts";
 import {
   CoordinatesSchema,
   LocationAddressSchema,
   OpeningHoursSchema,
 } from "../seller/locations.ts";
-import { ok } from "./schema.ts";
 
 const BranchSchema = z
   .object({

@@ -2,8 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { shopDeliverySlots } from "../../services/delivery/slots.ts";
-import { IdParam, problems } from "../schemas.ts";
-import { ok } from "./schema.ts";
+import { IdParam, ok, problems } from "../schemas.ts";
 
 export const DeliverySlotSchema = z
   .object({

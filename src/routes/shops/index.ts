@@ -7,17 +7,9 @@ import { pageQuery } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
 import { createShop, createShopInput } from "../../services/shops/create-shop.ts";
 import { getShop, listMyShops, listVisibleShops } from "../../services/shops/queries.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 import { otpRoutes } from "./otp.ts";
-import {
-  bodyOf,
-  json,
-  ok,
-  ShopManagedPage,
-  ShopManagedSchema,
-  ShopPage,
-  ShopViewSchema,
-} from "./schema.ts";
+import { bodyOf, ShopManagedPage, ShopManagedSchema, ShopPage, ShopViewSchema } from "./schema.ts";
 import { staffRoutes } from "./staff.ts";
 
 const ShopListQuery = pageQuery.extend({

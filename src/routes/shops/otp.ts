@@ -9,8 +9,8 @@ import {
   verifyOtpInput,
   verifyShopOtp,
 } from "../../services/shops/otp.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
-import { bodyOf, json, ok, ShopManagedSchema } from "./schema.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
+import { bodyOf, ShopManagedSchema } from "./schema.ts";
 
 const IssuedOtp = z
   .object({

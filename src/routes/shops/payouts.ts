@@ -4,8 +4,7 @@ import { requireAuth } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { createStripe } from "../../lib/stripe.ts";
 import { startPayoutOnboarding } from "../../services/payments/connect.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
-import { ok } from "./schema.ts";
+import { bearer, IdParam, ok, problems } from "../schemas.ts";
 
 const OnboardingLink = z
   .object({

@@ -1,9 +1,5 @@
 import { z } from "@hono/zod-openapi";
 
-export const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
 /**
  * A service's input schema as a named OpenAPI component. Rebuilt from its shape with the
  * OpenAPI-aware `z`: calling `.openapi()` on a schema made before @hono/zod-openapi extended
@@ -12,11 +8,6 @@ export const json = <T extends z.ZodType>(schema: T) => ({
  */
 export const bodyOf = <S extends z.core.$ZodLooseShape>(schema: { shape: S }, name: string) =>
   z.object(schema.shape).openapi(name);
-
-export const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const publicFields = {
   id: z.uuid(),

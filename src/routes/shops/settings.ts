@@ -8,8 +8,8 @@ import {
   shopSettingsInput,
   updateShopSettings,
 } from "../../services/shops/settings.ts";
-import { bearer, IdParam, named, problems } from "../schemas.ts";
-import { json, ok, ShopManagedSchema } from "./schema.ts";
+import { bearer, IdParam, json, named, ok, problems } from "../schemas.ts";
+import { ShopManagedSchema } from "./schema.ts";
 
 export const ShopSettingsSchema = ShopManagedSchema.extend({
   timeZone: z.string().openapi({

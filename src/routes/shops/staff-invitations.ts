@@ -7,8 +7,8 @@ import {
   declineInvitation,
   invitationTokenInput,
 } from "../../services/shops/invitations.ts";
-import { bearer, problems } from "../schemas.ts";
-import { bodyOf, json, ok } from "./schema.ts";
+import { bearer, json, ok, problems } from "../schemas.ts";
+import { bodyOf } from "./schema.ts";
 
 const JoinedShop = z
   .object({

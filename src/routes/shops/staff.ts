@@ -10,8 +10,8 @@ import {
   revokeInvitation,
 } from "../../services/shops/invitations.ts";
 import { listStaff, removeStaff } from "../../services/shops/staff.ts";
-import { bearer, IdParam, problems } from "../schemas.ts";
-import { bodyOf, json, ok } from "./schema.ts";
+import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
+import { bodyOf } from "./schema.ts";
 
 const StaffMember = z
   .object({

@@ -9,8 +9,8 @@ import {
   listWishlist,
   removeFromWishlist,
 } from "../../services/cart/wishlist.ts";
-import { AvailabilitySchema, json, ok, ProductIdParam, ShopRefSchema } from "../cart/schema.ts";
-import { bearer, problems } from "../schemas.ts";
+import { AvailabilitySchema, ProductIdParam, ShopRefSchema } from "../cart/schema.ts";
+import { bearer, json, ok, problems } from "../schemas.ts";
 
 const WishlistItemSchema = z
   .object({

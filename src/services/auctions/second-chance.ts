@@ -416,7 +416,7 @@ function expiryAudit(offer: SecondChanceOffer): AuditEntry {
  * two runs at once expire (and audit) each offer once. Returns how many.
  */
 export async function expireDueOffers(db: Database, actor: Actor, limit = 200): Promise<number> {
-  return db.transaction(async (tx) => {
+  return withAudit(db, actor, async (tx) => {
     const due = tx
       .select({ id: secondChanceOffers.id })
       .from(secondChanceOffers)

@@ -1,4 +1,5 @@
 import { and, eq, gt, isNull } from "drizzle-orm";
+import { withAudit } from "../../db/audit.ts";
 import type { Queryable } from "../../db/client.ts";
 import { refreshTokens } from "../../db/schema/refresh-tokens.ts";
 import { uuidv7 } from "../../lib/ids.ts";
@@ -77,7 +78,7 @@ export async function refreshSession(
   input: { refreshToken: string },
 ): Promise<Session> {
   const hash = await sha256Hex(input.refreshToken);
-  const outcome = await ctx.db.transaction(async (tx) => {
+  const outcome = await withAudit(ctx.db, ctx.actor, async (tx) => {
     const now = new Date();
     const [rotated] = await tx
       .update(refreshTokens)

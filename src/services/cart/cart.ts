@@ -1,5 +1,6 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
+import { withAudit } from "../../db/audit.ts";
 import type { Queryable, Tx } from "../../db/client.ts";
 import { type ListingType, products } from "../../db/schema/catalog.ts";
 import { cartItems, carts } from "../../db/schema/orders.ts";
@@ -181,7 +182,7 @@ export async function addCartItem(
   await requireCanBuy(ctx.db, buyerId);
   await requireBuyableProduct(ctx.db, input.productId);
   const available = await availableUnits(ctx, input.productId);
-  await ctx.db.transaction(async (tx) => {
+  await withAudit(ctx.db, ctx.actor, async (tx) => {
     const cartId = await cartIdOf(tx, buyerId);
     const [{ lines } = { lines: 0 }] = await tx
       .select({ lines: sql<number>`count(*)::int` })
@@ -228,7 +229,7 @@ export async function setCartItemQuantity(
   await requireBuyableProduct(ctx.db, productId);
   const available = await availableUnits(ctx, productId);
   if (input.quantity > available) throw tooFew(productId, input.quantity, available);
-  await ctx.db.transaction(async (tx) => {
+  await withAudit(ctx.db, ctx.actor, async (tx) => {
     await tx
       .update(cartItems)
       .set({ quantity: input.quantity })
@@ -246,7 +247,7 @@ export async function removeCartItem(
 ): Promise<void> {
   const line = await findLine(ctx.db, buyerId, productId);
   if (!line) throw new NotFound("cart line", productId);
-  await ctx.db.transaction(async (tx) => {
+  await withAudit(ctx.db, ctx.actor, async (tx) => {
     await tx
       .delete(cartItems)
       .where(and(eq(cartItems.cartId, line.cartId), eq(cartItems.productId, productId)));

@@ -1,7 +1,7 @@
 import { and, desc, eq, getTableColumns, isNull, lt } from "drizzle-orm";
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
-import type { Tx } from "../../db/client.ts";
+import type { Queryable } from "../../db/client.ts";
 import { listingType, productStatus, products } from "../../db/schema/catalog.ts";
 import type { Shop } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
@@ -98,7 +98,7 @@ function skuTaken(sku: string): Conflict {
  * answers NOT_FOUND, not its shop.
  */
 async function requireProductPermission(
-  tx: Tx,
+  tx: Queryable,
   product: ProductRow,
   userId: string,
   permission: ShopPermission,
@@ -161,12 +161,10 @@ export async function getShopProduct(
   userId: string,
   id: string,
 ): Promise<SellerProductView> {
-  return ctx.db.transaction(async (tx) => {
-    const [row] = await tx.select(productColumns).from(products).where(liveProduct(id));
-    if (!row) throw new NotFound("product", id);
-    await requireProductPermission(tx, row, userId, READ);
-    return sellerView(row);
-  });
+  const [row] = await ctx.db.select(productColumns).from(products).where(liveProduct(id));
+  if (!row) throw new NotFound("product", id);
+  await requireProductPermission(ctx.db, row, userId, READ);
+  return sellerView(row);
 }
 
 /**

@@ -44,6 +44,9 @@ const SYNC_BATCH = 500;
 /** Products synced per sweep. */
 const SWEEP_PRODUCTS = 50;
 
+/** Alerts are raised and cleared by Souk itself, from stock movements that carry their own audit. */
+const ALERTS_ACTOR = { type: "system", id: null, requestId: "stock-alerts" } as const;
+
 export interface AlertSyncDeps {
   db: Database;
   queue: NotificationQueue;
@@ -71,7 +74,7 @@ export async function syncProductAlerts(
   productId: string,
 ): Promise<{ raised: number; cleared: number }> {
   let cleared = 0;
-  const raised = await deps.db.transaction(async (tx) => {
+  const raised = await withAudit(deps.db, ALERTS_ACTOR, async (tx) => {
     await tx.insert(stockAlertCursors).values({ productId }).onConflictDoNothing();
     const [cursor] = await tx
       .select({ lastSequence: stockAlertCursors.lastSequence })

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { stockOf } from "../../../durable-objects/product-stock.ts";
 import type { Actor } from "../../db/audit.ts";
+import { withAudit } from "../../db/audit.ts";
 import { checkouts, type Order, orderItems, orders } from "../../db/schema/orders.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { text } from "../../lib/text.ts";
@@ -12,7 +13,6 @@ import { askForFeedback } from "../notifications/feedback-request.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { AWAITING_PAYMENT, isAwaitingPayment } from "../payments/checkouts.ts";
 import { userNotice } from "../payments/notices.ts";
-import { auditOn } from "../payments/run.ts";
 import { requireBuyerOrder } from "./queries.ts";
 import { driveRefunds, lockOrder, openRefund } from "./refunds.ts";
 import { releaseReservations } from "./reservations.ts";
@@ -90,10 +90,9 @@ export async function cancelOrder(
   }
   const reason = parsed.data.reason ?? "cancelled by the buyer";
   await requireBuyerOrder(ctx.db, buyerId, orderId);
-  const outcome = await ctx.db.transaction(async (tx) => {
+  const outcome = await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
     const locked = await lockOrder(tx, orderId);
     if (!locked) throw new NotFound("order", orderId);
-    const audit = auditOn(tx, ctx.actor);
     const wasPaid = locked.status === "paid";
     if (!wasPaid && locked.source === "auction") {
       // An unpaid win is not the buyer's to walk away from: it expires at its deadline and
@@ -193,9 +192,9 @@ export async function markReceived(
   orderId: string,
 ): Promise<OrderDetailView> {
   await requireBuyerOrder(ctx.db, buyerId, orderId);
-  await ctx.db.transaction(async (tx) => {
+  await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
     await lockOrder(tx, orderId);
-    await transitionOrder(tx, auditOn(tx, ctx.actor), {
+    await transitionOrder(tx, audit, {
       orderId,
       to: "delivered",
       reason: "received by the buyer",

@@ -1,12 +1,12 @@
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
+import { withAudit } from "../../db/audit.ts";
 import { orderItems, orders } from "../../db/schema/orders.ts";
 import { text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { userNotice } from "../payments/notices.ts";
-import { auditOn } from "../payments/run.ts";
 import { requireShopOrder } from "./queries.ts";
 import { driveRefunds, lockOrder, openRefund } from "./refunds.ts";
 import { IllegalTransition, transitionOrder } from "./state-machine.ts";
@@ -43,7 +43,7 @@ export async function decideLine(
   decision: LineDecision,
 ): Promise<OrderDetailView> {
   await requireShopOrder(ctx.db, userId, orderId, "orders.pick");
-  const refundsOpened = await ctx.db.transaction(async (tx) => {
+  const refundsOpened = await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
     const order = await lockOrder(tx, orderId);
     if (!order) throw new NotFound("order", orderId);
     const lines = await tx
@@ -61,7 +61,6 @@ export async function decideLine(
         currentStatus: order.status,
       });
     }
-    const audit = auditOn(tx, ctx.actor);
     let current = order;
     if ((PICKABLE as readonly string[]).includes(order.status)) {
       current = await transitionOrder(tx, audit, {
@@ -147,9 +146,9 @@ export async function shipOrder(
     );
   }
   await requireShopOrder(ctx.db, userId, orderId, "orders.ship");
-  const shipped = await ctx.db.transaction(async (tx) => {
+  const shipped = await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
     await lockOrder(tx, orderId);
-    return transitionOrder(tx, auditOn(tx, ctx.actor), {
+    return transitionOrder(tx, audit, {
       orderId,
       to: "shipped",
       reason: `shipped with ${parsed.data.carrier} (${parsed.data.trackingNumber})`,

@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, lt, ne, sql } from "drizzle-orm";
 import type Stripe from "stripe";
 import { z } from "zod";
-import { type Actor, recordAudit } from "../../db/audit.ts";
+import { type Actor, recordAudit, withAudit } from "../../db/audit.ts";
 import type { Tx } from "../../db/client.ts";
 import { checkouts, type Order, orderItems, orders, refunds } from "../../db/schema/orders.ts";
 import { errorMessage } from "../../lib/errors.ts";
@@ -172,7 +172,7 @@ export async function driveRefunds(
       const permanent = isPermanentStripeError(err) || !paymentIntentId;
       if (!permanent) throw err;
       const message = errorMessage(err);
-      await ctx.db.transaction(async (tx) => {
+      await withAudit(ctx.db, actor, async (tx) => {
         const marked = await tx
           .update(refunds)
           .set({ status: "failed" })
@@ -190,7 +190,7 @@ export async function driveRefunds(
       result.failed.push({ refundId: row.id, message });
       continue;
     }
-    await ctx.db.transaction(async (tx) => {
+    await withAudit(ctx.db, actor, async (tx) => {
       await lockOrder(tx, order.id);
       await recordRefund(tx, actor, {
         orderId: order.id,
@@ -269,7 +269,7 @@ async function refundOrder(
 ): Promise<OrderDetailView> {
   const input = parseRefund(raw);
   const reasonKey = `manual:${clientKey ?? uuidv7()}`;
-  const opened = await ctx.db.transaction(async (tx) => {
+  const opened = await withAudit(ctx.db, ctx.actor, async (tx) => {
     const locked = await lockOrder(tx, order.id);
     if (!locked) return null;
     if (!(REFUNDABLE as readonly string[]).includes(locked.status)) {

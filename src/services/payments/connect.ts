@@ -1,6 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type Stripe from "stripe";
-import { recordAudit } from "../../db/audit.ts";
+import { recordAudit, withAudit } from "../../db/audit.ts";
 import { type Shop, shops } from "../../db/schema/shops.ts";
 import { isPermanentStripeError, stripeErrorCode } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
@@ -80,7 +80,7 @@ async function storeAccount(
   previous: string | null,
   accountId: string,
 ): Promise<string> {
-  return ctx.db.transaction(async (tx) => {
+  return withAudit(ctx.db, ctx.actor, async (tx) => {
     const [stored] = await tx
       .update(shops)
       .set({
@@ -199,7 +199,7 @@ export async function applyAccountUpdated(
     throw err;
   }
   const enabled = canReceivePayouts(account);
-  const changed = await ctx.db.transaction(async (tx) => {
+  const changed = await withAudit(ctx.db, run.actor, async (tx) => {
     const [shop] = await tx
       .select()
       .from(shops)

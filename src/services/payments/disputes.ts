@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import { withAudit } from "../../db/audit.ts";
 import type { ServiceContext } from "../context.ts";
 import { findCheckoutForIntent, lockCheckout } from "./checkouts.ts";
 import { raiseIssue } from "./issues.ts";
@@ -24,7 +25,7 @@ export async function applyDisputeCreated(
   const bundle = await findCheckoutForIntent(ctx.db, { id: piId });
   if (!bundle) return "ignored:not_a_souk_payment";
   const outcome = "flagged:dispute";
-  const issue = await ctx.db.transaction(async (tx) => {
+  const issue = await withAudit(ctx.db, run.actor, async (tx) => {
     await lockCheckout(tx, bundle.checkout.id);
     const raised = await raiseIssue(tx, run.actor, {
       kind: "dispute",

@@ -74,6 +74,17 @@ export async function raiseIssue(
     .onConflictDoNothing()
     .returning({ id: paymentIssues.id });
   if (inserted.length === 0) return { id, created: false };
+  await recordAudit(tx, actor, {
+    action: "payment_issue.raised",
+    entityType: "payment_issue",
+    entityId: id,
+    newValue: {
+      kind: input.kind,
+      checkoutId: input.checkoutId,
+      orderId: input.orderId ?? null,
+      paymentIntentId: input.paymentIntentId,
+    },
+  });
   if (input.flag && input.flag.orderIds.length > 0) {
     const flagged = await tx
       .update(orders)

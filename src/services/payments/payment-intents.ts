@@ -2,6 +2,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import type Stripe from "stripe";
 import { stockOf } from "../../../durable-objects/product-stock.ts";
 import type { Actor } from "../../db/audit.ts";
+import { withAudit } from "../../db/audit.ts";
 import { checkouts, type Order } from "../../db/schema/orders.ts";
 import { isPermanentStripeError, stripeErrorCode } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
@@ -22,7 +23,7 @@ import {
 import { raiseIssue } from "./issues.ts";
 import { adminIssueNotices, money, paidNotices, sendNotices, userNotice } from "./notices.ts";
 import { refundLateOrders } from "./refunds.ts";
-import { auditOn, type PaymentRun } from "./run.ts";
+import type { PaymentRun } from "./run.ts";
 import { chargeIdOf, ensureTransfers } from "./transfers.ts";
 
 /**
@@ -69,7 +70,7 @@ async function flagMismatch(
   run: PaymentRun,
 ): Promise<string> {
   const outcome = "flagged:amount_mismatch";
-  const issue = await ctx.db.transaction(async (tx) => {
+  const issue = await withAudit(ctx.db, run.actor, async (tx) => {
     await lockCheckout(tx, bundle.checkout.id);
     const raised = await raiseIssue(tx, run.actor, {
       kind: "amount_mismatch",
@@ -162,7 +163,7 @@ export async function applyPaymentIntentEvent(
       return "ignored:unused_intent";
     }
     // Souk's metadata but no such checkout: money may have moved for nothing; an admin looks.
-    const issue = await ctx.db.transaction((tx) =>
+    const issue = await withAudit(ctx.db, run.actor, (tx) =>
       raiseIssue(tx, run.actor, {
         kind: "unknown_checkout",
         checkoutId: null,
@@ -259,10 +260,9 @@ export async function settleSucceeded(
     }
   }
   const now = new Date();
-  const { paidNow, finalOrders } = await ctx.db.transaction(async (tx) => {
+  const { paidNow, finalOrders } = await withAudit(ctx.db, run.actor, async (tx, audit) => {
     const locked = await lockCheckout(tx, bundle.checkout.id);
     if (!locked) throw new Error(`checkout ${bundle.checkout.id} vanished`);
-    const audit = auditOn(tx, run.actor);
     const paidNow: Order[] = [];
     const finalOrders: Order[] = [];
     for (const o of locked.orders) {
@@ -365,10 +365,9 @@ export async function settleFailed(
   run: PaymentRun,
 ): Promise<string> {
   const why = pi.last_payment_error?.decline_code ?? pi.last_payment_error?.code ?? "declined";
-  const changed = await ctx.db.transaction(async (tx) => {
+  const changed = await withAudit(ctx.db, run.actor, async (tx, audit) => {
     const locked = await lockCheckout(tx, bundle.checkout.id);
     if (!locked) return [];
-    const audit = auditOn(tx, run.actor);
     const out: Order[] = [];
     for (const o of locked.orders) {
       if (o.status !== "pending_payment") continue;
@@ -423,10 +422,9 @@ export async function settleUnpaid(
       });
     }
   }
-  const changed = await ctx.db.transaction(async (tx) => {
+  const changed = await withAudit(ctx.db, run.actor, async (tx, audit) => {
     const locked = await lockCheckout(tx, bundle.checkout.id);
     if (!locked) return [];
-    const audit = auditOn(tx, run.actor);
     const out: Order[] = [];
     for (const o of locked.orders) {
       if (!isAwaitingPayment(o) || !awaiting.has(o.id)) continue;

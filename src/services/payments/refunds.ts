@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type Stripe from "stripe";
-import { type Actor, recordAudit } from "../../db/audit.ts";
+import { type Actor, recordAudit, withAudit } from "../../db/audit.ts";
 import type { Tx } from "../../db/client.ts";
 import { type Order, orders, refunds, transfers } from "../../db/schema/orders.ts";
 import { uuidv7 } from "../../lib/ids.ts";
@@ -11,7 +11,7 @@ import { canTransition, transitionOrder } from "../orders/state-machine.ts";
 import { type CheckoutBundle, findCheckoutForIntent, lockCheckout } from "./checkouts.ts";
 import { raiseIssue } from "./issues.ts";
 import { adminIssueNotices, money, sendNotices, userNotice } from "./notices.ts";
-import { auditOn, type PaymentRun } from "./run.ts";
+import type { PaymentRun } from "./run.ts";
 
 type RefundStatus = "requested" | "succeeded" | "failed";
 
@@ -135,17 +135,18 @@ export async function applyRefundStatus(
   orderId: string,
   reason: string,
 ): Promise<Order | null> {
-  const [o] = await tx.select().from(orders).where(eq(orders.id, orderId)).for("update");
-  if (!o || o.refundedMinor <= 0) return null;
-  const audit = auditOn(tx, actor);
-  if (o.refundedMinor >= o.totalMinor) {
-    if (!canTransition(o.status, "refunded")) return null;
-    return transitionOrder(tx, audit, { orderId, to: "refunded", reason });
-  }
-  if (o.status === "partially_refunded" || !canTransition(o.status, "partially_refunded")) {
-    return null;
-  }
-  return transitionOrder(tx, audit, { orderId, to: "partially_refunded", reason });
+  return withAudit(tx, actor, async (tx, audit) => {
+    const [o] = await tx.select().from(orders).where(eq(orders.id, orderId)).for("update");
+    if (!o || o.refundedMinor <= 0) return null;
+    if (o.refundedMinor >= o.totalMinor) {
+      if (!canTransition(o.status, "refunded")) return null;
+      return transitionOrder(tx, audit, { orderId, to: "refunded", reason });
+    }
+    if (o.status === "partially_refunded" || !canTransition(o.status, "partially_refunded")) {
+      return null;
+    }
+    return transitionOrder(tx, audit, { orderId, to: "partially_refunded", reason });
+  });
 }
 
 /**
@@ -187,7 +188,7 @@ export async function refundLateOrders(
       );
     } catch (err) {
       if (!isPermanentStripeError(err)) throw err;
-      const issue = await ctx.db.transaction(async (tx) => {
+      const issue = await withAudit(ctx.db, run.actor, async (tx) => {
         await lockCheckout(tx, bundle.checkout.id);
         return raiseIssue(tx, run.actor, {
           kind: "late_refund_failed",
@@ -217,7 +218,7 @@ export async function refundLateOrders(
       }
       continue;
     }
-    await ctx.db.transaction(async (tx) => {
+    await withAudit(ctx.db, run.actor, async (tx) => {
       await lockCheckout(tx, bundle.checkout.id);
       await recordRefund(tx, run.actor, {
         orderId: order.id,
@@ -294,7 +295,7 @@ export async function applyChargeRefunded(
     (a, b) => a.created - b.created || (a.id < b.id ? -1 : 1),
   );
   const counted: Array<{ refund: Stripe.Refund; order: Order }> = [];
-  await ctx.db.transaction(async (tx) => {
+  await withAudit(ctx.db, run.actor, async (tx) => {
     const locked = await lockCheckout(tx, bundle.checkout.id);
     if (!locked) return;
     const knownRows = stripeRefunds.length
@@ -421,7 +422,7 @@ export async function ensureReversals(
       });
       continue;
     }
-    const applied = await ctx.db.transaction(async (tx) => {
+    const applied = await withAudit(ctx.db, input.run.actor, async (tx) => {
       const marked = await tx
         .update(refunds)
         .set({ transferReversalId: reversal.id })

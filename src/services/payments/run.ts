@@ -1,6 +1,5 @@
 import { and, eq, isNull } from "drizzle-orm";
-import type { Actor, AuditRecorder } from "../../db/audit.ts";
-import { recordAudit } from "../../db/audit.ts";
+import type { Actor } from "../../db/audit.ts";
 import type { Queryable, Tx } from "../../db/client.ts";
 import { stripeEvents } from "../../db/schema/orders.ts";
 
@@ -53,9 +52,4 @@ export function cronRun(actor: Actor): PaymentRun {
     async finish() {},
     finished: false,
   };
-}
-
-/** An audit recorder on an open transaction, through the one audit helper. */
-export function auditOn(tx: Tx, actor: Actor): AuditRecorder {
-  return { record: (entry) => recordAudit(tx, actor, entry) };
 }

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, isNull, notInArray } from "drizzle-orm";
 import type Stripe from "stripe";
-import { recordAudit } from "../../db/audit.ts";
+import { recordAudit, withAudit } from "../../db/audit.ts";
 import { checkouts, type Order, orders, transfers } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
@@ -67,7 +67,7 @@ export async function ensureTransfers(
     if (amount <= 0) continue;
     if (!shop.stripeAccountId || !shop.payoutsEnabled) {
       summary.waiting += 1;
-      await ctx.db.transaction(async (tx) => {
+      await withAudit(ctx.db, input.run.actor, async (tx) => {
         await lockCheckout(tx, input.checkoutId);
         await raiseIssue(tx, input.run.actor, {
           kind: "transfer_pending",
@@ -104,7 +104,7 @@ export async function ensureTransfers(
     } catch (err) {
       if (!isPermanentStripeError(err)) throw err;
       summary.waiting += 1;
-      await ctx.db.transaction(async (tx) => {
+      await withAudit(ctx.db, input.run.actor, async (tx) => {
         await lockCheckout(tx, input.checkoutId);
         await raiseIssue(tx, input.run.actor, {
           kind: "transfer_failed",
@@ -123,7 +123,7 @@ export async function ensureTransfers(
       ctx.logger.error("Stripe refused a transfer", { orderId: order.id, error: err.message });
       continue;
     }
-    const created = await ctx.db.transaction(async (tx) => {
+    const created = await withAudit(ctx.db, input.run.actor, async (tx) => {
       const id = uuidv7();
       const inserted = await tx
         .insert(transfers)

@@ -15,14 +15,12 @@ import {
   adjustStock,
   getProductStock,
 } from "../../../services/inventory/stock.ts";
-import { bearer, IdParam, problems } from "../../schemas.ts";
+import { bearer, IdParam, json, ok, problems } from "../../schemas.ts";
 import {
   IdempotencyHeaders,
-  json,
   MovementKindSchema,
   MovementPageSchema,
   named,
-  ok,
   ProductStockSchema,
   ShopIdQuery,
   StockMovementSchema,

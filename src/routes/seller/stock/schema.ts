@@ -2,16 +2,6 @@ import { z } from "@hono/zod-openapi";
 import { MOVEMENT_KINDS } from "../../../db/schema/stock.ts";
 import { idempotencyKeyHeader } from "../../schemas.ts";
 
-export const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
-
-export const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
 export { named } from "../../schemas.ts";
 
 export const IdempotencyHeaders = idempotencyKeyHeader(
