@@ -29,6 +29,7 @@ import { sellerAnalyticsRoutes } from "./routes/seller/analytics.ts";
 import { sellerAuctionRoutes } from "./routes/seller/auctions.ts";
 import { sellerShopAuditRoutes } from "./routes/seller/audit.ts";
 import { sellerDeliverySlotRoutes } from "./routes/seller/delivery-slots.ts";
+import { sellerIntelligenceRoutes } from "./routes/seller/intelligence.ts";
 import { inventoryImportRoutes } from "./routes/seller/inventory-import.ts";
 import { sellerLocationRoutes } from "./routes/seller/locations.ts";
 import { sellerOrderRoutes } from "./routes/seller/orders.ts";
@@ -75,6 +76,7 @@ export function buildApp() {
   app.route("/v1/seller/inventory", inventoryImportRoutes);
   app.route("/v1/seller/transactions", sellerTransactionRoutes);
   app.route("/v1/seller/analytics", sellerAnalyticsRoutes);
+  app.route("/v1/seller/analytics", sellerIntelligenceRoutes);
   app.route("/v1/admin/categories", adminCategoryRoutes);
   app.route("/v1/admin/users", adminUserRoutes);
   app.route("/v1/admin/audit", adminAuditRoutes);

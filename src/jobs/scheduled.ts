@@ -6,6 +6,7 @@ import { errorMessage } from "../lib/errors.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { derive } from "../services/context.ts";
 import { catchUpSalesRollups } from "../services/analytics/rollups.ts";
+import { recomputeStaleShops } from "../services/intelligence/compute.ts";
 import { sendLowStockDigests } from "../services/inventory/digest.ts";
 import { inventoryMaintenance } from "../services/inventory/maintenance.ts";
 import { redriveUnsentRefunds } from "../services/orders/refunds.ts";
@@ -43,6 +44,9 @@ export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
     "refund-redrive": async (ctx) => ({
       orders: await redriveUnsentRefunds(ctx, ctx.actor),
     }),
+    // Forecasts, customers and the recommendation feed of the stalest shops, a bounded batch
+    // per run (src/services/intelligence/compute.ts).
+    intelligence: async (ctx) => ({ ...(await recomputeStaleShops(ctx)) }),
   },
   // The API keeps Idempotency-Key records 24 h; an expired one is also reclaimed when its key is
   // reused, but keys that never come back would otherwise stay for ever.

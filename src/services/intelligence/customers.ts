@@ -58,18 +58,20 @@ export function quintile(sorted: readonly number[], value: number): number {
 
 /**
  * The named segment, first rule that matches:
- * new (first purchase ≤ 30 days ago) · champions (R ≥ 4, F ≥ 4, M ≥ 4) · loyal (R ≥ 3, F ≥ 3) ·
- * at_risk (R ≤ 2, F ≥ 3: used to buy often, not lately) · lost (R = 1) · hibernating (the rest:
- * few purchases, none lately).
+ * new (first purchase ≤ 30 days ago) · champions (R ≥ 4, F ≥ 4, M ≥ 4) · loyal (F ≥ 3 and
+ * either R ≥ 3 or still on their own rhythm: churn risk low) · at_risk (F ≥ 3, R ≤ 2 and late
+ * against their rhythm: used to buy often, not lately) · lost (R = 1) · hibernating (the rest:
+ * few purchases, none lately). The churn check keeps quintiles honest in a small shop, where
+ * the least recent of a few weekly buyers would otherwise score R = 2.
  */
 export function segmentOf(
-  c: Pick<CustomerInsight, "recencyScore" | "frequencyScore" | "monetaryScore">,
+  c: Pick<CustomerInsight, "recencyScore" | "frequencyScore" | "monetaryScore" | "churnRisk">,
   daysSinceFirst: number,
 ): Segment {
   const { recencyScore: r, frequencyScore: f, monetaryScore: m } = c;
   if (daysSinceFirst <= NEW_CUSTOMER_DAYS) return "new";
   if (r >= 4 && f >= 4 && m >= 4) return "champions";
-  if (r >= 3 && f >= 3) return "loyal";
+  if (f >= 3 && (r >= 3 || c.churnRisk === "low")) return "loyal";
   if (r <= 2 && f >= 3) return "at_risk";
   if (r === 1) return "lost";
   return "hibernating";
@@ -110,13 +112,13 @@ export function scoreCustomers(facts: readonly CustomerFacts[], now: Date): Cust
       recencyScore: quintile(recency, -daysSinceLast),
       frequencyScore: quintile(frequency, c.orders),
       monetaryScore: quintile(monetary, c.spendMinor),
+      churnRisk: churnRiskOf(daysSinceLast, c.typicalGapDays ?? shopGap),
     };
     return {
       ...c,
       daysSinceLast,
       ...scores,
       segment: segmentOf(scores, elapsedDays(c.firstPurchaseAt, now)),
-      churnRisk: churnRiskOf(daysSinceLast, c.typicalGapDays ?? shopGap),
     };
   });
 }

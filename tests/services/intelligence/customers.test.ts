@@ -48,17 +48,25 @@ describe("RFM quintiles", () => {
 
 describe("segments and churn", () => {
   it("calls a first purchase within 30 days new, whatever the scores", () => {
-    expect(segmentOf({ recencyScore: 1, frequencyScore: 1, monetaryScore: 1 }, 10)).toBe("new");
+    expect(
+      segmentOf({ recencyScore: 1, frequencyScore: 1, monetaryScore: 1, churnRisk: "high" }, 10),
+    ).toBe("new");
   });
 
   it("names champions, loyal, at risk, lost and hibernating by their scores", () => {
-    const seg = (r: number, f: number, m: number) =>
-      segmentOf({ recencyScore: r, frequencyScore: f, monetaryScore: m }, 400);
+    const seg = (r: number, f: number, m: number, churnRisk: "high" | "low" = "high") =>
+      segmentOf({ recencyScore: r, frequencyScore: f, monetaryScore: m, churnRisk }, 400);
     expect(seg(5, 5, 5)).toBe("champions");
     expect(seg(3, 3, 1)).toBe("loyal");
     expect(seg(2, 4, 4)).toBe("at_risk");
     expect(seg(1, 1, 5)).toBe("lost");
     expect(seg(2, 1, 1)).toBe("hibernating");
+  });
+
+  it("keeps a frequent buyer still on their own rhythm loyal, whatever the recency quintile", () => {
+    expect(
+      segmentOf({ recencyScore: 2, frequencyScore: 4, monetaryScore: 4, churnRisk: "low" }, 400),
+    ).toBe("loyal");
   });
 
   it("rates churn by days since the last purchase against the customer's own gap", () => {
