@@ -33,6 +33,7 @@ import { sellerIntelligenceRoutes } from "./routes/seller/intelligence.ts";
 import { inventoryImportRoutes } from "./routes/seller/inventory-import.ts";
 import { sellerLocationRoutes } from "./routes/seller/locations.ts";
 import { sellerOrderRoutes } from "./routes/seller/orders.ts";
+import { sellerPickupRoutes } from "./routes/seller/pickup.ts";
 import { sellerProductRoutes } from "./routes/seller/products.ts";
 import { productStockRoutes, stockRoutes } from "./routes/seller/stock/index.ts";
 import { stockRequestRoutes } from "./routes/seller/stock-requests.ts";
@@ -89,6 +90,7 @@ export function buildApp() {
   app.route("/v1/orders", orderPayRoutes);
   app.route("/v1/orders", orderRoutes);
   app.route("/v1/seller/orders", sellerOrderRoutes);
+  app.route("/v1/seller/orders", sellerPickupRoutes);
   app.route("/v1/admin/orders", adminOrderRoutes);
   app.route("/v1/cart", cartRoutes);
   app.route("/v1/wishlist", wishlistRoutes);
