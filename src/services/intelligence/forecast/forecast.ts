@@ -10,7 +10,7 @@ export const MAX_HISTORY_DAYS = 365;
 /** Croston/SBA is a candidate only when at least this share of the days sold nothing. */
 export const INTERMITTENT_ZERO_SHARE = 0.3;
 /** Rolling-origin backtest: up to this many origins, a week apart, the last one horizon-days back. */
-export const BACKTEST_ORIGINS = 4;
+export const BACKTEST_ORIGINS = 8;
 /** The shortest training window a backtest origin may leave. */
 const MIN_TRAIN_DAYS = 21;
 
