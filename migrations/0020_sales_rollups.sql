@@ -72,6 +72,7 @@ CREATE INDEX "sales_transactions_shop_sold_idx" ON "sales_transactions" USING bt
 CREATE INDEX "sales_transactions_product_sold_idx" ON "sales_transactions" USING btree ("product_id","sold_at");--> statement-breakpoint
 CREATE INDEX "sales_transactions_created_idx" ON "sales_transactions" USING btree ("created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "sales_transactions_client_key" ON "sales_transactions" USING btree ("shop_id","created_by","client_key") WHERE "sales_transactions"."client_key" is not null;--> statement-breakpoint
-CREATE INDEX "sales_daily_shop_day_idx" ON "sales_daily" USING btree ("shop_id","day");--> statement-breakpoint
+CREATE INDEX "sales_daily_shop_day_idx" ON "sales_daily" USING btree ("shop_id","currency","day","product_id","gross_minor","net_minor","units","orders");--> statement-breakpoint
 CREATE INDEX "orders_shop_paid_idx" ON "orders" USING btree ("shop_id","paid_at") WHERE "orders"."paid_at" is not null;--> statement-breakpoint
-CREATE INDEX "orders_updated_idx" ON "orders" USING btree ("updated_at");
+CREATE INDEX "orders_updated_idx" ON "orders" USING btree ("updated_at");--> statement-breakpoint
+CREATE INDEX "stock_movements_product_location_seq_idx" ON "stock_movements" USING btree ("product_id","location_id","sequence");

@@ -89,6 +89,9 @@ export const stockMovements = pgTable(
   (t) => [
     uniqueIndex("stock_movements_product_sequence_key").on(t.productId, t.sequence),
     index("stock_movements_shop_idx").on(t.shopId, t.id),
+    // A product's latest level at each location (the dashboards' inventory health), without
+    // walking back through the movements of its other locations (migration 0020).
+    index("stock_movements_product_location_seq_idx").on(t.productId, t.locationId, t.sequence),
     index("stock_movements_alerts_idx").on(t.shopId, t.id).where(sql`${t.alert} is not null`),
     check(
       "stock_movements_levels_check",

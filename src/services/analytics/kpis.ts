@@ -112,7 +112,7 @@ export async function getKpis(
   raw: z.input<typeof kpiInput>,
 ): Promise<Kpis> {
   const input = parseOr422(kpiInput, raw, "query");
-  const { shop } = await requireShopPermission(ctx.db, input.shopId, userId, "analytics.read");
+  const { shop } = await requireShopPermission(ctx.http, input.shopId, userId, "analytics.read");
   if (input.refresh === "true") await refreshShopRollups(ctx.db, shop.id);
   const period = { from: input.from, to: input.to };
   const comparePeriod =

@@ -59,7 +59,7 @@ export async function getSeries(
   raw: z.input<typeof seriesInput>,
 ): Promise<Series> {
   const input = parseOr422(seriesInput, raw, "query");
-  const { shop } = await requireShopPermission(ctx.db, input.shopId, userId, "analytics.read");
+  const { shop } = await requireShopPermission(ctx.http, input.shopId, userId, "analytics.read");
   if (input.productId) {
     const [owned] = await ctx.http
       .select({ id: products.id })

@@ -1,5 +1,6 @@
 import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
+import type { HttpDatabase } from "../../db/http.ts";
 import { type Shop, type ShopRole, shopMembers, shops } from "../../db/schema/shops.ts";
 import { Forbidden, NotFound } from "../errors.ts";
 
@@ -45,9 +46,10 @@ export type ShopPermission = keyof typeof SHOP_PERMISSIONS;
 /**
  * Loads a shop the user belongs to and checks a permission. Not a member → 404 (the shop's
  * existence is not revealed); a member whose role lacks the permission → 403 (they know it).
+ * One query: a read path may ask over HTTP (`ctx.http`) and never open the pool.
  */
 export async function requireShopPermission(
-  db: Queryable,
+  db: Queryable | HttpDatabase,
   shopId: string,
   userId: string,
   permission: ShopPermission,
