@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
+import { withSlots } from "../../services/delivery/booking.ts";
 import {
   getShopSettings,
   MANAGER_SHOP_FIELDS,
@@ -65,7 +66,7 @@ const read = createRoute({
 export const shopSettingsRoutes = createRouter().openapi(update, async (c) =>
   c.json(
     await updateShopSettings(
-      serviceContext(c),
+      withSlots(serviceContext(c), c.env.DELIVERY_SLOTS),
       c.var.user.id,
       c.req.valid("param").id,
       c.req.valid("json"),

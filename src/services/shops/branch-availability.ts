@@ -3,6 +3,7 @@ import { type LocationLevel, stockOf } from "../../../durable-objects/product-st
 import { shopLocations } from "../../db/schema/shops.ts";
 import { readThrough } from "../../lib/cache.ts";
 import type { ServiceContext } from "../context.ts";
+import { errorMessage } from "../errors.ts";
 import {
   AVAILABILITY_TTL_SECONDS,
   type Availability,
@@ -55,7 +56,7 @@ async function loadFulfilment(
       .catch((err: unknown) => {
         ctx.logger.error("per-location availability unavailable", {
           productId,
-          error: err instanceof Error ? err.message : String(err),
+          error: errorMessage(err),
         });
         return null;
       }),
@@ -100,7 +101,7 @@ export async function productFulfilment(
     if (seen.partial) return seen.partial;
     ctx.logger.error("per-location availability unavailable", {
       productId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
     return { delivery: null, pickup: [] };
   }

@@ -11,8 +11,10 @@ import { text } from "../../lib/text.ts";
 import { bumpCatalogVersion } from "../catalog/cache-keys.ts";
 import { forgetSnapshots, listingKey } from "../checkout/snapshots.ts";
 import type { ServiceContext } from "../context.ts";
-import { Conflict, Forbidden, NotFound } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
+import { slotsNamespaceOf } from "../delivery/booking.ts";
+import { syncScheduleTimeZone } from "../delivery/slots.ts";
+import { Conflict, errorMessage, Forbidden, NotFound } from "../errors.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { E164 } from "../notifications/message.ts";
 import { requireShopPermission } from "./access.ts";
 import { timeZoneSchema } from "./hours.ts";
@@ -144,7 +146,27 @@ export async function forgetShopListings(ctx: ServiceContext, shopId: string): P
   } catch (err) {
     ctx.logger.warn("could not drop the shop's purchase snapshots; they expire", {
       shopId,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
+    });
+  }
+}
+
+/**
+ * Moves the shop's delivery windows to its new time zone, so a window at 08:00 stays at 08:00
+ * local time (src/services/delivery/slots.ts). Runs after the commit, when the route attached the
+ * DeliverySlots namespace; a failure is logged, not thrown: the shop's change stands, and the
+ * owner setting the schedule again repairs it.
+ */
+async function keepDeliveryWindows(ctx: ServiceContext, shopId: string, timeZone: string) {
+  const ns = slotsNamespaceOf(ctx);
+  if (!ns) return;
+  try {
+    await syncScheduleTimeZone(ctx, ns, shopId, timeZone);
+  } catch (err) {
+    ctx.logger.error("delivery windows kept the old time zone; set the schedule again", {
+      shopId,
+      timeZone,
+      error: errorMessage(err),
     });
   }
 }
@@ -255,11 +277,17 @@ export async function updateShopSettings(
         ...(next.contactPhone !== undefined ? { phoneVerifiedAt: null } : {}),
       },
     });
-    return { shop: after, role, changed: Object.keys(next).length > 0 };
+    return {
+      shop: after,
+      role,
+      changed: Object.keys(next).length > 0,
+      timeZoneChanged: next.timeZone !== undefined,
+    };
   });
   if (outcome.changed) {
     await bumpCatalogVersion(ctx.cache, { kind: "shop", shopId });
     await forgetShopListings(ctx, shopId);
   }
+  if (outcome.timeZoneChanged) await keepDeliveryWindows(ctx, shopId, outcome.shop.timeZone);
   return settingsView(outcome.shop, outcome.role);
 }

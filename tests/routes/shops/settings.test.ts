@@ -61,6 +61,26 @@ describe("PATCH /v1/shops/{id}", () => {
     });
   });
 
+  it("keeps the delivery windows at the same local times when the time zone changes", async () => {
+    const shop = await seedShop();
+    const schedule = `/v1/seller/shops/${shop.id}/delivery-slots/schedule`;
+    const put = await api("PUT", schedule, {
+      token: shop.owner.accessToken,
+      body: {
+        capacity: 2,
+        cutoffMinutes: 120,
+        days: [{ weekday: "mon", windows: [{ start: "08:00" }] }],
+      },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    await update(shop.owner, shop.id, { timeZone: "Asia/Karachi" });
+    const after = await api<{ timeZone: string; days: unknown }>("GET", schedule, {
+      token: shop.owner.accessToken,
+    });
+    expect(after.body.timeZone).toBe("Asia/Karachi");
+    expect(JSON.stringify(after.body.days)).toContain("08:00");
+  });
+
   it("returns delivery fees to the platform defaults with null", async () => {
     const shop = await seedShop();
     await update(shop.owner, shop.id, { deliveryFeeMinor: 900 });
