@@ -7,6 +7,7 @@ import { auctionPages } from "./pages/auctions.ts";
 import { authPages } from "./pages/auth.ts";
 import { browsePages } from "./pages/browse.ts";
 import { inventoryPages } from "./pages/inventory.ts";
+import { orderPages } from "./pages/orders.ts";
 import { consoleSession, homeOf, viewerOf } from "./session.ts";
 
 /**
@@ -25,4 +26,5 @@ export const consoleRoutes = new Hono<AppEnv>()
   .route("/", browsePages)
   .route("/", inventoryPages)
   .route("/", adminShopPages)
-  .route("/", auctionPages);
+  .route("/", auctionPages)
+  .route("/", orderPages);

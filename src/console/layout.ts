@@ -29,6 +29,7 @@ function navFor(user: AuthUser | undefined): NavItem[] {
     { href: "/console/products", label: "Browse", icon: "⌕" },
     { href: "/console/shops", label: "Shops", icon: "⌂" },
   ];
+  if (user) items.push({ href: "/console/orders", label: "Orders", icon: "☰" });
   if (user?.role === "seller" || user?.role === "admin") {
     items.push({ href: "/console/seller/inventory", label: "Inventory", icon: "▦" });
   }

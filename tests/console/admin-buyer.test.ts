@@ -4,7 +4,8 @@ import { eq } from "drizzle-orm";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BenchShop, stockedProduct } from "../../scripts/bench/souk.ts";
-import { shops } from "../../src/db/schema/index.ts";
+import { orderItems, orders, shops } from "../../src/db/schema/index.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
 import { CONSOLE_PORTS } from "./ports.ts";
 import {
   type Account,
@@ -29,6 +30,7 @@ let pending: BenchShop;
 let doubtful: BenchShop;
 let visible: BenchShop;
 let productId: string;
+let orderId: string;
 /** Another origin (127.0.0.1 is not localhost) serving a form that posts to the console. */
 let attacker: Server;
 
@@ -58,6 +60,33 @@ beforeAll(async () => {
     .where(eq(shops.id, doubtful.id));
   const token = await tokenOf({ id: visible.sellerId, email: "", role: "seller" });
   productId = await stockedProduct(consoleUrl(), token, visible, 7, "Hand-thrown ceramic bowl");
+  // A paid order of the buyer's, as the Stripe webhook leaves it (checkout is not under test here).
+  orderId = uuidv7();
+  const paidAt = new Date();
+  const createdAt = new Date(paidAt.getTime() - 60_000);
+  await db.db.insert(orders).values({
+    id: orderId,
+    buyerId: buyer.id,
+    shopId: visible.id,
+    status: "paid",
+    currency: "EUR",
+    subtotalMinor: 5_000,
+    platformFeeMinor: 100,
+    totalMinor: 5_000,
+    createdAt,
+    paidAt,
+  });
+  await db.db.insert(orderItems).values({
+    id: uuidv7(),
+    orderId,
+    productId,
+    title: "Hand-thrown ceramic bowl",
+    sku: "BOWL-1",
+    unitPriceMinor: 2_500,
+    quantity: 2,
+    locationId: visible.branchId,
+    status: "pending",
+  });
   attacker = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/html" });
     res.end(ATTACKER_PAGE(consoleUrl("/console/sign-in")));
@@ -148,6 +177,30 @@ describe("admin and buyer console", () => {
     const missing = await page.goto(consoleUrl(`/console/seller/inventory?shop=${visible.id}`));
     expect(missing?.status()).toBe(403);
     await context.close();
+  });
+
+  it("shows a buyer their order with its timeline; another buyer's order is a 404", async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await signInAs(page, buyer);
+    await page.goto(consoleUrl("/console/orders"));
+    await page.getByRole("link", { name: /UTC/ }).first().click();
+    await page.waitForURL(`**/console/orders/${orderId}`);
+    expect(await page.locator(".timeline li").allTextContents()).toEqual([
+      expect.stringContaining("Order placed"),
+      expect.stringContaining("Paid"),
+    ]);
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+
+    const stranger = await account(db.db, "buyer");
+    const other = await newContext(browser);
+    const otherPage = await other.newPage();
+    await signInAs(otherPage, stranger);
+    const res = await otherPage.goto(consoleUrl(`/console/orders/${orderId}`));
+    expect(res?.status()).toBe(404);
+    expect(await otherPage.content()).not.toContain("ceramic bowl");
+    await other.close();
   });
 
   it("signs out everywhere: the refresh token of another browser stops working", async () => {

@@ -4,8 +4,8 @@ import { html } from "hono/html";
 import { z } from "zod";
 import type { AppEnv } from "../../http/context.ts";
 import { serviceContext } from "../../http/service-context.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { NotFound } from "../../services/errors.ts";
-import { parseOr422 } from "../../services/inventory/input.ts";
 import { getShop } from "../../services/shops/queries.ts";
 import {
   adminShopQuery,

@@ -3,11 +3,11 @@ import { html } from "hono/html";
 import { z } from "zod";
 import type { AppEnv } from "../../http/context.ts";
 import { serviceContext } from "../../http/service-context.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { placeBid } from "../../services/auctions/bidding.ts";
 import { getAuction } from "../../services/auctions/queries.ts";
 import type { PublicAuction } from "../../services/auctions/views.ts";
 import { NotFound } from "../../services/errors.ts";
-import { parseOr422 } from "../../services/inventory/input.ts";
 import { refusalOf } from "../errors.ts";
 import {
   alert,

@@ -2,10 +2,10 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import type { AppEnv } from "../../http/context.ts";
 import { serviceContext } from "../../http/service-context.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import { loginInput, loginUser } from "../../services/auth/login.ts";
 import { endSession, revokeAllSessions } from "../../services/auth/session.ts";
-import { parseOr422 } from "../../services/inventory/input.ts";
 import { refusalOf } from "../errors.ts";
 import { alert, type FieldMessages, field, page } from "../layout.ts";
 import {
