@@ -3,9 +3,9 @@ import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import type { Queryable } from "../../db/client.ts";
 import { reorderSettings } from "../../db/schema/intelligence.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { ServiceContext } from "../context.ts";
 import { requireProduct } from "../inventory/access.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { DEFAULT_LEAD_TIME_DAYS, DEFAULT_SERVICE_LEVEL } from "./reorder.ts";
 
 export const reorderSettingsInput = z
