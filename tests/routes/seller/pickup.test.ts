@@ -98,6 +98,17 @@ describe("pickup at a branch", () => {
     expect(res.body.status).toBe("collected");
     expect((await orderRow(f.order.id)).collectedAt).not.toBeNull();
     expect(await auditActions(f.order.id, "order.collected")).toHaveLength(1);
+    // Asked once for feedback, as after a delivery.
+    const asked = await eventually(async () => {
+      const rows = await withDb((db) =>
+        db
+          .select()
+          .from(notifications)
+          .where(eq(notifications.dedupeKey, `feedback-request:${f.order.id}`)),
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(asked[0]?.userId).toBe(f.buyer.id);
     const rated = await api("POST", `/v1/orders/${f.order.id}/feedback`, {
       token: f.buyer.accessToken,
       body: { rating: 5, comment: "Quick pickup" },
