@@ -108,3 +108,36 @@ document.addEventListener("alpine:init", () => {
     },
   }));
 });
+
+// Charts (uPlot, loaded by the pages that have one): the data is a JSON script beside the chart.
+document.addEventListener("DOMContentLoaded", () => {
+  const colours = ["#0a58ca", "#b42318", "#116329", "#6a4a00", "#6f42c1"];
+  for (const el of document.querySelectorAll('[data-chart="stock-history"]')) {
+    const source = document.getElementById("stock-history-data");
+    if (!source || !window.uPlot) continue;
+    const { xs, series } = JSON.parse(source.textContent);
+    const width = Math.max(280, el.clientWidth);
+    const chart = new window.uPlot(
+      {
+        width,
+        height: 260,
+        series: [
+          {},
+          ...series.map((s, i) => ({
+            label: s.label,
+            stroke: colours[i % colours.length],
+            width: 2,
+            spanGaps: true,
+          })),
+        ],
+        axes: [{}, { label: "On hand" }],
+      },
+      [xs, ...series.map((s) => s.values)],
+      el,
+    );
+    el.dataset.drawn = "true";
+    new ResizeObserver(() =>
+      chart.setSize({ width: Math.max(280, el.clientWidth), height: 260 }),
+    ).observe(el);
+  }
+});

@@ -8,6 +8,7 @@ import { authPages } from "./pages/auth.ts";
 import { browsePages } from "./pages/browse.ts";
 import { inventoryPages } from "./pages/inventory.ts";
 import { orderPages } from "./pages/orders.ts";
+import { stockHistoryPages } from "./pages/stock-history.ts";
 import { consoleSession, homeOf, viewerOf } from "./session.ts";
 
 /**
@@ -27,4 +28,5 @@ export const consoleRoutes = new Hono<AppEnv>()
   .route("/", inventoryPages)
   .route("/", adminShopPages)
   .route("/", auctionPages)
-  .route("/", orderPages);
+  .route("/", orderPages)
+  .route("/", stockHistoryPages);

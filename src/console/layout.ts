@@ -13,6 +13,8 @@ const ASSETS = {
   css: "/console/console.css",
   htmx: "/console/vendor/htmx.js",
   alpine: "/console/vendor/alpine.js",
+  uplot: "/console/vendor/uplot.js",
+  uplotCss: "/console/vendor/uplot.css",
   /** Registers the Alpine components, so it runs before Alpine starts. */
   app: "/console/console.js",
 } as const;
@@ -57,6 +59,8 @@ export interface PageOptions {
   title: string;
   body: Html;
   status?: ContentfulStatusCode;
+  /** Loads uPlot (script and styles) for the page's charts. */
+  charts?: boolean;
 }
 
 /**
@@ -75,6 +79,7 @@ export function page(c: Context<AppEnv>, opts: PageOptions): Response | Promise<
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title} · Souk</title>
 <link rel="stylesheet" href="${ASSETS.css}">
+${opts.charts ? html`<link rel="stylesheet" href="${ASSETS.uplotCss}"><script src="${ASSETS.uplot}" defer></script>` : ""}
 <script src="${ASSETS.htmx}" defer></script>
 <script src="${ASSETS.app}" defer></script>
 <script src="${ASSETS.alpine}" defer></script>

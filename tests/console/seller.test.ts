@@ -88,6 +88,18 @@ describe("seller console", () => {
     });
     const stock = (await res.json()) as { locations: Array<{ code: string; onHand: number }> };
     expect(stock.locations.find((l) => l.code === "FS")?.onHand).toBe(12);
+
+    // The history chart draws the set, and the undo, once the mirror has them.
+    await page.getByRole("link", { name: "history of Olive oil 1 l" }).first().click();
+    await page.waitForURL(`**/console/seller/products/${productId}/stock-history`);
+    for (let i = 0; i < 20 && (await page.locator("#history tbody tr").count()) < 3; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      await page.reload();
+    }
+    expect(await page.locator("#history tbody tr").count()).toBeGreaterThanOrEqual(3);
+    await page.locator('[data-chart="stock-history"][data-drawn="true"] canvas').waitFor();
+    await screenshot(page, "stock-history");
+    expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   });
 

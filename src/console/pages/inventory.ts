@@ -55,7 +55,7 @@ function stockRow(
   const thresholdError = err.threshold;
   const label = `${product.title} at ${loc.code ?? "a deleted location"}`;
   return html`<tr id="${id}">
-  <th scope="row">${product.title}<span class="muted block">${product.sku}</span></th>
+  <th scope="row">${product.title}<span class="muted block">${product.sku} · <a href="/console/seller/products/${product.id}/stock-history">history<span class="sr-only"> of ${product.title}</span></a></span></th>
   <td>${loc.code ?? "—"}${loc.name ? html`<span class="muted block">${loc.name}</span>` : ""}</td>
   <td class="num">${loc.reserved}</td>
   <td class="num">${loc.available}${loc.low ? html` <span class="badge low_stock">Low</span>` : ""}</td>
