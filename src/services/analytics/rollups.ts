@@ -141,6 +141,9 @@ async function rebuild(tx: Tx, touched: SQL): Promise<Omit<RollupResult, "waterm
   const touchedRows = await tx.execute(sql`insert into rollup_touched ${touched}`);
   const days = touchedRows.rowCount ?? 0;
   if (days === 0) return { days: 0, productDays: 0 };
+  // A temporary table has no statistics until analysed: the planner would guess thousands of
+  // days and scan every order instead of reading the touched days' by index.
+  await tx.execute(sql`analyze rollup_touched`);
   await tx.execute(sql`create temp table rollup_lines on commit drop as ${linesSql()}`);
   await tx.execute(sql`delete from sales_daily d using rollup_touched t
     where d.shop_id = t.shop_id and d.day = t.day`);
