@@ -32,6 +32,7 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
     actor: { type: "user", id: user?.id ?? null, requestId: s.requestId },
     stock: c.env.PRODUCT_STOCK,
     rooms: c.env.AUCTION_ROOM,
+    slots: c.env.DELIVERY_SLOTS,
     queue: c.env.NOTIFICATIONS,
     cache: catalogCache(s.redis, s.config.DATABASE_URL, s.logger),
     defer: (work) => c.executionCtx.waitUntil(work),

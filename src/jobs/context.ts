@@ -51,6 +51,7 @@ export function openJobContext(
     },
     stock: env.PRODUCT_STOCK,
     rooms: env.AUCTION_ROOM,
+    slots: env.DELIVERY_SLOTS,
     queue: env.NOTIFICATIONS,
     cache: catalogCache(redis, config.DATABASE_URL, logger),
     defer: (work) => {

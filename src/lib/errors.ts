@@ -141,3 +141,10 @@ export function errorMessage(err: unknown): string {
   const cause = typeof e?.cause?.message === "string" ? `: ${e.cause.message}` : "";
   return `${typeof e?.message === "string" ? e.message : String(err)}${cause}`.slice(0, 1_000);
 }
+
+/** Stripe refused or could not be reached when a PaymentIntent was made: 402. */
+export class PaymentFailed extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("PAYMENT_FAILED", message, details);
+  }
+}

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { type FieldError, ValidationFailed } from "../errors.ts";
+import { type FieldError, ValidationFailed } from "./errors.ts";
 
 /**
  * Parses a service input, turning a failure into a 422 that names each field. Routes check the

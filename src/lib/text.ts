@@ -20,3 +20,12 @@ export function text() {
     message: "must not contain U+0000 (NUL) or an unpaired surrogate",
   });
 }
+
+/** `q` with LIKE's wildcards and escape character escaped, to match literally. */
+export const escapeLike = (q: string): string => q.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** A LIKE pattern matching text that contains `q` literally. */
+export const containsPattern = (q: string): string => `%${escapeLike(q)}%`;
+
+/** A LIKE pattern matching text that starts with `prefix` literally. */
+export const prefixPattern = (prefix: string): string => `${escapeLike(prefix)}%`;

@@ -1,5 +1,6 @@
 import type Stripe from "stripe";
 import type { AuctionRoom } from "../../durable-objects/auction-room.ts";
+import type { DeliverySlots } from "../../durable-objects/delivery-slots.ts";
 import type { ProductStock } from "../../durable-objects/product-stock.ts";
 import type { Actor } from "../db/audit.ts";
 import type { Database } from "../db/client.ts";
@@ -14,6 +15,8 @@ import type { NotificationQueue } from "./notifications/notify.ts";
 export type StockNamespace = DurableObjectNamespace<ProductStock>;
 /** The AuctionRoom namespace (`env.AUCTION_ROOM`): one object per auction. */
 export type RoomNamespace = DurableObjectNamespace<AuctionRoom>;
+/** The DeliverySlots namespace (`env.DELIVERY_SLOTS`): one object per shop. */
+export type SlotsNamespace = DurableObjectNamespace<DeliverySlots>;
 
 /**
  * What every service function receives, built once per request (`src/http/service-context.ts`)
@@ -38,6 +41,8 @@ export interface ServiceContext {
   stock: StockNamespace;
   /** The auction rooms, one per auction. */
   rooms: RoomNamespace;
+  /** The delivery-slot objects, one per shop. */
+  slots: SlotsNamespace;
   /** The notifications queue (in-app and email). */
   queue: NotificationQueue;
   /** The catalog cache: reads go through it, committed writes invalidate it. */

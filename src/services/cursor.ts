@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { decodeCursor } from "../../lib/pagination.ts";
-import { ValidationFailed } from "../errors.ts";
+import { decodeCursor } from "../lib/pagination.ts";
+import { ValidationFailed } from "./errors.ts";
 
 const idCursor = z.object({ id: z.uuid() });
 

@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import type { Queryable } from "../../db/client.ts";
-import { shopMembers } from "../../db/schema/shops.ts";
-import { users } from "../../db/schema/users.ts";
+import type { Queryable } from "../db/client.ts";
+import { shopMembers } from "../db/schema/shops.ts";
+import { users } from "../db/schema/users.ts";
 
 /** Is the user an admin? Read from Postgres so a demoted admin's token stops working at once. */
 export async function isAdmin(db: Queryable, userId: string | null | undefined): Promise<boolean> {

@@ -126,6 +126,7 @@ describe("seller console", () => {
     const res = await page.goto(consoleUrl(`/console/seller/inventory?shop=${shop.id}`));
     expect(res?.status()).toBe(404);
     expect(await page.content()).not.toContain("Olive oil");
+    expect((await page.goto(consoleUrl("/console/nowhere")))?.status()).toBe(404);
     // A same-origin form post (Origin and Sec-Fetch-Site as a browser sends them) to edit it.
     const status = await page.evaluate(
       async ([url]) => {

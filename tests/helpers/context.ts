@@ -37,6 +37,7 @@ export function testContext(overrides: Partial<ServiceContext> = {}): ServiceCon
     actor: { type: "system", id: null, requestId: "test" },
     stock: env.PRODUCT_STOCK,
     rooms: env.AUCTION_ROOM,
+    slots: env.DELIVERY_SLOTS,
     queue: env.NOTIFICATIONS,
     cache: catalogCache(redis, config.DATABASE_URL, logger),
     defer: (work) => void work.catch(() => {}),

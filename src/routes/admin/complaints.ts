@@ -9,7 +9,7 @@ import {
   listComplaintsForAdmin,
   resolveComplaint,
   resolveComplaintInput,
-} from "../../services/community/complaints.ts";
+} from "../../services/complaints/complaints.ts";
 import { named } from "../auctions/schema.ts";
 import { ComplaintPage, ComplaintSchema, ComplaintStatusSchema } from "../complaints/schema.ts";
 import { bearer, IdParam, json, ok, problems } from "../schemas.ts";

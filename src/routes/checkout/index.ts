@@ -9,7 +9,6 @@ import { enforceLimit } from "../../lib/rate-limit.ts";
 import { confirmCheckout } from "../../services/checkout/confirm.ts";
 import { checkoutInput } from "../../services/checkout/plan.ts";
 import { previewCheckout } from "../../services/checkout/preview.ts";
-import { withSlots } from "../../services/delivery/booking.ts";
 import { bearer, json, ok, problems } from "../schemas.ts";
 import { CheckoutPreviewSchema, ConfirmedCheckoutSchema, IdempotencyHeaders } from "./schema.ts";
 
@@ -69,18 +68,11 @@ const confirm = createRoute({
 /** `/v1/checkout`: preview and confirm the signed-in user's cart. */
 export const checkoutRoutes = createRouter()
   .openapi(preview, async (c) =>
-    c.json(
-      await previewCheckout(
-        withSlots(serviceContext(c), c.env.DELIVERY_SLOTS),
-        c.var.user.id,
-        c.req.valid("json"),
-      ),
-      200,
-    ),
+    c.json(await previewCheckout(serviceContext(c), c.var.user.id, c.req.valid("json")), 200),
   )
   .openapi(confirm, async (c) => {
     const { checkout, replayed } = await confirmCheckout(
-      withSlots(serviceContext(c), c.env.DELIVERY_SLOTS),
+      serviceContext(c),
       c.var.user.id,
       c.req.valid("json"),
       c.var.idempotencyKey,

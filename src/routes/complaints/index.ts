@@ -9,7 +9,7 @@ import {
   createComplaintInput,
   getComplaint,
   listMyComplaints,
-} from "../../services/community/complaints.ts";
+} from "../../services/complaints/complaints.ts";
 import { named } from "../auctions/schema.ts";
 import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 import { ComplaintPage, ComplaintSchema } from "./schema.ts";

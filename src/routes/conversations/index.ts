@@ -15,7 +15,7 @@ import {
   openConversation,
   openConversationInput,
   postMessage,
-} from "../../services/community/conversations.ts";
+} from "../../services/conversations/conversations.ts";
 import { named } from "../auctions/schema.ts";
 import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 import {

@@ -13,7 +13,7 @@ import {
   platformFeedbackInput,
   replyFeedbackInput,
   replyToFeedback,
-} from "../../services/community/feedback.ts";
+} from "../../services/feedback/feedback.ts";
 import { named } from "../auctions/schema.ts";
 import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
 import { FeedbackSchema, PlatformFeedbackSchema, ShopFeedbackPage } from "./schema.ts";

@@ -2,7 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
-import { withSlots } from "../../services/delivery/booking.ts";
 import { cancelInput, cancelOrder, markReceived } from "../../services/orders/buyer.ts";
 import { getBuyerOrder, listBuyerOrders } from "../../services/orders/queries.ts";
 import { bearer, ok, problems } from "../schemas.ts";
@@ -80,7 +79,7 @@ export const orderRoutes = createRouter()
   .openapi(cancel, async (c) =>
     c.json(
       await cancelOrder(
-        withSlots(serviceContext(c), c.env.DELIVERY_SLOTS),
+        serviceContext(c),
         c.get("user").id,
         c.req.valid("param").id,
         c.req.valid("json") ?? {},

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuthWhileBlocked } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
-import { payAuctionOrder, payInput } from "../../services/auctions/payment.ts";
+import { payAuctionOrder, payInput } from "../../services/orders/pay.ts";
 import { named } from "../auctions/schema.ts";
 import { bearer, IdParam, ok, problems } from "../schemas.ts";
 

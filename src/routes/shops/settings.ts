@@ -2,7 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
-import { withSlots } from "../../services/delivery/booking.ts";
 import {
   getShopSettings,
   MANAGER_SHOP_FIELDS,
@@ -66,7 +65,7 @@ const read = createRoute({
 export const shopSettingsRoutes = createRouter().openapi(update, async (c) =>
   c.json(
     await updateShopSettings(
-      withSlots(serviceContext(c), c.env.DELIVERY_SLOTS),
+      serviceContext(c),
       c.var.user.id,
       c.req.valid("param").id,
       c.req.valid("json"),

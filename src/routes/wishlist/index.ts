@@ -8,7 +8,7 @@ import {
   addWishlistInput,
   listWishlist,
   removeFromWishlist,
-} from "../../services/cart/wishlist.ts";
+} from "../../services/wishlist/wishlist.ts";
 import { AvailabilitySchema, ProductIdParam, ShopRefSchema } from "../cart/schema.ts";
 import { bearer, json, ok, problems } from "../schemas.ts";
 

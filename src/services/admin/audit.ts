@@ -6,8 +6,9 @@ import { stockRequests } from "../../db/schema/inventory.ts";
 import { orderItems, orders } from "../../db/schema/orders.ts";
 import { stockMovements } from "../../db/schema/stock.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
-import { afterId } from "../community/cursor.ts";
+import { prefixPattern } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
+import { afterId } from "../cursor.ts";
 import { Forbidden } from "../errors.ts";
 import { requireShopPermission } from "../shops/access.ts";
 
@@ -52,13 +53,9 @@ function view(r: AuditRow): AuditView {
 }
 
 /** Escapes LIKE's wildcards so a prefix filter matches literally. */
-function likePrefix(prefix: string): string {
-  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 function actionCondition(action: string): SQL {
-  if (action.endsWith("*")) return like(auditLog.action, likePrefix(action.slice(0, -1)));
-  if (action.endsWith(".")) return like(auditLog.action, likePrefix(action));
+  if (action.endsWith("*")) return like(auditLog.action, prefixPattern(action.slice(0, -1)));
+  if (action.endsWith(".")) return like(auditLog.action, prefixPattern(action));
   return eq(auditLog.action, action);
 }
 

@@ -1,8 +1,8 @@
 import { and, desc, eq, gte, lt } from "drizzle-orm";
 import { platformFeedback } from "../../db/schema/community.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
-import { afterId } from "../community/cursor.ts";
 import type { ServiceContext } from "../context.ts";
+import { afterId } from "../cursor.ts";
 
 export interface PlatformFeedbackQuery {
   limit: number;

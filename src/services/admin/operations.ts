@@ -4,12 +4,12 @@ import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { deadLetters, jobRuns } from "../../db/schema/jobs.ts";
 import { paymentIssues } from "../../db/schema/orders.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
-import { afterId } from "../community/cursor.ts";
 import type { ServiceContext } from "../context.ts";
+import { afterId } from "../cursor.ts";
 import { Conflict, NotFound } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 
 /** What the dead-letter consumer writes in place of a secret (an OTP email's text). */
 export const REDACTED = "[redacted]";

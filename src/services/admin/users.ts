@@ -1,8 +1,9 @@
 import { and, desc, eq, ilike, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import { users } from "../../db/schema/users.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
-import { afterId } from "../community/cursor.ts";
+import { containsPattern } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
+import { afterId } from "../cursor.ts";
 
 export interface UserListQuery {
   limit: number;
@@ -28,10 +29,6 @@ export interface AdminUserListItem {
 }
 
 /** Escapes ILIKE's wildcards so a search for `50%` finds that text. */
-function contains(q: string): string {
-  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /** Users for admins, newest first (ids are uuidv7), searched and filtered, with strike counts. */
 export async function listUsersForAdmin(
   ctx: ServiceContext,
@@ -47,7 +44,10 @@ export async function listUsersForAdmin(
     .where(
       and(
         q.q
-          ? or(ilike(users.email, contains(q.q)), ilike(users.displayName, contains(q.q)))
+          ? or(
+              ilike(users.email, containsPattern(q.q)),
+              ilike(users.displayName, containsPattern(q.q)),
+            )
           : undefined,
         q.role ? eq(users.role, q.role) : undefined,
         q.blocked === undefined

@@ -1,8 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { HttpDatabase } from "../../db/http.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { ServiceContext } from "../context.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { checkPeriod, daysBetween, isoDay, previousPeriod } from "./period.ts";
 import { refreshShopRollups, SALES_ROLLUP } from "./rollups.ts";

@@ -1,9 +1,9 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { products } from "../../db/schema/catalog.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { ServiceContext } from "../context.ts";
 import { ValidationFailed } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { checkPeriod, isoDay } from "./period.ts";
 import { refreshShopRollups } from "./rollups.ts";

@@ -10,9 +10,9 @@ import { roomOf } from "../../../durable-objects/auction-room.ts";
 import { auctions } from "../../db/schema/auctions.ts";
 import { shopMembers, shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { ServiceContext } from "../context.ts";
 import { Forbidden, NotFound } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { isShopVisible } from "../shops/access.ts";
 import { unwrap } from "./refusals.ts";
 

@@ -12,10 +12,10 @@ import { type Auction, auctions } from "../../db/schema/auctions.ts";
 import { products } from "../../db/schema/catalog.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { ServiceContext } from "../context.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, type FieldError, NotFound, ValidationFailed } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { isShopVisible, requireShopPermission } from "../shops/access.ts";
 import { type SellerAuction, sellerView } from "./views.ts";
 

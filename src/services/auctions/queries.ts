@@ -4,11 +4,11 @@ import type { PublicBid, RankedBidder } from "../../../durable-objects/auction-r
 import { roomOf } from "../../../durable-objects/auction-room.ts";
 import type { Queryable } from "../../db/client.ts";
 import { auctions, secondChanceOffers } from "../../db/schema/auctions.ts";
-import { categories, products } from "../../db/schema/catalog.ts";
+import { products } from "../../db/schema/catalog.ts";
 import { shops } from "../../db/schema/shops.ts";
-import { UUID_PATTERN } from "../../lib/ids.ts";
 import { decodeCursor, encodeCursor, type Page } from "../../lib/pagination.ts";
 import { cacheNamespace } from "../catalog/cache-keys.ts";
+import { categorySubtree } from "../catalog/search.ts";
 import type { ServiceContext } from "../context.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
 import { requireShopPermission, visibleShopCondition } from "../shops/access.ts";
@@ -38,21 +38,6 @@ const cursorSchema = z.union([
   z.object({ s: z.literal("ending_soon"), e: z.int(), id: z.uuid() }),
   z.object({ s: z.literal("newest"), id: z.uuid() }),
 ]);
-
-/** A category id or slug, with its whole subtree (as the product list does). */
-function categorySubtree(category: string): SQL {
-  const root = UUID_PATTERN.test(category)
-    ? sql`id = ${category}::uuid`
-    : sql`slug = ${category.toLowerCase()}`;
-  return sql`${products.categoryId} in (
-    with recursive subtree(id) as (
-      select id from ${categories} where deleted_at is null and ${root}
-      union
-      select c.id from ${categories} c join subtree s on c.parent_id = s.id
-      where c.deleted_at is null
-    )
-    select id from subtree)`;
-}
 
 const joinColumns = {
   auction: auctions,

@@ -22,10 +22,10 @@ import { orders } from "../../db/schema/orders.ts";
 import { users } from "../../db/schema/users.ts";
 import { formatMoney } from "../../lib/currencies.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { ServiceContext } from "../context.ts";
 import { isUniqueViolation } from "../context.ts";
 import { Conflict, Forbidden, NotFound } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
 

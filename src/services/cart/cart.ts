@@ -6,10 +6,10 @@ import { type ListingType, products } from "../../db/schema/catalog.ts";
 import { cartItems, carts } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, InsufficientStock, NotFound, ServiceUnavailable } from "../errors.ts";
 import type { Availability } from "../inventory/availability.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { visibleShopCondition } from "../shops/access.ts";
 import { requireCanBuy } from "./can-buy.ts";
 import {

@@ -105,7 +105,8 @@ const isPublic = and(
   visibleShopCondition,
 );
 
-function categorySubtree(category: string): SQL {
+/** Products of a category (by id or slug) or any category below it. */
+export function categorySubtree(category: string): SQL {
   const root = UUID_PATTERN.test(category)
     ? sql`id = ${category}::uuid`
     : sql`slug = ${category.toLowerCase()}`;

@@ -5,6 +5,7 @@ import { checkouts, idempotencyKeys } from "../../db/schema/orders.ts";
 import { digest } from "../../lib/cache.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { namedUuid, namedUuidv7, uuidv7, uuidv7Time } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import { MAX_LINE_QUANTITY } from "../cart/lines.ts";
 import type { ServiceContext } from "../context.ts";
@@ -15,14 +16,13 @@ import {
   DomainError,
   IdempotencyKeyReused,
   InsufficientStock,
+  PaymentFailed,
   RateLimited,
   Unauthenticated,
   ValidationFailed,
 } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { type HeldLine, releaseReservations, reserveLines } from "../orders/reservations.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
-import { PaymentFailed } from "./errors.ts";
 import { MAX_OPEN_CHECKOUTS } from "./limits.ts";
 import {
   type CheckoutInput,

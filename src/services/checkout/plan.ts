@@ -2,6 +2,7 @@ import { and, eq, inArray, isNull, or } from "drizzle-orm";
 import { z } from "zod";
 import { addresses } from "../../db/schema/addresses.ts";
 import { shopLocations } from "../../db/schema/shops.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import {
   type CartLineRow,
   loadCartLines,
@@ -12,7 +13,6 @@ import {
 } from "../cart/lines.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, type FieldError, ValidationFailed } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { maxPerBuyerOf } from "./limits.ts";
 import { deliveryFeeMinor, deliveryRules, MAX_AMOUNT_MINOR, platformFeeMinor } from "./pricing.ts";
 

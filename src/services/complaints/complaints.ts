@@ -13,15 +13,15 @@ import { orders } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
+import { afterId } from "../cursor.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
+import { emailsOf, isAdmin, shopRoleOf } from "../parties.ts";
 import { isShopVisible } from "../shops/access.ts";
-import { afterId } from "./cursor.ts";
-import { emailsOf, isAdmin, shopRoleOf } from "./parties.ts";
 
 export const createComplaintInput = z.object({
   subject: z.object({ type: z.enum(["order", "shop", "user"]), id: z.uuid() }),

@@ -7,15 +7,15 @@ import { type Conversation, conversations, messages } from "../../db/schema/comm
 import { orders } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
+import { afterId } from "../cursor.ts";
 import { Conflict, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
+import { emailsOf, isAdmin, shopRoleOf, shopTeam } from "../parties.ts";
 import { isShopVisible } from "../shops/access.ts";
-import { afterId } from "./cursor.ts";
-import { emailsOf, isAdmin, shopRoleOf, shopTeam } from "./parties.ts";
 
 const body = text().trim().min(1).max(5000);
 

@@ -6,6 +6,7 @@ import type {
 import type { Actor } from "../../db/audit.ts";
 import { Conflict, errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
+import type { ServiceContext } from "../context.ts";
 import { type SlotsNamespace, slotActor, slotsOf } from "./slots.ts";
 
 /**
@@ -246,19 +247,6 @@ export function slotsRefused(
   );
 }
 
-/**
- * The DeliverySlots namespace a context carries. Until ServiceContext has a `slots` member, a
- * route attaches it with `withSlots`; null when nobody did.
- */
-export function slotsNamespaceOf(ctx: object): SlotsNamespace | null {
-  return (ctx as { slots?: SlotsNamespace }).slots ?? null;
-}
-
-/** The context with the namespace attached (its lazy getters stay lazy: a prototype link). */
-export function withSlots<C extends object>(ctx: C, ns: SlotsNamespace): C {
-  return Object.create(ctx, { slots: { value: ns, enumerable: true } }) as C;
-}
-
 /** A checkout's shop as the booking needs it: its entry's index and the buyer's choice. */
 export interface CheckoutShopChoice {
   shopId: string;
@@ -276,7 +264,7 @@ export type CheckoutSlotsResult =
  * naming each `fulfilment.N.slotStart`; nothing chosen books nothing.
  */
 export async function bookCheckoutSlots(
-  ctx: { actor: Actor },
+  ctx: Pick<ServiceContext, "actor" | "slots">,
   checkoutId: string,
   shops: readonly CheckoutShopChoice[],
   ttlMs: number,
@@ -287,8 +275,7 @@ export async function bookCheckoutSlots(
       : [],
   );
   if (wanted.length === 0) return { ok: true, booked: [] };
-  const ns = slotsNamespaceOf(ctx);
-  if (!ns) throw new Error("bookCheckoutSlots: no DeliverySlots namespace on the context");
+  const ns = ctx.slots;
   const r = await bookSlots(ns, {
     checkoutId,
     slots: wanted,
@@ -306,13 +293,13 @@ export async function bookCheckoutSlots(
 
 /** Gives a failed confirm's windows back; never throws (a held place ends at its TTL). */
 export async function releaseCheckoutSlots(
-  ctx: { actor: Actor; logger: Logger },
+  ctx: Pick<ServiceContext, "actor" | "logger" | "slots">,
   checkoutId: string,
   booked: readonly BookedSlot[],
   reason: string,
 ): Promise<void> {
-  const ns = slotsNamespaceOf(ctx);
-  if (!ns || booked.length === 0) return;
+  const ns = ctx.slots;
+  if (booked.length === 0) return;
   const released = await releaseSlots(
     ns,
     booked.map((b) => ({ shopId: b.shopId, key: slotKey(checkoutId, b.shopId) })),
@@ -346,13 +333,13 @@ export interface SlotWarning {
  * windows; and a warning for each chosen window that confirm would refuse now.
  */
 export async function previewSlots(
-  ctx: object,
+  ctx: Pick<ServiceContext, "slots">,
   shops: ReadonlyArray<{ shopId: string; fulfilment: { method: "delivery" | "pickup" } }>,
   fulfilment: ReadonlyArray<{ shopId: string; method: string; slotStart?: string | undefined }>,
 ): Promise<{ offers: Map<string, SlotOffer>; warnings: SlotWarning[] }> {
-  const ns = slotsNamespaceOf(ctx);
+  const ns = ctx.slots;
   const delivered = shops.filter((s) => s.fulfilment.method === "delivery").map((s) => s.shopId);
-  if (!ns || delivered.length === 0) return { offers: new Map(), warnings: [] };
+  if (delivered.length === 0) return { offers: new Map(), warnings: [] };
   const chosen = new Map(
     fulfilment.flatMap((f) =>
       f.method === "delivery" && f.slotStart ? [[f.shopId, f.slotStart]] : [],

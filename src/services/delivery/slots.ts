@@ -9,9 +9,9 @@ import {
 } from "../../../durable-objects/delivery-slots/types.ts";
 import type { DeliverySlots } from "../../../durable-objects/delivery-slots.ts";
 import { shops } from "../../db/schema/shops.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { ServiceContext } from "../context.ts";
 import { NotFound } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { isShopVisible, requireShopPermission } from "../shops/access.ts";
 
 /**

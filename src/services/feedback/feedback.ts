@@ -6,17 +6,17 @@ import { orders } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
 import { isUniqueViolation } from "../context.ts";
+import { afterId } from "../cursor.ts";
 import { Conflict, Forbidden, NotFound } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { RECEIVED_STATUSES } from "../orders/state-machine.ts";
+import { emailsOf, shopRoleOf } from "../parties.ts";
 import { isShopVisible } from "../shops/access.ts";
-import { afterId } from "./cursor.ts";
-import { emailsOf, shopRoleOf } from "./parties.ts";
 
 /** How long the buyer may change their feedback after leaving it. */
 export const FEEDBACK_EDIT_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;

@@ -38,6 +38,7 @@ import {
 import { shopLocations } from "../../db/schema/shops.ts";
 import { digest } from "../../lib/cache.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { CatalogCache } from "../catalog/cache-keys.ts";
 import type { ServiceContext } from "../context.ts";
@@ -54,7 +55,6 @@ import type { NotificationQueue } from "../notifications/notify.ts";
 import { requireShopPermission } from "../shops/access.ts";
 import { afterManyMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
-import { parseOr422 } from "./input.ts";
 import { rememberOwners } from "./owners.ts";
 import { inParallel, type Settled } from "./parallel.ts";
 import { quantityRule, reasonField } from "./stock.ts";

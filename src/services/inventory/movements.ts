@@ -5,6 +5,7 @@ import { refusalToError } from "../../../durable-objects/product-stock/types.ts"
 import { stockOf } from "../../../durable-objects/product-stock.ts";
 import { MOVEMENT_KINDS, stockMovements } from "../../db/schema/stock.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
 import type { ServiceContext } from "../context.ts";
 import { DomainError, NotFound, ValidationFailed } from "../errors.ts";
@@ -12,7 +13,6 @@ import { requireShopPermission } from "../shops/access.ts";
 import { requireProduct } from "./access.ts";
 import { afterMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
-import { parseOr422 } from "./input.ts";
 import { ownerOf } from "./owners.ts";
 import { reasonField } from "./stock.ts";
 import { type MovementView, mirrorMovementView, movementView } from "./views.ts";

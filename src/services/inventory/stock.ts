@@ -2,12 +2,12 @@ import { z } from "zod";
 import { MAX_QUANTITY, refusalToError } from "../../../durable-objects/product-stock/types.ts";
 import { stockOf } from "../../../durable-objects/product-stock.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
 import { requireProduct, shopLocationsOf } from "./access.ts";
 import { afterMovements } from "./alerts.ts";
 import { forgetAvailability } from "./availability.ts";
-import { parseOr422 } from "./input.ts";
 import { rememberOwners } from "./owners.ts";
 import { locationStock, type MovementView, movementView, type ProductStockView } from "./views.ts";
 

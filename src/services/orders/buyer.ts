@@ -7,7 +7,7 @@ import { checkouts, type Order, orderItems, orders } from "../../db/schema/order
 import { errorMessage } from "../../lib/errors.ts";
 import { text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
-import { releaseOrderSlot, slotsNamespaceOf } from "../delivery/booking.ts";
+import { releaseOrderSlot } from "../delivery/booking.ts";
 import { Conflict, NotFound, ValidationFailed } from "../errors.ts";
 import { askForFeedback } from "../notifications/feedback-request.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
@@ -141,9 +141,7 @@ export async function cancelOrder(
     if (outcome.cancelIntent) await cancelIntent(ctx, order);
   }
   // Its delivery window, held or kept since payment, goes back for another order.
-  const slots = slotsNamespaceOf(ctx);
-  if (slots)
-    await releaseOrderSlot(slots, ctx.logger, order, ctx.actor, `order cancelled: ${reason}`);
+  await releaseOrderSlot(ctx.slots, ctx.logger, order, ctx.actor, `order cancelled: ${reason}`);
   await notifyAfterCommit(
     ctx.queue,
     ctx.logger,

@@ -5,10 +5,10 @@ import { addresses } from "../../db/schema/addresses.ts";
 import { checkouts, orders } from "../../db/schema/orders.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
-import { Conflict, DomainError, NotFound, ValidationFailed } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
+import { Conflict, NotFound, PaymentFailed, ValidationFailed } from "../errors.ts";
 
 /**
  * Paying an auction order (a win, a buy-now, an accepted second chance). The checkout issue's
@@ -33,12 +33,6 @@ export interface AuctionPayment {
   amountMinor: number;
   currency: string;
   paymentDeadline: string;
-}
-
-export class PaymentFailed extends DomainError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super("PAYMENT_FAILED", message, details);
-  }
 }
 
 const piKey = (checkoutId: string) => `checkout:${checkoutId}:pi`;

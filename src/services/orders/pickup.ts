@@ -4,6 +4,7 @@ import { withAudit } from "../../db/audit.ts";
 import type { Order } from "../../db/schema/orders.ts";
 import { orders } from "../../db/schema/orders.ts";
 import { type OpeningHours, shopLocations } from "../../db/schema/shops.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import {
   checkOneTimeCode,
@@ -14,7 +15,6 @@ import {
 } from "../auth/one-time-code.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { askForFeedback } from "../notifications/feedback-request.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { userNotice } from "../payments/notices.ts";

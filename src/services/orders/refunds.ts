@@ -16,7 +16,7 @@ import {
   ensureReversals,
   recordRefund,
   refundStatusOf,
-} from "../payments/refunds.ts";
+} from "../payments/refund-events.ts";
 import { cronRun } from "../payments/run.ts";
 import { requireOrder, requireShopOrder } from "./queries.ts";
 import { type OrderDetailView, orderDetail } from "./views.ts";

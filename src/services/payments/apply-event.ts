@@ -5,7 +5,7 @@ import { recordCheckoutIntent } from "./checkouts.ts";
 import { applyAccountUpdated } from "./connect.ts";
 import { applyDisputeCreated } from "./disputes.ts";
 import { applyPaymentIntentEvent } from "./payment-intents.ts";
-import { applyChargeRefunded } from "./refunds.ts";
+import { applyChargeRefunded } from "./refund-events.ts";
 import { eventRun, markEventProcessed, type PaymentRun } from "./run.ts";
 import type { StripeEventMessage } from "./webhook.ts";
 

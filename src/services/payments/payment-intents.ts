@@ -22,7 +22,7 @@ import {
 } from "./checkouts.ts";
 import { raiseIssue } from "./issues.ts";
 import { adminIssueNotices, money, paidNotices, sendNotices, userNotice } from "./notices.ts";
-import { refundLateOrders } from "./refunds.ts";
+import { refundLateOrders } from "./refund-events.ts";
 import type { PaymentRun } from "./run.ts";
 import { chargeIdOf, ensureTransfers } from "./transfers.ts";
 

@@ -8,7 +8,7 @@ import { isPermanentStripeError } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
 import { lockCheckout } from "./checkouts.ts";
 import { raiseIssue } from "./issues.ts";
-import { ensureReversals } from "./refunds.ts";
+import { ensureReversals } from "./refund-events.ts";
 import type { PaymentRun } from "./run.ts";
 
 /**

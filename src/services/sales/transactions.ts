@@ -3,12 +3,12 @@ import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { salesTransactions } from "../../db/schema/analytics.ts";
 import { products } from "../../db/schema/catalog.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { decodeCursor, type Page, pageQuery, toPage } from "../../lib/pagination.ts";
-import { text } from "../../lib/text.ts";
+import { containsPattern, text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
 import { ValidationFailed } from "../errors.ts";
 import { shopLocationsOf } from "../inventory/access.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { adjustStock } from "../inventory/stock.ts";
 import { requireShopPermission } from "../shops/access.ts";
 
@@ -264,7 +264,7 @@ export async function listSales(
   }
   await requireShopPermission(ctx.db, q.shopId, userId, "sales.read");
   const s = salesTransactions;
-  const like = q.customer ? `%${q.customer.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  const like = q.customer ? containsPattern(q.customer) : null;
   const rows = await ctx.db
     .select()
     .from(s)

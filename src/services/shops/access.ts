@@ -32,11 +32,11 @@ export const SHOP_PERMISSIONS = {
   "orders.read": ["owner", "manager", "staff"],
   "orders.pick": ["owner", "manager", "staff"],
   "orders.ship": ["owner", "manager"],
+  "delivery.manage": ["owner", "manager"],
   // Issue 13: sales figures and offline sales (which take stock) are for those who run the shop.
   "sales.read": ["owner", "manager"],
   "sales.write": ["owner", "manager"],
   "analytics.read": ["owner", "manager"],
-  "delivery.manage": ["owner", "manager"],
   "team.manage": ["owner"],
   "shop.manage": ["owner"],
   "payouts.manage": ["owner"],

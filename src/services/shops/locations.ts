@@ -15,10 +15,10 @@ import {
 } from "../../db/schema/shops.ts";
 import { stockMovementOwners, stockMovements } from "../../db/schema/stock.ts";
 import { uuidv7 } from "../../lib/ids.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { text } from "../../lib/text.ts";
 import { isUniqueViolation, type ServiceContext } from "../context.ts";
 import { Conflict, Forbidden, NotFound, ValidationFailed } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { isShopVisible, requireShopPermission } from "./access.ts";
 import { isOpenAt, normalizeHours, openingHoursSchema } from "./hours.ts";
 import { forgetShopListings } from "./settings.ts";

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Queryable } from "../../db/client.ts";
 import { type ShopRole, shopMembers, shops } from "../../db/schema/shops.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
+import { containsPattern } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
 import { isShopVisible, visibleShopCondition } from "./access.ts";
@@ -77,15 +78,13 @@ export interface ShopListQuery {
   country?: string | undefined;
 }
 
-const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-
 /** Shops buyers can see, newest first. Never lists a hidden shop, whoever asks. */
 export async function listVisibleShops(
   ctx: ServiceContext,
   query: ShopListQuery,
 ): Promise<Page<ShopPublicView>> {
   const after = cursorAfter(query.cursor);
-  const pattern = query.q ? likePattern(query.q) : null;
+  const pattern = query.q ? containsPattern(query.q) : null;
   const rows = await ctx.db
     .select()
     .from(shops)

@@ -7,14 +7,13 @@ import { products } from "../../db/schema/catalog.ts";
 import { orders } from "../../db/schema/orders.ts";
 import { type Shop, type ShopRole, shopOtps, shops } from "../../db/schema/shops.ts";
 import { SUPPORTED_CURRENCIES } from "../../lib/currencies.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { text } from "../../lib/text.ts";
 import { bumpCatalogVersion } from "../catalog/cache-keys.ts";
 import { forgetSnapshots, listingKey } from "../checkout/snapshots.ts";
 import type { ServiceContext } from "../context.ts";
-import { slotsNamespaceOf } from "../delivery/booking.ts";
 import { syncScheduleTimeZone } from "../delivery/slots.ts";
 import { Conflict, errorMessage, Forbidden, NotFound } from "../errors.ts";
-import { parseOr422 } from "../../lib/input.ts";
 import { E164 } from "../notifications/message.ts";
 import { requireShopPermission } from "./access.ts";
 import { timeZoneSchema } from "./hours.ts";
@@ -158,8 +157,7 @@ export async function forgetShopListings(ctx: ServiceContext, shopId: string): P
  * owner setting the schedule again repairs it.
  */
 async function keepDeliveryWindows(ctx: ServiceContext, shopId: string, timeZone: string) {
-  const ns = slotsNamespaceOf(ctx);
-  if (!ns) return;
+  const ns = ctx.slots;
   try {
     await syncScheduleTimeZone(ctx, ns, shopId, timeZone);
   } catch (err) {

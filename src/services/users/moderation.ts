@@ -2,13 +2,13 @@ import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { users } from "../../db/schema/users.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { text } from "../../lib/text.ts";
 import { tellRoomsOfBlock } from "../auctions/eligibility.ts";
 import { strikesOf } from "../auctions/unpaid.ts";
 import { revokeAllSessions } from "../auth/session.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound } from "../errors.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { notifyAfterCommit } from "../notifications/notify.ts";
 import { recordStanding } from "./standing.ts";
 

@@ -3,13 +3,13 @@ import { z } from "zod";
 import { type ListingType, products } from "../../db/schema/catalog.ts";
 import { wishlistItems } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
+import { parseOr422 } from "../../lib/input.ts";
 import { decodeCursor, type Page, toPage } from "../../lib/pagination.ts";
+import { liveAvailability } from "../cart/lines.ts";
 import type { ServiceContext } from "../context.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
 import type { Availability } from "../inventory/availability.ts";
-import { parseOr422 } from "../inventory/input.ts";
 import { visibleShopCondition } from "../shops/access.ts";
-import { liveAvailability } from "./lines.ts";
 
 export const addWishlistInput = z.object({ productId: z.uuid() });
 
