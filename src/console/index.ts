@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
 import type { AppEnv } from "../http/context.ts";
+import { NotFound } from "../services/errors.ts";
 import { consoleError } from "./errors.ts";
 import { adminShopPages } from "./pages/admin-shops.ts";
 import { auctionPages } from "./pages/auctions.ts";
@@ -29,4 +30,8 @@ export const consoleRoutes = new Hono<AppEnv>()
   .route("/", adminShopPages)
   .route("/", auctionPages)
   .route("/", orderPages)
-  .route("/", stockHistoryPages);
+  .route("/", stockHistoryPages)
+  // Anything else under /console is a page that does not exist: the 404 as a page, not JSON.
+  .all("*", (c) => {
+    throw new NotFound("page", c.req.path);
+  });
