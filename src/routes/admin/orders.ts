@@ -1,9 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
 import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
+import { serviceContext } from "../../http/service-context.ts";
 import { getOrderForAdmin, listOrdersForAdmin } from "../../services/orders/queries.ts";
-import { ListQuery, OrderDetailSchema, OrderIdParam, OrderPageSchema } from "../orders/schema.ts";
-import { bearer, ok, problems } from "../schemas.ts";
+import { refundByAdmin } from "../../services/orders/refunds.ts";
+import {
+  ListQuery,
+  OrderDetailSchema,
+  OrderIdParam,
+  OrderPageSchema,
+  RefundBody,
+  RefundHeaders,
+} from "../orders/schema.ts";
+import { bearer, json, ok, problems } from "../schemas.ts";
 
 const base = {
   tags: ["admin"],
@@ -48,7 +57,20 @@ const get = createRoute({
 const at = (s: string | undefined) => (s ? new Date(s) : undefined);
 
 /** `/v1/admin/orders` reads: every order, whichever shop or buyer (refunds live in orders/admin). */
-export const adminOrderReadRoutes = createRouter()
+const refund = createRoute({
+  ...base,
+  method: "post",
+  path: "/{id}/refunds",
+  summary: "Refund part or all of any paid order (admin)",
+  description:
+    "As the shop's refund: Stripe refund on the checkout's PaymentIntent, the shop's transfer " +
+    "reversed by round(refund × shop share / order total); more than remains, 409.",
+  request: { params: OrderIdParam, headers: RefundHeaders, body: json(RefundBody) },
+  responses: { 200: ok("The order", OrderDetailSchema), ...problems(401, 403, 404, 409, 422) },
+});
+
+/** `/v1/admin/orders`: every order, filtered; one order; refunds by an admin. */
+export const adminOrderRoutes = createRouter()
   .openapi(list, async (c) => {
     const { from, to, ...q } = c.req.valid("query");
     const page = await listOrdersForAdmin(c.get("services").db, {
@@ -60,4 +82,16 @@ export const adminOrderReadRoutes = createRouter()
   })
   .openapi(get, async (c) =>
     c.json(await getOrderForAdmin(c.get("services").db, c.req.valid("param").id), 200),
+  )
+  .openapi(refund, async (c) =>
+    c.json(
+      await refundByAdmin(
+        serviceContext(c),
+        c.get("user").id,
+        c.req.valid("param").id,
+        c.req.valid("json"),
+        c.req.valid("header")["idempotency-key"],
+      ),
+      200,
+    ),
   );

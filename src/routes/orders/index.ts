@@ -5,6 +5,8 @@ import { serviceContext } from "../../http/service-context.ts";
 import { cancelInput, cancelOrder, markReceived } from "../../services/orders/buyer.ts";
 import { getBuyerOrder, listBuyerOrders } from "../../services/orders/queries.ts";
 import { bearer, ok, problems } from "../schemas.ts";
+import { orderFeedbackRoutes } from "./feedback.ts";
+import { orderPayRoutes } from "./pay.ts";
 import { ListQuery, OrderDetailSchema, OrderIdParam, OrderPageSchema } from "./schema.ts";
 
 const base = { tags: ["orders"], security: bearer, middleware: [requireAuthWhileBlocked] };
@@ -89,4 +91,6 @@ export const orderRoutes = createRouter()
   )
   .openapi(received, async (c) =>
     c.json(await markReceived(serviceContext(c), c.get("user").id, c.req.valid("param").id), 200),
-  );
+  )
+  .route("/", orderPayRoutes)
+  .route("/", orderFeedbackRoutes);

@@ -6,10 +6,15 @@ import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
 import { createShop, createShopInput } from "../../services/shops/create-shop.ts";
-import { getShop, listMyShops, listVisibleShops } from "../../services/shops/queries.ts";
+import { getShop, listVisibleShops } from "../../services/shops/queries.ts";
 import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
+import { shopBranchRoutes } from "./branches.ts";
+import { deliverySlotRoutes } from "./delivery-slots.ts";
+import { shopFeedbackRoutes } from "./feedback.ts";
 import { otpRoutes } from "./otp.ts";
-import { bodyOf, ShopManagedPage, ShopManagedSchema, ShopPage, ShopViewSchema } from "./schema.ts";
+import { payoutRoutes } from "./payouts.ts";
+import { bodyOf, ShopManagedSchema, ShopPage, ShopViewSchema } from "./schema.ts";
+import { shopSettingsRoutes } from "./settings.ts";
 import { staffRoutes } from "./staff.ts";
 
 const ShopListQuery = pageQuery.extend({
@@ -66,18 +71,10 @@ const get = createRoute({
   responses: { 200: ok("The shop", ShopViewSchema), ...problems(401, 404, 422) },
 });
 
-const mine = createRoute({
-  method: "get",
-  path: "/",
-  tags: ["shops"],
-  summary: "The shops you are on the team of, whatever their status, with your role",
-  security: bearer,
-  middleware: [requireAuth],
-  request: { query: pageQuery },
-  responses: { 200: ok("A page of your shops", ShopManagedPage), ...problems(401, 422) },
-});
-
-/** `/v1/shops`: open a shop, browse visible shops, verify contacts, manage the team. */
+/**
+ * `/v1/shops`: open a shop, browse visible shops, verify contacts, manage the team, payouts and
+ * settings; a shop's branches, delivery windows and feedback for buyers.
+ */
 export const shopRoutes = createRouter()
   .openapi(create, async (c) =>
     c.json(await createShop(serviceContext(c), c.var.user.id, c.req.valid("json")), 201),
@@ -91,9 +88,9 @@ export const shopRoutes = createRouter()
     return c.json(await getShop(serviceContext(c), viewer, c.req.valid("param").id), 200);
   })
   .route("/", otpRoutes)
-  .route("/", staffRoutes);
-
-/** `/v1/seller/shops`: the caller's own shops, for the seller dashboard. */
-export const sellerShopRoutes = createRouter().openapi(mine, async (c) =>
-  c.json(await listMyShops(serviceContext(c), c.var.user.id, c.req.valid("query")), 200),
-);
+  .route("/", staffRoutes)
+  .route("/", payoutRoutes)
+  .route("/", shopSettingsRoutes)
+  .route("/", shopBranchRoutes)
+  .route("/", deliverySlotRoutes)
+  .route("/", shopFeedbackRoutes);

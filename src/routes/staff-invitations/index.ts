@@ -8,7 +8,7 @@ import {
   invitationTokenInput,
 } from "../../services/shops/invitations.ts";
 import { bearer, json, ok, problems } from "../schemas.ts";
-import { bodyOf } from "./schema.ts";
+import { bodyOf } from "../shops/schema.ts";
 
 const JoinedShop = z
   .object({
