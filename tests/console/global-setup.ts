@@ -45,8 +45,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       logFile: path.join(persistTo, "worker.log"),
     });
   } catch (err) {
+    // The Worker's log stays in persistTo, which the error names.
     await stack.stop();
-    rmSync(persistTo, { recursive: true, force: true });
     throw err;
   }
   // The browser goes to localhost: a Secure cookie over plain HTTP is kept there only.
