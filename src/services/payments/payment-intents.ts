@@ -6,6 +6,7 @@ import { withAudit } from "../../db/audit.ts";
 import { checkouts, type Order } from "../../db/schema/orders.ts";
 import { isPermanentStripeError, stripeErrorCode } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
+import { confirmOrderSlot, releaseOrderSlot } from "../delivery/booking.ts";
 import { commitReservations, releaseReservations } from "../orders/reservations.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
 import {
@@ -320,7 +321,12 @@ export async function settleSucceeded(
     byId,
   );
 
+  // Paid orders keep their delivery windows for good; a late order's window goes back.
+  await Promise.all(paidNow.map((o) => confirmOrderSlot(ctx.slots, ctx.logger, o, run.actor)));
   const late = finalOrders.filter(endedUnpaid);
+  await Promise.all(
+    late.map((o) => releaseOrderSlot(ctx.slots, ctx.logger, o, run.actor, "paid too late")),
+  );
   const refunded = await refundLateOrders(ctx, { bundle, paymentIntentId: pi.id, late, run });
   const transfers = await ensureTransfers(ctx, {
     checkoutId: bundle.checkout.id,
@@ -443,6 +449,10 @@ export async function settleUnpaid(
     await run.finish(tx, out.length > 0 ? `${input.to}:${out.length}` : `noop:already_${input.to}`);
     return out;
   });
+  // Their delivery windows go back at once rather than when the holds run out.
+  await Promise.all(
+    changed.map((o) => releaseOrderSlot(ctx.slots, ctx.logger, o, run.actor, input.why)),
+  );
   const first = changed[0];
   if (first) {
     const expired = input.to === "expired";

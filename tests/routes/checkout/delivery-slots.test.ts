@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SlotView } from "../../../durable-objects/delivery-slots.ts";
 import { api } from "../../helpers/http.ts";
+import { forwardDelivery, processed, stripeClient } from "../../helpers/stripe.ts";
 import {
   addressOf,
   addToCart,
@@ -137,6 +138,26 @@ describe("checkout with a delivery window", () => {
     });
 
     expect(cancelled.status).toBe(200);
+    const after = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
+    expect(after.body.slots.find((s) => s.start === slot?.start)).toMatchObject({
+      booked: 0,
+      remaining: 1,
+    });
+  });
+
+  it("gives the window back once the payment is cancelled, not when the hold runs out", async () => {
+    const { shop, u, addressId } = await deliveryCart(1);
+    const slots = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
+    const slot = slots.body.slots.find((s) => s.open);
+    const res = await confirm(u, {
+      fulfilment: [{ shopId: shop.id, method: "delivery", addressId, slotStart: slot?.start }],
+    });
+    expect(res.status).toBe(201);
+
+    await stripeClient().paymentIntents.cancel(res.body.paymentIntentId);
+    const delivered = await forwardDelivery("payment_intent.canceled", res.body.paymentIntentId);
+    await processed(delivered.eventId);
+
     const after = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
     expect(after.body.slots.find((s) => s.start === slot?.start)).toMatchObject({
       booked: 0,
