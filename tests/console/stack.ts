@@ -17,7 +17,14 @@ import { hashPassword } from "../../src/services/auth/password.ts";
 import { signAccessToken } from "../../src/services/auth/tokens.ts";
 
 export const PASSWORD = "console test password 1";
-export const SCREENSHOTS = path.resolve(import.meta.dirname, "../../docs/screenshots");
+/**
+ * Where the tests write their screenshots: `.screenshots/` (ignored by git) on every run, and the
+ * README's `docs/screenshots/` only with UPDATE_SCREENSHOTS=1, so `npm test` leaves the tree clean.
+ */
+export const SCREENSHOTS = path.resolve(
+  import.meta.dirname,
+  process.env.UPDATE_SCREENSHOTS === "1" ? "../../docs/screenshots" : "../../.screenshots",
+);
 
 export function consoleUrl(pathname = ""): string {
   return `${inject("consoleUrl")}${pathname}`;
