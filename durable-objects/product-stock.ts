@@ -161,8 +161,9 @@ export class ProductStock extends DurableObject<Env> {
 
   /**
    * Sets (or with `null` removes) a location's low-stock threshold. A location is low while
-   * available ≤ threshold; the movement that makes it low carries `alert: "raised"`, the one
-   * that lifts it back above carries `alert: "cleared"`. Setting the current value again is a
+   * available ≤ threshold; the movement that makes it low (or, threshold or not, takes
+   * available to 0) carries `alert: "raised"`, the one that lifts it back above both carries
+   * `alert: "cleared"`. Setting the current value again is a
    * no-op, which makes this idempotent without a key.
    */
   async setThreshold(input: SetThresholdInput): Promise<SetThresholdResult> {

@@ -23,6 +23,8 @@ const SCHEMA = [
     on_hand INTEGER NOT NULL DEFAULT 0 CHECK (on_hand >= 0 AND on_hand <= 2147483647),
     reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0),
     low_stock_threshold INTEGER CHECK (low_stock_threshold IS NULL OR low_stock_threshold >= 0),
+    -- Whether the location's alert is open: available ≤ threshold, or nothing available (an
+    -- unset threshold alerts at 0). The level's low is derived by toLevel.
     low INTEGER NOT NULL DEFAULT 0 CHECK (low IN (0, 1)),
     CHECK (reserved <= on_hand)
   )`,
@@ -246,12 +248,20 @@ export class StockStore {
   }
 
   level(locationId: string): LocationLevel {
+    return this.current(locationId).level;
+  }
+
+  /** A location's level and whether its alert is open, from one read of its row. */
+  private current(locationId: string): { level: LocationLevel; alerting: boolean } {
     const row = this.sql
       .exec<LevelRow>("SELECT * FROM stock_levels WHERE location_id = ?", locationId)
       .toArray()[0];
     return row
-      ? toLevel(row)
-      : { locationId, onHand: 0, reserved: 0, available: 0, threshold: null, low: false };
+      ? { level: toLevel(row), alerting: row.low === 1 }
+      : {
+          level: { locationId, onHand: 0, reserved: 0, available: 0, threshold: null, low: false },
+          alerting: false,
+        };
   }
 
   levels(): LocationLevel[] {
@@ -268,11 +278,14 @@ export class StockStore {
   }
 
   /**
-   * Applies one change to one location and writes its movement and outbox row. The low flag
-   * follows available ≤ threshold; a change of that flag is the movement's alert.
+   * Applies one change to one location and writes its movement and outbox row. The movement's
+   * low flag follows available ≤ threshold. The stored alert flag (the `low` column) follows
+   * "low, or nothing available", so a location with no threshold still alerts when it reaches
+   * 0; a change of that flag is the movement's alert. Both come from the level row `record`
+   * reads anyway: no extra storage read on any path.
    */
   record(draft: MovementDraft): Movement {
-    const before = this.level(draft.locationId);
+    const { level: before, alerting: wasAlerting } = this.current(draft.locationId);
     const onHand = before.onHand + draft.deltaOnHand;
     const reserved = before.reserved + draft.deltaReserved;
     if (onHand < 0 || reserved < 0 || reserved > onHand) {
@@ -281,8 +294,9 @@ export class StockStore {
       );
     }
     const threshold = draft.threshold === undefined ? before.threshold : draft.threshold;
-    const low = threshold !== null && onHand - reserved <= threshold;
-    const alert = low === before.low ? null : low ? "raised" : "cleared";
+    const low = isLow(onHand - reserved, threshold);
+    const alerting = isAlerting(onHand - reserved, threshold);
+    const alert = alerting === wasAlerting ? null : alerting ? "raised" : "cleared";
     this.sql.exec(
       `INSERT INTO stock_levels (location_id, on_hand, reserved, low_stock_threshold, low)
        VALUES (?, ?, ?, ?, ?)
@@ -293,7 +307,7 @@ export class StockStore {
       onHand,
       reserved,
       threshold,
-      low ? 1 : 0,
+      alerting ? 1 : 0,
     );
     const movement: Movement = {
       id: uuidv7(draft.now),
@@ -581,8 +595,21 @@ function toLevel(row: LevelRow): LocationLevel {
     reserved: row.reserved,
     available: row.on_hand - row.reserved,
     threshold: row.low_stock_threshold,
-    low: row.low === 1,
+    low: isLow(row.on_hand - row.reserved, row.low_stock_threshold),
   };
+}
+
+/** Low stock: at or below a set threshold. */
+function isLow(available: number, threshold: number | null): boolean {
+  return threshold !== null && available <= threshold;
+}
+
+/**
+ * Whether a location's alert is open: low, or out of stock (an unset threshold alerts at 0, so
+ * a shop that set none still hears when a location runs dry).
+ */
+function isAlerting(available: number, threshold: number | null): boolean {
+  return available === 0 || isLow(available, threshold);
 }
 
 function toReservation(row: ReservationRow): Reservation {

@@ -109,7 +109,7 @@ export const preparedTxInput = z.object({ txId: key, actor: actorSchema.optional
 export const setThresholdInput = z.object({
   ...target,
   locationId: id,
-  /** `null` removes the threshold (and clears a raised alert). */
+  /** `null` removes the threshold (and clears a raised alert, unless nothing is available). */
   threshold: z.int().min(0).max(MAX_QUANTITY).nullable(),
   actor: actorSchema,
 });
@@ -158,7 +158,10 @@ export interface Movement {
   threshold: number | null;
   /** Whether the location is low (available ≤ threshold) after this movement. */
   low: boolean;
-  /** Set when this movement crossed the threshold: downward `raised`, back above `cleared`. */
+  /**
+   * Set when this movement crossed into or out of alert: `raised` when available falls to the
+   * threshold or to 0 (with or without a threshold), `cleared` when it is back above both.
+   */
   alert: "raised" | "cleared" | null;
   reason: string | null;
   actor: ActorView;

@@ -1,7 +1,9 @@
 /**
- * Low-stock alerts. The ProductStock object decides when a location crosses its threshold (the
- * movement's `alert`: `raised` downward, `cleared` back above); this module turns those
- * crossings into `stock_alerts` rows and notifications.
+ * Low-stock and out-of-stock alerts. The ProductStock object decides when a location crosses
+ * its threshold or runs out (the movement's `alert`: `raised` when available falls to the
+ * threshold or to 0, threshold or not; `cleared` when it is back above both); this module turns
+ * those crossings into `stock_alerts` rows and notifications. An alert raised with nothing
+ * available is of kind `out_of_stock`, any other `low_stock` (`alertKind`).
  *
  * The source is the Postgres mirror (`stock_movements.alert`), read per product in sequence
  * order from a cursor, not the movement a request happens to hold: crossings also come from
@@ -51,6 +53,16 @@ export interface AlertSyncDeps {
   db: Database;
   queue: NotificationQueue;
   logger: Logger;
+}
+
+export type AlertKind = "low_stock" | "out_of_stock";
+
+/**
+ * What an alert is about, from what was available when it was raised: nothing is out of stock.
+ * A location already low that then runs out keeps its one open alert (`low_stock`).
+ */
+export function alertKind(availableAtRaise: number): AlertKind {
+  return availableAtRaise === 0 ? "out_of_stock" : "low_stock";
 }
 
 interface RaisedAlert {
@@ -166,14 +178,18 @@ async function notifyLowStock(deps: AlertSyncDeps, alert: RaisedAlert): Promise<
     .where(eq(products.id, alert.productId));
   const title = where?.title ?? "A product";
   const place = where?.location ?? "a location";
+  const named = `${title} (${where?.sku ?? alert.productId})`;
+  const out = alertKind(alert.available) === "out_of_stock";
+  const kind = out ? "stock.out_of_stock" : "stock.low";
   for (const userId of await shopManagers(deps.db, alert.shopId)) {
     await notifyAfterCommit(deps.queue, deps.logger, {
       userId,
-      kind: "stock.low",
-      title: `Low stock: ${title}`.slice(0, 200),
-      body:
-        `${title} (${where?.sku ?? alert.productId}) has ${alert.available} available at ` +
-        `${place}, at or below its threshold of ${alert.threshold ?? 0}.`,
+      kind,
+      title: `${out ? "Out of stock" : "Low stock"}: ${title}`.slice(0, 200),
+      body: out
+        ? `${named} has nothing available at ${place}.`
+        : `${named} has ${alert.available} available at ${place}, at or below its ` +
+          `threshold of ${alert.threshold ?? 0}.`,
       data: {
         alertId: alert.alertId,
         shopId: alert.shopId,
@@ -183,7 +199,7 @@ async function notifyLowStock(deps: AlertSyncDeps, alert: RaisedAlert): Promise<
         available: alert.available,
         threshold: alert.threshold,
       },
-      dedupeKey: `stock.low:${alert.movementId}:${userId}`,
+      dedupeKey: `${kind}:${alert.movementId}:${userId}`,
     });
   }
 }
@@ -277,6 +293,7 @@ export interface AlertView {
   locationId: string;
   locationCode: string | null;
   locationName: string | null;
+  kind: AlertKind;
   threshold: number | null;
   availableAtRaise: number;
   raisedAt: string;
@@ -312,6 +329,7 @@ function alertView({
     locationId: a.locationId,
     locationCode: r.locationCode,
     locationName: r.locationName,
+    kind: alertKind(a.availableAtRaise),
     threshold: a.threshold,
     availableAtRaise: a.availableAtRaise,
     raisedAt: a.raisedAt.toISOString(),

@@ -62,6 +62,11 @@ const AlertSchema = z
     locationId: z.uuid(),
     locationCode: z.string().nullable(),
     locationName: z.string().nullable(),
+    kind: z.enum(["low_stock", "out_of_stock"]).openapi({
+      description:
+        "`out_of_stock`: nothing was available when it was raised (raised at 0 even with no " +
+        "threshold); `low_stock`: available fell to the threshold.",
+    }),
     threshold: z.number().int().nullable(),
     availableAtRaise: z.number().int(),
     raisedAt: z.iso.datetime(),
@@ -127,7 +132,8 @@ const adjust = createRoute({
     `${writers} Refused with 409 INSUFFICIENT_STOCK when on hand would drop below what ` +
     "buyers have reserved (then nothing changes). `threshold` also sets the location's " +
     "low-stock threshold (`null` removes it). Crossing the threshold downward opens a " +
-    "low-stock alert and notifies the shop's owners and managers.",
+    "low-stock alert, and reaching 0 available opens an out-of-stock alert even with no " +
+    "threshold; either notifies the shop's owners and managers.",
   request: {
     params: IdParam,
     headers: IdempotencyHeaders,

@@ -27,9 +27,14 @@ export const StockMovementSchema = z
     availableAfter: z.number().int(),
     threshold: z.number().int().nullable(),
     low: z.boolean(),
-    alert: z.enum(["raised", "cleared"]).nullable().openapi({
-      description: "Set when this movement crossed the low-stock threshold.",
-    }),
+    alert: z
+      .enum(["raised", "cleared"])
+      .nullable()
+      .openapi({
+        description:
+          "Set when this movement crossed the low-stock threshold or took available to 0 " +
+          "(`raised`), or brought it back above both (`cleared`).",
+      }),
     reason: z.string().nullable(),
     actor: z.object({ type: z.enum(["user", "system", "stripe"]), id: z.uuid().nullable() }),
     reservationId: z.uuid().nullable(),
