@@ -13,7 +13,7 @@ import pg from "pg";
 import { z } from "zod";
 import * as schema from "../src/db/schema/index.ts";
 import { MAX_PBKDF2_ITERATIONS } from "../src/env.ts";
-import { errorMessage } from "../src/lib/errors.ts";
+import { errorMessage } from "../src/lib/error-message.ts";
 import { uuidv7 } from "../src/lib/ids.ts";
 import { hashPassword } from "../src/services/auth/password.ts";
 import { loadDevEnv, openDevDatabase } from "./stack/dev-database.ts";

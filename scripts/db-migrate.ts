@@ -1,4 +1,4 @@
-import { errorMessage } from "../src/lib/errors.ts";
+import { errorMessage } from "../src/lib/error-message.ts";
 /**
  * `npm run db:migrate`: applies pending migrations to DATABASE_URL, or to the dev PGlite in
  * .data/pg when it is unset. `npm run dev` applies them on start as well; this is for a database

@@ -12,7 +12,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEnv } from "node:util";
-import { errorMessage } from "../src/lib/errors.ts";
+import { errorMessage } from "../src/lib/error-message.ts";
 import { type Stack, startStack } from "./stack/stack.ts";
 import {
   DEFAULT_PORT,

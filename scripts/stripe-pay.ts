@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { errorMessage } from "../src/lib/errors.ts";
+import { errorMessage } from "../src/lib/error-message.ts";
 import { loadDevEnv, openDevDatabase } from "./stack/dev-database.ts";
 
 const EMULATOR_URL = (process.env.STRIPE_EMULATOR_URL ?? "http://127.0.0.1:12111").replace(

@@ -21,7 +21,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import pg from "pg";
 import Stripe from "stripe";
-import { errorMessage } from "../../src/lib/errors.ts";
+import { errorMessage } from "../../src/lib/error-message.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

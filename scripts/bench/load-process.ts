@@ -1,4 +1,4 @@
-import { errorMessage } from "../../src/lib/errors.ts";
+import { errorMessage } from "../../src/lib/error-message.ts";
 /**
  * The load generator in its own process (pinned to the other core by the benchmark), so it does
  * not compete with the servers it measures. Obeys `{ type: "run", plan }` with

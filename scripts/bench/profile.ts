@@ -24,7 +24,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import WebSocket from "ws";
 import * as schema from "../../src/db/schema/index.ts";
-import { errorMessage } from "../../src/lib/errors.ts";
+import { errorMessage } from "../../src/lib/error-message.ts";
 import { ROOT } from "../stack/dev-database.ts";
 import { workerVars } from "../stack/local-worker.ts";
 import { startStack } from "../stack/stack.ts";

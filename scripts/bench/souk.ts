@@ -12,7 +12,7 @@ import { SignJWT } from "jose";
 import type pg from "pg";
 import { unstable_startWorker } from "wrangler";
 import * as schema from "../../src/db/schema/index.ts";
-import { errorMessage } from "../../src/lib/errors.ts";
+import { errorMessage } from "../../src/lib/error-message.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { ROOT } from "../stack/dev-database.ts";
 

@@ -15,7 +15,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { errorMessage } from "../../src/lib/errors.ts";
+import { errorMessage } from "../../src/lib/error-message.ts";
 import { ROOT } from "../stack/dev-database.ts";
 import { clocks, consumerThrows, cronTwice, lateSuccess, webhookStorm } from "./events.ts";
 import {

@@ -17,7 +17,7 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { errorMessage } from "../../src/lib/errors.ts";
+import { errorMessage } from "../../src/lib/error-message.ts";
 import type { Rig } from "./rig.ts";
 import { levels, paymentIntents, recentEvents, waitFor, webhooksIdle } from "./traffic.ts";
 

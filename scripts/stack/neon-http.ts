@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
-import { errorMessage } from "../../src/lib/errors.ts";
+import { errorMessage } from "../../src/lib/error-message.ts";
 
 /**
  * Neon's SQL-over-HTTP protocol, served locally so the driver's HTTP mode (`neon()` and

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { errorMessage } from "../../src/lib/errors.ts";
+import { errorMessage } from "../../src/lib/error-message.ts";
 import { API_ROUTES } from "./api/routes.ts";
 import { type ApiContext, DEFAULT_API_VERSION, EmulatorCore, type RequestInfo } from "./core.ts";
 import { ApiError, invalidRequest, type StripeErrorBody, unrecognizedUrl } from "./errors.ts";

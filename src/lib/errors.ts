@@ -2,6 +2,8 @@
  * Domain errors. Services throw these; they know nothing of HTTP. One handler in
  * src/http/problem.ts maps each code to its status and problem+json body.
  */
+export { errorMessage } from "./error-message.ts";
+
 export type ErrorCode =
   | "VALIDATION_FAILED"
   | "UNAUTHENTICATED"
@@ -133,13 +135,6 @@ export class IdempotencyKeyReused extends DomainError {
         "a new request.",
     );
   }
-}
-
-/** An error's message with its cause's (drizzle wraps the driver's), at most 1,000 characters. */
-export function errorMessage(err: unknown): string {
-  const e = err as { message?: unknown; cause?: { message?: unknown } } | null;
-  const cause = typeof e?.cause?.message === "string" ? `: ${e.cause.message}` : "";
-  return `${typeof e?.message === "string" ? e.message : String(err)}${cause}`.slice(0, 1_000);
 }
 
 /** Stripe refused or could not be reached when a PaymentIntent was made: 402. */

@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import { withAudit } from "../../db/audit.ts";
 import type { Database, Tx } from "../../db/client.ts";
 import type { ServiceContext } from "../context.ts";
 
@@ -25,6 +26,9 @@ export interface RollupResult {
   watermark: string | null;
 }
 
+/** Rollups are figures derived from audited orders and sales: they carry no audit rows of their own. */
+const ROLLUP_ACTOR = { type: "system", id: null, requestId: "sales-rollups" } as const;
+
 /**
  * Cron: rebuilds every (shop, UTC day) whose sales changed since the watermark, in one
  * transaction with the watermark's move, so a run that dies leaves the old watermark and the
@@ -33,7 +37,7 @@ export interface RollupResult {
  * `updated_at`) and offline sales recorded since.
  */
 export async function catchUpSalesRollups(ctx: Pick<ServiceContext, "db">): Promise<RollupResult> {
-  return ctx.db.transaction(async (tx) => {
+  return withAudit(ctx.db, ROLLUP_ACTOR, async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_KEY})`);
     await tx.execute(sql`insert into rollup_watermarks (name, watermark)
       values (${SALES_ROLLUP}, '-infinity') on conflict (name) do nothing`);
@@ -57,7 +61,7 @@ export async function refreshShopRollups(
   shopId: string,
   opts: { full?: boolean } = {},
 ): Promise<RollupResult> {
-  return db.transaction(async (tx) => {
+  return withAudit(db, ROLLUP_ACTOR, async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_KEY})`);
     const since = opts.full
       ? sql`'-infinity'::timestamptz`
