@@ -5,7 +5,7 @@ import { serviceContext } from "../../http/service-context.ts";
 import { parseOr422 } from "../../lib/input.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import { loginInput, loginUser } from "../../services/auth/login.ts";
-import { endSession, revokeAllSessions } from "../../services/auth/session.ts";
+import { endAllSessions, endSession } from "../../services/auth/session.ts";
 import { refusalOf } from "../errors.ts";
 import { alert, type FieldMessages, field, page } from "../layout.ts";
 import {
@@ -89,7 +89,7 @@ export const authPages = new Hono<AppEnv>()
   )
   .post("/sign-out-everywhere", requireViewer(), async (c) => {
     const user = viewerOf(c);
-    if (user) await revokeAllSessions(serviceContext(c).db, user.id);
+    if (user) await endAllSessions(serviceContext(c), user.id);
     clearSessionCookies(c);
     return c.redirect("/console/sign-in", 303);
   });

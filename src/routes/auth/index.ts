@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
+import { requireAuth } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
 import { loginInput, loginUser } from "../../services/auth/login.ts";
@@ -10,8 +11,8 @@ import {
   requestPasswordReset,
 } from "../../services/auth/password-reset.ts";
 import { registerInput, registerUser } from "../../services/auth/register.ts";
-import { endSession, refreshSession } from "../../services/auth/session.ts";
-import { json, problems, SessionSchema, UserSchema } from "../schemas.ts";
+import { endAllSessions, endSession, refreshSession } from "../../services/auth/session.ts";
+import { bearer, json, problems, SessionSchema, UserSchema } from "../schemas.ts";
 
 const AuthResult = z.object({ user: UserSchema, session: SessionSchema }).openapi("AuthResult");
 const RefreshBody = z.object({ refreshToken: z.string().min(20).max(200) });
@@ -64,6 +65,19 @@ const logout = createRoute({
   responses: { 204: { description: "Signed out" }, ...problems(422) },
 });
 
+const logoutAll = createRoute({
+  method: "post",
+  path: "/logout-all",
+  tags: ["auth"],
+  summary: "Sign out everywhere: revoke every session of your account",
+  description:
+    "Every refresh token of the account is revoked, so no device can renew its access token; " +
+    "access tokens already issued lapse within their 15 minutes.",
+  security: bearer,
+  middleware: [requireAuth],
+  responses: { 204: { description: "Every session revoked" }, ...problems(401) },
+});
+
 const Accepted = z
   .object({ message: z.string() })
   .openapi("PasswordResetAccepted", { example: { message: "If an account uses this address…" } });
@@ -95,7 +109,7 @@ const resetConfirm = createRoute({
   responses: { 204: { description: "Password changed" }, ...problems(422, 429, 503) },
 });
 
-/** `/v1/auth`: register, login, refresh, logout, password reset. */
+/** `/v1/auth`: register, login, refresh, logout (here or everywhere), password reset. */
 export const authRoutes = createRouter()
   .openapi(register, async (c) => {
     const { redis, clientIp } = c.get("services");
@@ -115,6 +129,10 @@ export const authRoutes = createRouter()
   })
   .openapi(logout, async (c) => {
     await endSession(serviceContext(c), c.req.valid("json"));
+    return c.body(null, 204);
+  })
+  .openapi(logoutAll, async (c) => {
+    await endAllSessions(serviceContext(c), c.var.user.id);
     return c.body(null, 204);
   })
   .openapi(resetRequest, async (c) => {

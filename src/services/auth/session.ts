@@ -148,6 +148,21 @@ export async function endSession(
   if (row) await revokeFamily(ctx.db, row.familyId);
 }
 
+/**
+ * Signs the user out everywhere: every refresh token revoked, so no device can renew its access
+ * token (each lapses within its 15 minutes), with an audit row. Idempotent.
+ */
+export async function endAllSessions(ctx: ServiceContext, userId: string): Promise<void> {
+  await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
+    await revokeAllSessions(tx, userId);
+    await audit.record({
+      action: "user.signed_out_everywhere",
+      entityType: "user",
+      entityId: userId,
+    });
+  });
+}
+
 /** Revokes every refresh token of a user (password change, block). */
 export async function revokeAllSessions(db: Queryable, userId: string): Promise<void> {
   await db
