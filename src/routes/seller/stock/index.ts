@@ -9,6 +9,7 @@ import {
   bulkInput,
   MAX_BULK_ITEMS,
 } from "../../../services/inventory/bulk.ts";
+import { undoBulkOperation } from "../../../services/inventory/bulk-undo.ts";
 import { listMovements, undoInput, undoMovement } from "../../../services/inventory/movements.ts";
 import {
   adjustmentShape,
@@ -163,6 +164,32 @@ const bulk = createRoute({
   },
 });
 
+const undoBulk = createRoute({
+  ...base,
+  method: "post",
+  path: "/bulk/{operationId}/undo",
+  summary: "Undo a committed bulk operation as one operation, all or nothing",
+  description:
+    "Owner and manager of the operation's shop; staff get 403; anyone else 404. Reverses " +
+    "every line (the negated on-hand change of each of its movements) as a new bulk " +
+    "operation, two-phase like the original: when a line can no longer be reversed (what it " +
+    "added was sold or reserved since), nothing is undone and the answer is 409 " +
+    "INSUFFICIENT_STOCK with `lines` naming each such line. An operation is undone once: a " +
+    "second undo answers 409 CONFLICT (reason ALREADY_UNDONE, `undoneBy`), except a repeat " +
+    "of the same Idempotency-Key by the same user, which returns the first undo's result. " +
+    "Only `committed` operations can be undone (409 otherwise). Audited.",
+  request: {
+    params: z.object({
+      operationId: z.uuid().openapi({ param: { name: "operationId", in: "path" } }),
+    }),
+    headers: IdempotencyHeaders,
+  },
+  responses: {
+    200: ok("The undo's own bulk operation", BulkResultSchema),
+    ...problems(401, 403, 404, 409, 422),
+  },
+});
+
 const movements = createRoute({
   ...base,
   method: "get",
@@ -259,6 +286,11 @@ export const stockRoutes = createRouter()
       await bulkAdjustStock(serviceContext(c), c.var.user.id, c.req.valid("json"), key),
       200,
     );
+  })
+  .openapi(undoBulk, async (c) => {
+    const key = c.req.valid("header")["idempotency-key"];
+    const { operationId } = c.req.valid("param");
+    return c.json(await undoBulkOperation(serviceContext(c), c.var.user.id, operationId, key), 200);
   })
   .openapi(movements, async (c) =>
     c.json(await listMovements(serviceContext(c), c.var.user.id, c.req.valid("query")), 200),
