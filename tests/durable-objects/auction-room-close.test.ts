@@ -6,12 +6,10 @@ import {
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { AuctionRoom } from "../../durable-objects/auction-room.ts";
-import { auditLog } from "../../src/db/schema/index.ts";
 import worker from "../../src/index.ts";
-import { withDb } from "../helpers/db.ts";
+import { auditRows } from "../helpers/audit.ts";
 import {
   auctionOrders,
   auctionRow,
@@ -27,15 +25,6 @@ async function runCron(cron: string): Promise<void> {
   const ctx = createExecutionContext();
   await worker.scheduled(createScheduledController({ cron, scheduledTime: new Date() }), env, ctx);
   await waitOnExecutionContext(ctx);
-}
-
-async function auditsOf(entityIds: string[], action: string) {
-  return withDb((db) =>
-    db
-      .select()
-      .from(auditLog)
-      .where(and(inArray(auditLog.entityId, entityIds), eq(auditLog.action, action))),
-  );
 }
 
 describe("AuctionRoom close", () => {
@@ -136,8 +125,8 @@ describe("AuctionRoom close", () => {
     await sleep(1_500);
     expect(sorted(await resultNotices(auction.id))).toEqual(sorted(expected));
 
-    expect(await auditsOf([auction.id], "auction.ended_sold")).toHaveLength(1);
-    expect(await auditsOf([order?.id ?? ""], "order.created")).toHaveLength(1);
+    expect(await auditRows([auction.id], { action: "auction.ended_sold" })).toHaveLength(1);
+    expect(await auditRows([order?.id ?? ""], { action: "order.created" })).toHaveLength(1);
     expect((await auction.stub.mirrorStatus()).pending).toBe(0);
   });
 

@@ -1,9 +1,10 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import type { ProductStock } from "../../durable-objects/product-stock.ts";
-import { auditLog, stockMovements } from "../../src/db/schema/index.ts";
+import { stockMovements } from "../../src/db/schema/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
+import { auditRows } from "../helpers/audit.ts";
 import { withDb } from "../helpers/db.ts";
 import { newProduct, type StockStub, seller, stockUp } from "../helpers/stock.ts";
 
@@ -18,16 +19,6 @@ async function mirrored(productId: string) {
       .from(stockMovements)
       .where(eq(stockMovements.productId, productId))
       .orderBy(asc(stockMovements.sequence)),
-  );
-}
-
-async function audits(ids: string[]) {
-  if (ids.length === 0) return [];
-  return withDb((db) =>
-    db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityType, "stock_movement"), inArray(auditLog.entityId, ids))),
   );
 }
 
@@ -63,7 +54,10 @@ describe("ProductStock outbox", () => {
     expect(rows[3]).toMatchObject({ deltaOnHand: -3, deltaReserved: -3, onHandAfter: 17 });
     expect(rows[5]).toMatchObject({ lowStockThreshold: 30, lowStock: true, alert: "raised" });
 
-    const audit = await audits(rows.map((r) => r.id));
+    const audit = await auditRows(
+      rows.map((r) => r.id),
+      { entityType: "stock_movement" },
+    );
     expect(audit).toHaveLength(6);
     expect(new Set(audit.map((a) => a.entityId)).size).toBe(6);
     const commitAudit = audit.find((a) => a.entityId === rows[3]?.id);
@@ -100,7 +94,12 @@ describe("ProductStock outbox", () => {
 
     const rows = await mirrored(productId);
     expect(rows.map((r) => r.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(await audits(rows.map((r) => r.id))).toHaveLength(6);
+    expect(
+      await auditRows(
+        rows.map((r) => r.id),
+        { entityType: "stock_movement" },
+      ),
+    ).toHaveLength(6);
     expect((await stub.snapshot()).mirror).toEqual({ failures: 0, retryAt: null, lastError: null });
 
     // Another flush, with nothing pending, adds nothing.
@@ -128,7 +127,12 @@ describe("ProductStock outbox", () => {
 
     const rows = await mirrored(productId);
     expect(rows).toHaveLength(6);
-    expect(await audits(rows.map((r) => r.id))).toHaveLength(6);
+    expect(
+      await auditRows(
+        rows.map((r) => r.id),
+        { entityType: "stock_movement" },
+      ),
+    ).toHaveLength(6);
   });
 
   it("refuses to overwrite a mirror row that holds another movement under the same sequence", async () => {

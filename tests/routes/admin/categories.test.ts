@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { auditActions, auditCountBy } from "../../helpers/audit.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { createAdmin } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import {
-  auditCountBy,
-  auditOf,
-  createProduct,
-  seedVisibleShop,
-  uniqueWord,
-} from "../catalog/fixtures.ts";
+import { createProduct, seedVisibleShop, uniqueWord } from "../catalog/fixtures.ts";
 
 interface Category {
   id: string;
@@ -82,15 +77,9 @@ describe("/v1/admin/categories", () => {
     expect(gone.status).toBe(404);
     expect(find((await api<Node[]>("GET", "/v1/categories")).body, garden.body.id)).toBeUndefined();
 
-    expect((await auditOf(root.body.id)).map((a) => a.action)).toEqual(["category.created"]);
-    expect((await auditOf(kitchen.body.id)).map((a) => a.action)).toEqual([
-      "category.created",
-      "category.updated",
-    ]);
-    expect((await auditOf(garden.body.id)).map((a) => a.action)).toEqual([
-      "category.created",
-      "category.deleted",
-    ]);
+    expect(await auditActions(root.body.id)).toEqual(["category.created"]);
+    expect(await auditActions(kitchen.body.id)).toEqual(["category.created", "category.updated"]);
+    expect(await auditActions(garden.body.id)).toEqual(["category.created", "category.deleted"]);
   });
 
   it("refuses to delete a category with subcategories or products, writing no audit row", async () => {

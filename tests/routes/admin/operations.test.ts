@@ -1,13 +1,13 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {
-  auditLog,
   deadLetters,
   jobRuns,
   notifications,
   paymentIssues,
 } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { createAdmin } from "../../helpers/shops.ts";
@@ -44,15 +44,6 @@ async function deadLetter(queue: string, body: unknown): Promise<string> {
     db.insert(deadLetters).values({ id, queue, messageId: `msg-${id}`, body, attempts: 6 }),
   );
   return id;
-}
-
-async function audits(entityId: string, action: string) {
-  return withDb((db) =>
-    db
-      .select({ actorId: auditLog.actorId, newValue: auditLog.newValue })
-      .from(auditLog)
-      .where(and(eq(auditLog.entityId, entityId), eq(auditLog.action, action))),
-  );
 }
 
 describe("admin operations: dead letters", () => {
@@ -118,7 +109,7 @@ describe("admin operations: dead letters", () => {
     const again = await api<Problem>("POST", path, { token: admin.accessToken });
     expect(again.status).toBe(409);
     expect(again.body.code).toBe("CONFLICT");
-    const rows = await audits(id, "dead_letter.replayed");
+    const rows = await auditRows(id, { action: "dead_letter.replayed" });
     expect(rows).toEqual([expect.objectContaining({ actorId: admin.id })]);
 
     const buyer = await registerUser();
@@ -150,7 +141,7 @@ describe("admin operations: dead letters", () => {
     expect(res.status).toBe(409);
     const [row] = await withDb((db) => db.select().from(deadLetters).where(eq(deadLetters.id, id)));
     expect(row?.resolvedAt).toBeNull();
-    expect(await audits(id, "dead_letter.replayed")).toEqual([]);
+    expect(await auditRows(id, { action: "dead_letter.replayed" })).toEqual([]);
   });
 });
 
@@ -200,7 +191,7 @@ describe("admin operations: payment issues", () => {
       body: { note: "twice" },
     });
     expect(again.status).toBe(409);
-    expect(await audits(id, "payment_issue.resolved")).toEqual([
+    expect(await auditRows(id, { action: "payment_issue.resolved" })).toEqual([
       expect.objectContaining({ actorId: admin.id }),
     ]);
 

@@ -1,6 +1,7 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditLog, shops } from "../../../src/db/schema/index.ts";
+import { shops } from "../../../src/db/schema/index.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { createAdmin, seedShop } from "../../helpers/shops.ts";
@@ -20,14 +21,6 @@ const act = (admin: TestUser, id: string, action: string, body?: unknown) =>
     body,
   });
 
-const auditsFor = (shopId: string) =>
-  withDb((db) =>
-    db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityId, shopId), eq(auditLog.entityType, "shop"))),
-  );
-
 describe("/v1/admin/shops", () => {
   it("refuses to approve a shop whose contact email is not verified (409, says why)", async () => {
     const admin = await createAdmin();
@@ -39,7 +32,7 @@ describe("/v1/admin/shops", () => {
     expect(res.body).toMatchObject({ status: 409, currentStatus: "pending" });
     const [row] = await withDb((db) => db.select().from(shops).where(eq(shops.id, shop.id)));
     expect(row?.status).toBe("pending");
-    expect(await auditsFor(shop.id)).toHaveLength(0);
+    expect(await auditRows(shop.id, { entityType: "shop" })).toHaveLength(0);
   });
 
   it("approves a verified shop with one audit row (old and new status); buyers then see it", async () => {
@@ -50,7 +43,7 @@ describe("/v1/admin/shops", () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: "approved", visible: true });
     expect((await api("GET", `/v1/shops/${shop.id}`)).status).toBe(200);
-    const audits = await auditsFor(shop.id);
+    const audits = await auditRows(shop.id, { entityType: "shop" });
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({
       action: "shop.approved",
@@ -60,7 +53,7 @@ describe("/v1/admin/shops", () => {
     });
     const again = await act(admin, shop.id, "approve");
     expect(again.status).toBe(409);
-    expect(await auditsFor(shop.id)).toHaveLength(1);
+    expect(await auditRows(shop.id, { entityType: "shop" })).toHaveLength(1);
   });
 
   it("rejects a pending shop with a reason: one audit row, the owner is told, it stays hidden", async () => {
@@ -73,7 +66,7 @@ describe("/v1/admin/shops", () => {
       statusReason: "Photos are not of real items",
     });
     expect((await api("GET", `/v1/shops/${shop.id}`)).status).toBe(404);
-    const audits = await auditsFor(shop.id);
+    const audits = await auditRows(shop.id, { entityType: "shop" });
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({
       action: "shop.rejected",
@@ -113,7 +106,7 @@ describe("/v1/admin/shops", () => {
       status: "suspended",
       statusReason: "Counterfeit goods reported",
     });
-    const audits = await auditsFor(shop.id);
+    const audits = await auditRows(shop.id, { entityType: "shop" });
     expect(audits.map((a) => a.action)).toEqual(["shop.suspended"]);
     const [row] = await withDb((db) => db.select().from(shops).where(eq(shops.id, shop.id)));
     const mail = await waitForMail(row?.contactEmail ?? "");
@@ -129,8 +122,8 @@ describe("/v1/admin/shops", () => {
     expect((await act(admin, pending.id, "suspend", { reason: "too early" })).status).toBe(409);
     const approved = await seedShop({ status: "approved" });
     expect((await act(admin, approved.id, "reject", { reason: "too late" })).status).toBe(409);
-    expect(await auditsFor(pending.id)).toHaveLength(0);
-    expect(await auditsFor(approved.id)).toHaveLength(0);
+    expect(await auditRows(pending.id, { entityType: "shop" })).toHaveLength(0);
+    expect(await auditRows(approved.id, { entityType: "shop" })).toHaveLength(0);
     expect((await act(admin, crypto.randomUUID(), "approve")).status).toBe(404);
   });
 
@@ -149,7 +142,7 @@ describe("/v1/admin/shops", () => {
     }
     expect((await api("GET", "/v1/admin/shops")).status).toBe(401);
     expect((await api("POST", `/v1/admin/shops/${shop.id}/approve`)).status).toBe(401);
-    expect(await auditsFor(shop.id)).toHaveLength(0);
+    expect(await auditRows(shop.id, { entityType: "shop" })).toHaveLength(0);
   });
 
   it("lists shops by status with a cursor", async () => {
@@ -196,6 +189,6 @@ describe("/v1/admin/shops", () => {
     expect(badStatus.body.errors?.map((e) => e.field).sort()).toEqual(["cursor", "status"]);
     const badId = await act(admin, "nope", "approve");
     expect(badId.body.errors?.[0]).toMatchObject({ field: "id", in: "path" });
-    expect(await auditsFor(shop.id)).toHaveLength(0);
+    expect(await auditRows(shop.id, { entityType: "shop" })).toHaveLength(0);
   });
 });

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { expect } from "vitest";
 import type { ProductStock } from "../../../durable-objects/product-stock.ts";
-import { auditLog, shopLocations, shops } from "../../../src/db/schema/index.ts";
+import { shopLocations, shops } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { withDb } from "../../helpers/db.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
@@ -164,16 +164,4 @@ export async function levelAt(productId: string, locationId: string) {
       available: 0,
     }
   );
-}
-
-/** Audit actions recorded for one entity, oldest first. */
-export async function auditActions(entityType: string, entityId: string): Promise<string[]> {
-  const rows = await withDb((db) =>
-    db
-      .select({ action: auditLog.action })
-      .from(auditLog)
-      .where(and(eq(auditLog.entityType, entityType), eq(auditLog.entityId, entityId)))
-      .orderBy(auditLog.id),
-  );
-  return rows.map((r) => r.action);
 }

@@ -1,8 +1,7 @@
 import { env } from "cloudflare:workers";
 import { Redis } from "@upstash/redis/cloudflare";
-import { and, eq } from "drizzle-orm";
 import { expect } from "vitest";
-import { auditLog, categories } from "../../../src/db/schema/index.ts";
+import { categories } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import {
   bumpCatalogVersion,
@@ -110,28 +109,6 @@ export async function createProduct(token: string, body: ProductBody): Promise<S
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body;
-}
-
-/** Audit rows for one entity, oldest first. */
-export async function auditOf(entityId: string): Promise<Array<{ action: string }>> {
-  return withDb((db) =>
-    db
-      .select({ action: auditLog.action })
-      .from(auditLog)
-      .where(eq(auditLog.entityId, entityId))
-      .orderBy(auditLog.id),
-  );
-}
-
-/** How many audit rows a user has written (to prove a failed change wrote none). */
-export async function auditCountBy(actorId: string, action?: string): Promise<number> {
-  const rows = await withDb((db) =>
-    db
-      .select({ id: auditLog.id })
-      .from(auditLog)
-      .where(and(eq(auditLog.actorId, actorId), action ? eq(auditLog.action, action) : undefined)),
-  );
-  return rows.length;
 }
 
 export interface Page<T> {

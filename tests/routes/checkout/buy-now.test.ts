@@ -1,11 +1,11 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { shops } from "../../../src/db/schema/index.ts";
+import { auditActions } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { stripeClient } from "../../stripe-emulator/helpers.ts";
 import {
   addToCart,
-  auditActions,
   buyer,
   buyShop,
   cartOf,
@@ -61,7 +61,9 @@ describe("checkout with items (buy now)", () => {
 
     const pi = await stripeClient().paymentIntents.retrieve(res.body.paymentIntentId);
     expect(pi).toMatchObject({ amount: 3000, metadata: { checkout_id: res.body.checkoutId } });
-    expect(await auditActions("checkout", res.body.checkoutId)).toEqual(["checkout.created"]);
+    expect(await auditActions(res.body.checkoutId, { entityType: "checkout" })).toEqual([
+      "checkout.created",
+    ]);
   });
 
   it("names each failing field (422) and holds nothing", async () => {

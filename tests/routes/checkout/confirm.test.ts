@@ -6,6 +6,7 @@ import { loadConfig } from "../../../src/env.ts";
 import { createStripe } from "../../../src/lib/stripe.ts";
 import { confirmCheckout } from "../../../src/services/checkout/confirm.ts";
 import { DomainError } from "../../../src/services/errors.ts";
+import { auditActions } from "../../helpers/audit.ts";
 import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
@@ -14,7 +15,6 @@ import { stripeClient } from "../../stripe-emulator/helpers.ts";
 import {
   addressOf,
   addToCart,
-  auditActions,
   buyer,
   buyShop,
   cartOf,
@@ -164,8 +164,11 @@ describe("POST /v1/checkout/confirm", () => {
 
     // The bought lines left the cart; one audit row per order.
     expect((await cartOf(u)).lines).toEqual([]);
-    for (const o of c.orders) expect(await auditActions("order", o.id)).toEqual(["order.created"]);
-    expect(await auditActions("checkout", c.checkoutId)).toEqual(["checkout.created"]);
+    for (const o of c.orders)
+      expect(await auditActions(o.id, { entityType: "order" })).toEqual(["order.created"]);
+    expect(await auditActions(c.checkoutId, { entityType: "checkout" })).toEqual([
+      "checkout.created",
+    ]);
   });
 
   it("runs once for five concurrent confirms with one key, then replays; another body is 422", async () => {
@@ -334,11 +337,11 @@ describe("POST /v1/checkout/confirm", () => {
     expect(db.orders[0]?.status).toBe("cancelled");
     const hold = await stockStub(p.id).reservation(db.items[0]?.reservationId ?? "");
     expect(hold?.state).toBe("released");
-    expect(await auditActions("order", db.orders[0]?.id ?? "")).toEqual([
+    expect(await auditActions(db.orders[0]?.id ?? "", { entityType: "order" })).toEqual([
       "order.created",
       "order.cancelled",
     ]);
-    expect(await auditActions("checkout", checkoutId)).toEqual([
+    expect(await auditActions(checkoutId, { entityType: "checkout" })).toEqual([
       "checkout.created",
       "checkout.voided",
     ]);

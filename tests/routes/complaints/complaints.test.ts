@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { auditRows } from "../../helpers/audit.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { createAdmin, seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { auditOf, seedOrder, waitForNotice } from "../feedback/fixtures.ts";
+import { seedOrder, waitForNotice } from "../feedback/fixtures.ts";
 
 interface Complaint {
   id: string;
@@ -51,7 +52,7 @@ describe("POST /v1/complaints", () => {
     );
     expect(rest.body.items.map((c) => c.id)).toEqual([ids[0]]);
     expect(rest.body.nextCursor).toBeNull();
-    expect(await auditOf("complaint", ids[0] ?? "")).toHaveLength(1);
+    expect(await auditRows(ids[0] ?? "", { entityType: "complaint" })).toHaveLength(1);
   });
 
   it("answers 404 for another buyer's order or a hidden shop, 422 for oneself", async () => {
@@ -111,7 +112,7 @@ describe("/v1/admin/complaints", () => {
     });
     expect(assigned.status).toBe(200);
     expect(assigned.body).toMatchObject({ status: "assigned", assigneeId: admin.id });
-    expect((await auditOf("complaint", id)).map((r) => r.action).sort()).toEqual([
+    expect((await auditRows(id, { entityType: "complaint" })).map((r) => r.action).sort()).toEqual([
       "complaint.assigned",
       "complaint.created",
     ]);
@@ -135,7 +136,7 @@ describe("/v1/admin/complaints", () => {
       resolutionNote: "Listing removed.",
     });
     await waitForNotice(buyer.id, `complaint.resolved:${id}`);
-    const rows = await auditOf("complaint", id);
+    const rows = await auditRows(id, { entityType: "complaint" });
     expect(rows.map((r) => r.action).sort()).toEqual([
       "complaint.assigned",
       "complaint.created",
@@ -152,7 +153,7 @@ describe("/v1/admin/complaints", () => {
       token: a,
     });
     expect(reassign.status).toBe(409);
-    expect(await auditOf("complaint", id)).toHaveLength(3);
+    expect(await auditRows(id, { entityType: "complaint" })).toHaveLength(3);
   });
 
   it("assigns to another admin only; non-admins are refused; bad input is 422", async () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { auditRows } from "../../helpers/audit.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { createAdmin, seedMember, seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
 import { createProduct, seedCategory } from "../catalog/fixtures.ts";
-import { auditOf, noticesOf, seedOrder, waitForNotice } from "../feedback/fixtures.ts";
+import { noticesOf, seedOrder, waitForNotice } from "../feedback/fixtures.ts";
 
 interface Conversation {
   id: string;
@@ -69,7 +70,7 @@ describe("/v1/conversations", () => {
     );
     expect(rest.body.items.map((c) => c.id)).toEqual([general.body.conversation.id]);
     expect(rest.body.nextCursor).toBeNull();
-    const rows = await auditOf("conversation", general.body.conversation.id);
+    const rows = await auditRows(general.body.conversation.id, { entityType: "conversation" });
     expect(rows.map((r) => r.action).sort()).toEqual([
       "conversation.opened",
       "message.sent",

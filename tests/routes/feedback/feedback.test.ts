@@ -1,11 +1,12 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { feedback } from "../../../src/db/schema/index.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { seedMember, seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { auditOf, seedOrder, waitForNotice } from "./fixtures.ts";
+import { seedOrder, waitForNotice } from "./fixtures.ts";
 
 interface Feedback {
   id: string;
@@ -44,7 +45,7 @@ describe("order feedback", () => {
     expect(first.body).toMatchObject({ orderId: delivered, rating: 4, comment: "Good" });
     const second = await leave(buyer.accessToken, delivered);
     expect(second.status).toBe(409);
-    const rows = await auditOf("feedback", first.body.id);
+    const rows = await auditRows(first.body.id, { entityType: "feedback" });
     expect(rows.map((r) => r.action)).toEqual(["feedback.created"]);
   });
 
@@ -73,7 +74,7 @@ describe("order feedback", () => {
     );
     const late = await edit(buyer.accessToken, { comment: "Changed my mind" });
     expect(late.status).toBe(409);
-    expect((await auditOf("feedback", id)).map((r) => r.action).sort()).toEqual([
+    expect((await auditRows(id, { entityType: "feedback" })).map((r) => r.action).sort()).toEqual([
       "feedback.created",
       "feedback.updated",
     ]);
@@ -103,10 +104,9 @@ describe("order feedback", () => {
     expect(done.body.reply).toBe("Thank you!");
     expect((await reply(shop.owner.accessToken, "Again")).status).toBe(409);
     await waitForNotice(buyer.id, `feedback.replied:${body.id}`);
-    expect((await auditOf("feedback", body.id)).map((r) => r.action).sort()).toEqual([
-      "feedback.created",
-      "feedback.replied",
-    ]);
+    expect(
+      (await auditRows(body.id, { entityType: "feedback" })).map((r) => r.action).sort(),
+    ).toEqual(["feedback.created", "feedback.replied"]);
   });
 
   it("lists a visible shop's feedback with the average and the distribution", async () => {
@@ -169,7 +169,7 @@ describe("POST /v1/feedback (platform)", () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.category).toBe("checkout");
-    expect(await auditOf("platform_feedback", res.body.id)).toHaveLength(1);
+    expect(await auditRows(res.body.id, { entityType: "platform_feedback" })).toHaveLength(1);
     expect((await api("POST", "/v1/feedback", { body: { rating: 5, comment: "x" } })).status).toBe(
       401,
     );

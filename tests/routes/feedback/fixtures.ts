@@ -1,5 +1,5 @@
 import { and, eq, like } from "drizzle-orm";
-import { auditLog, notifications, orders } from "../../../src/db/schema/index.ts";
+import { notifications, orders } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { withDb } from "../../helpers/db.ts";
 
@@ -61,15 +61,5 @@ export function waitForNotice(userId: string, prefix: string) {
     },
     15_000,
     `a ${prefix} notice for ${userId}`,
-  );
-}
-
-/** The audit rows of one entity. */
-export function auditOf(entityType: string, entityId: string) {
-  return withDb((db) =>
-    db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityType, entityType), eq(auditLog.entityId, entityId))),
   );
 }

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { accountCodes, auditLog } from "../../../src/db/schema/index.ts";
+import { accountCodes } from "../../../src/db/schema/index.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem, uniqueEmail } from "../../helpers/http.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
@@ -21,14 +22,6 @@ const post = (u: TestUser, path: string, body?: unknown) =>
 
 const me = async (u: TestUser) => (await api<Me>("GET", "/v1/me", { token: u.accessToken })).body;
 
-const audits = (userId: string, action: string) =>
-  withDb((db) =>
-    db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityId, userId), eq(auditLog.action, action))),
-  );
-
 /** A 6-digit code that is not `code`. */
 const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 
@@ -47,7 +40,7 @@ describe("POST /v1/me/email-verification and /confirm", () => {
     expect(res.status).toBe(200);
     expect(res.body.emailVerifiedAt).toEqual(expect.any(String));
     expect((await me(u)).emailVerifiedAt).toBe(res.body.emailVerifiedAt);
-    expect(await audits(u.id, "user.email_verified")).toHaveLength(1);
+    expect(await auditRows(u.id, { action: "user.email_verified" })).toHaveLength(1);
     expect((await post(u, "/email-verification/confirm", { code })).status).toBe(409);
     expect((await post(u, "/email-verification")).status).toBe(409);
   });
@@ -89,7 +82,7 @@ describe("POST /v1/me/email-change and /confirm", () => {
       api("POST", "/v1/auth/login", { body: { email, password: u.password } });
     expect((await login(newEmail)).status).toBe(200);
     expect((await login(u.email)).status).toBe(401);
-    const [audit] = await audits(u.id, "user.email_changed");
+    const [audit] = await auditRows(u.id, { action: "user.email_changed" });
     expect(audit).toMatchObject({ oldValue: { email: u.email }, newValue: { email: newEmail } });
     // The old address hears of it.
     expect((await waitForMail(u.email)).subject).toMatch(/email was changed/);

@@ -1,7 +1,5 @@
-import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditLog } from "../../../src/db/schema/index.ts";
-import { withDb } from "../../helpers/db.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { createAdmin } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
@@ -17,14 +15,6 @@ const becomeSeller = (token: string) =>
 
 const openShop = (token: string) => api("POST", "/v1/shops", { token, body: shopBody() });
 
-const roleAudits = (userId: string) =>
-  withDb((db) =>
-    db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityId, userId), eq(auditLog.action, "user.role_changed"))),
-  );
-
 describe("POST /v1/me/seller", () => {
   it("makes a buyer a seller, audited, with a fresh token that may open a shop", async () => {
     const buyer = await registerUser("buyer");
@@ -33,7 +23,7 @@ describe("POST /v1/me/seller", () => {
     expect(res.status).toBe(200);
     expect(res.body.user).toMatchObject({ id: buyer.id, role: "seller" });
     expect((await openShop(res.body.session.accessToken)).status).toBe(201);
-    const audits = await roleAudits(buyer.id);
+    const audits = await auditRows(buyer.id, { action: "user.role_changed" });
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({
       actorId: buyer.id,
@@ -57,7 +47,7 @@ describe("POST /v1/me/seller", () => {
     const res = await becomeSeller(seller.accessToken);
     expect(res.status).toBe(200);
     expect(res.body.user.role).toBe("seller");
-    expect(await roleAudits(seller.id)).toHaveLength(0);
+    expect(await auditRows(seller.id, { action: "user.role_changed" })).toHaveLength(0);
   });
 
   it("keeps an admin an admin (409) and refuses a blocked account (403)", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { orders } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
 import { seedShop } from "../../helpers/shops.ts";
@@ -8,7 +9,6 @@ import { level } from "../../helpers/stock.ts";
 import { seedCheckout, stripeClient } from "../../helpers/stripe.ts";
 import { registerUser } from "../../helpers/users.ts";
 import {
-  auditActions,
   buyerPost,
   orderRow,
   paidOrder,
@@ -86,7 +86,7 @@ describe("cancel", () => {
     });
     const pi = await stripe.paymentIntents.retrieve(f.checkout.paymentIntentId);
     expect(pi.status).toBe("canceled");
-    const audits = await auditActions(f.order.id, "order.cancelled");
+    const audits = await auditRows(f.order.id, { action: "order.cancelled" });
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({
       actorId: f.buyer.id,
@@ -120,8 +120,8 @@ describe("cancel", () => {
       onHand: item.onHandBefore,
       reserved: 0,
     });
-    expect(await auditActions(f.order.id, "order.cancelled")).toHaveLength(1);
-    expect(await auditActions(f.order.id, "order.refunded")).toHaveLength(1);
+    expect(await auditRows(f.order.id, { action: "order.cancelled" })).toHaveLength(1);
+    expect(await auditRows(f.order.id, { action: "order.refunded" })).toHaveLength(1);
   });
 
   it("refuses to cancel once picking has started (409 naming the state)", async () => {
@@ -195,6 +195,6 @@ describe("received", () => {
     const res = await buyerPost(f.buyer, `/${f.order.id}/received`);
     expect(res.status).toBe(200);
     expect(res.body.status).toBe("delivered");
-    expect(await auditActions(f.order.id, "order.delivered")).toHaveLength(1);
+    expect(await auditRows(f.order.id, { action: "order.delivered" })).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
-import { and, eq } from "drizzle-orm";
-import { auditLog, orders, refunds, transfers } from "../../../src/db/schema/index.ts";
+import { eq } from "drizzle-orm";
+import { orders, refunds, transfers } from "../../../src/db/schema/index.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
 import {
@@ -58,15 +58,6 @@ export async function transferRow(orderId: string) {
     db.select().from(transfers).where(eq(transfers.orderId, orderId)),
   );
   return t;
-}
-
-export async function auditActions(orderId: string, action: string) {
-  return withDb((db) =>
-    db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityId, orderId), eq(auditLog.action, action))),
-  );
 }
 
 export interface OrderBody {

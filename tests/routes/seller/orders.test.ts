@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { auditRows } from "../../helpers/audit.ts";
 import { api } from "../../helpers/http.ts";
 import { createAdmin, seedMember } from "../../helpers/shops.ts";
 import { eventually, postWebhook, processed, stripeClient } from "../../helpers/stripe.ts";
 import { registerUser } from "../../helpers/users.ts";
 import { captured } from "../../stripe-emulator/helpers.ts";
 import {
-  auditActions,
   orderRow,
   paidOrder,
   pendingOrder,
@@ -119,15 +119,15 @@ describe("picking", () => {
     expect((await stripe.transfers.retrieve(t?.stripeTransferId ?? "")).amount_reversed).toBe(
       2_940,
     );
-    expect(await auditActions(f.order.id, "order.refund_recorded")).toHaveLength(1);
-    expect(await auditActions(f.order.id, "transfer.reversed")).toHaveLength(1);
+    expect(await auditRows(f.order.id, { action: "order.refund_recorded" })).toHaveLength(1);
+    expect(await auditRows(f.order.id, { action: "transfer.reversed" })).toHaveLength(1);
 
     // The last line decided: ready.
     const last = await sellerPost(staff, `/${f.order.id}/items/${keep.id}/picked`);
     expect(last.status).toBe(200);
     expect(last.body.status).toBe("ready");
-    expect(await auditActions(f.order.id, "order.picking")).toHaveLength(1);
-    expect(await auditActions(f.order.id, "order.ready")).toHaveLength(1);
+    expect(await auditRows(f.order.id, { action: "order.picking" })).toHaveLength(1);
+    expect(await auditRows(f.order.id, { action: "order.ready" })).toHaveLength(1);
   });
 
   it("refunds everything, delivery included, when every line is missing", async () => {
@@ -169,7 +169,7 @@ describe("ship", () => {
     const res = await sellerPost(f.owner, `/${f.order.id}/ship`, body);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: "shipped", ...body });
-    const audits = await auditActions(f.order.id, "order.shipped");
+    const audits = await auditRows(f.order.id, { action: "order.shipped" });
     expect(audits).toHaveLength(1);
     expect(audits[0]?.actorId).toBe(f.owner.id);
     await eventually(async () => {

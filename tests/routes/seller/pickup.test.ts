@@ -2,11 +2,12 @@ import { eq, like } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { notifications, orders, shopLocations } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { seedMember } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { auditActions, orderRow, paidOrder, sellerPost } from "../orders/fixtures.ts";
+import { orderRow, paidOrder, sellerPost } from "../orders/fixtures.ts";
 import { eventually } from "../shops/support.ts";
 
 /** A paid order turned into a pickup at a new branch of its shop, picked: `ready`. */
@@ -97,7 +98,7 @@ describe("pickup at a branch", () => {
     expect(res.status).toBe(200);
     expect(res.body.status).toBe("collected");
     expect((await orderRow(f.order.id)).collectedAt).not.toBeNull();
-    expect(await auditActions(f.order.id, "order.collected")).toHaveLength(1);
+    expect(await auditRows(f.order.id, { action: "order.collected" })).toHaveLength(1);
     // Asked once for feedback, as after a delivery.
     const asked = await eventually(async () => {
       const rows = await withDb((db) =>
@@ -130,7 +131,7 @@ describe("pickup at a branch", () => {
     expect(first.body.errors?.map((e) => e.field)).toEqual(["code"]);
     expect(afterVoid.status).toBe(409);
     expect((await orderRow(f.order.id)).status).toBe("ready_for_pickup");
-    expect(await auditActions(f.order.id, "order.pickup_code_failed")).toHaveLength(5);
+    expect(await auditRows(f.order.id, { action: "order.pickup_code_failed" })).toHaveLength(5);
 
     // Marking it ready again sends a new code, which works.
     expect((await sellerPost(f.owner, `/${f.order.id}/ready-for-pickup`)).status).toBe(200);

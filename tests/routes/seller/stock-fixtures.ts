@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { expect } from "vitest";
 import type { ProductStock } from "../../../durable-objects/product-stock.ts";
-import { auditLog, shopLocations, stockMovements } from "../../../src/db/schema/index.ts";
+import { shopLocations, stockMovements } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { withDb } from "../../helpers/db.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
@@ -165,18 +165,5 @@ export async function mirrorOf(productId: string) {
       .from(stockMovements)
       .where(eq(stockMovements.productId, productId))
       .orderBy(asc(stockMovements.sequence)),
-  );
-}
-
-/** The audit rows written for these movements (the mirror flush writes one per movement). */
-export async function auditsOf(movementIds: string[]) {
-  if (movementIds.length === 0) return [];
-  return withDb((db) =>
-    db
-      .select({ entityId: auditLog.entityId, action: auditLog.action })
-      .from(auditLog)
-      .where(
-        and(eq(auditLog.entityType, "stock_movement"), inArray(auditLog.entityId, movementIds)),
-      ),
   );
 }

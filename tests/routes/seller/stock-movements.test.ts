@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../../src/lib/ids.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
 import { registerUser } from "../../helpers/users.ts";
 import {
   adjust,
-  auditsOf,
   flush,
   levelAt,
   product,
@@ -157,9 +157,11 @@ describe("POST /v1/seller/stock/movements/{id}/undo", () => {
     expect(listed.body.items.find((m) => m.id === wrong.body.movement.id)?.undoneBySequence).toBe(
       undone.body.movement.sequence,
     );
-    expect((await auditsOf([undone.body.movement.id])).map((a) => a.action)).toEqual([
-      "stock.undone",
-    ]);
+    expect(
+      (await auditRows([undone.body.movement.id], { entityType: "stock_movement" })).map(
+        (a) => a.action,
+      ),
+    ).toEqual(["stock.undone"]);
   });
 
   it("replays an undo retried with its Idempotency-Key", async () => {

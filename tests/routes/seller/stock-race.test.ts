@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { auditRows } from "../../helpers/audit.ts";
 import {
   adjust,
-  auditsOf,
   flush,
   levelAt,
   mirrorOf,
@@ -56,7 +56,10 @@ describe("concurrent stock changes through the HTTP API", () => {
     expect(sales).toHaveLength(50);
     expect(sales.every((m) => m.deltaOnHand === -1 && m.onHandAfter >= 0)).toBe(true);
     expect(Math.min(...mirror.map((m) => m.onHandAfter))).toBe(0);
-    const audits = await auditsOf(sales.map((m) => m.id));
+    const audits = await auditRows(
+      sales.map((m) => m.id),
+      { entityType: "stock_movement" },
+    );
     expect(audits).toHaveLength(50);
     expect(new Set(audits.map((a) => a.entityId)).size).toBe(50);
     expect(audits.every((a) => a.action === "stock.adjusted")).toBe(true);

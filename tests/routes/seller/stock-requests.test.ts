@@ -1,8 +1,6 @@
-import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditLog } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
-import { withDb } from "../../helpers/db.ts";
+import { auditActions } from "../../helpers/audit.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
 import type { TestUser } from "../../helpers/users.ts";
 import { registerUser } from "../../helpers/users.ts";
@@ -64,17 +62,6 @@ async function requested(shop: StockShop, productId: string, delta: number): Pro
   return res.body;
 }
 
-async function auditActions(entityId: string): Promise<string[]> {
-  const rows = await withDb((db) =>
-    db
-      .select({ action: auditLog.action })
-      .from(auditLog)
-      .where(and(eq(auditLog.entityId, entityId), eq(auditLog.entityType, "stock_request")))
-      .orderBy(auditLog.id),
-  );
-  return rows.map((r) => r.action);
-}
-
 const onHand = async (shop: StockShop, productId: string) =>
   levelAt(await stockOf(shop.owner.accessToken, productId), shop.warehouseId).onHand;
 
@@ -109,7 +96,10 @@ describe("stock requests", () => {
       onHandAfter: 8,
     });
     expect(await onHand(shop, p.id)).toBe(8);
-    expect(await auditActions(r.id)).toEqual(["stock_request.created", "stock_request.approved"]);
+    expect(await auditActions(r.id, { entityType: "stock_request" })).toEqual([
+      "stock_request.created",
+      "stock_request.approved",
+    ]);
 
     const inbox = await eventually(async () => {
       const res = await api<{ items: Array<{ kind: string }> }>("GET", "/v1/notifications", {
@@ -151,7 +141,10 @@ describe("stock requests", () => {
     expect(await onHand(shop, p.id)).toBe(15);
     await flush(p.id);
     expect((await mirrorOf(p.id)).filter((m) => m.kind === "adjust")).toHaveLength(1);
-    expect(await auditActions(r.id)).toEqual(["stock_request.created", "stock_request.approved"]);
+    expect(await auditActions(r.id, { entityType: "stock_request" })).toEqual([
+      "stock_request.created",
+      "stock_request.approved",
+    ]);
   });
 
   it("rejects without touching stock; a decided request cannot be decided again", async () => {
@@ -166,7 +159,10 @@ describe("stock requests", () => {
     expect((await decide(shop.owner, r.id, "approve")).status).toBe(409);
     expect((await decide(shop.owner, r.id, "reject")).status).toBe(409);
     expect(await onHand(shop, p.id)).toBe(4);
-    expect(await auditActions(r.id)).toEqual(["stock_request.created", "stock_request.rejected"]);
+    expect(await auditActions(r.id, { entityType: "stock_request" })).toEqual([
+      "stock_request.created",
+      "stock_request.rejected",
+    ]);
   });
 
   it("keeps a request pending when the stock cannot take it (409), and approves it later", async () => {
@@ -183,7 +179,9 @@ describe("stock requests", () => {
       { token: shop.staff.accessToken },
     );
     expect(list.body.items.map((x) => x.id)).toEqual([r.id]);
-    expect(await auditActions(r.id)).toEqual(["stock_request.created"]);
+    expect(await auditActions(r.id, { entityType: "stock_request" })).toEqual([
+      "stock_request.created",
+    ]);
 
     await setStock(shop.owner.accessToken, p.id, shop.warehouseId, 6);
     const later = await decide(shop.manager, r.id, "approve");

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../../src/lib/ids.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
 import {
   adjust,
-  auditsOf,
   flush,
   levelAt,
   mirrorOf,
@@ -105,7 +105,10 @@ describe("POST /v1/seller/products/{id}/stock/adjustments", () => {
       [1, "set", 20, shop.manager.id],
       [2, "adjust", -7, shop.manager.id],
     ]);
-    const audits = await auditsOf(mirror.map((m) => m.id));
+    const audits = await auditRows(
+      mirror.map((m) => m.id),
+      { entityType: "stock_movement" },
+    );
     expect(audits.map((a) => a.action).sort()).toEqual(["stock.adjusted", "stock.set"]);
   });
 

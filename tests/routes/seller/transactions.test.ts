@@ -1,20 +1,13 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditLog } from "../../../src/db/schema/index.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
 import { seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
 import { createProduct, seedCategory } from "../catalog/fixtures.ts";
-import {
-  auditsOf,
-  flush,
-  levelAt,
-  product,
-  setStock,
-  stockOf,
-  stockShop,
-} from "./stock-fixtures.ts";
+import { flush, levelAt, product, setStock, stockOf, stockShop } from "./stock-fixtures.ts";
 
 interface Sale {
   id: string;
@@ -113,7 +106,9 @@ describe("POST /v1/seller/transactions", () => {
       "sales_transaction",
     ]);
     await flush(p.id);
-    expect(await auditsOf([res.body.sale.movementId])).toHaveLength(1);
+    expect(
+      await auditRows([res.body.sale.movementId], { entityType: "stock_movement" }),
+    ).toHaveLength(1);
   });
 
   it("finds the product by the shop's SKU and takes a given price and time", async () => {

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditLog, shopInvitations, shopMembers } from "../../../src/db/schema/index.ts";
+import { shopInvitations, shopMembers } from "../../../src/db/schema/index.ts";
 import { sha256Hex } from "../../../src/services/auth/tokens.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem, uniqueEmail } from "../../helpers/http.ts";
 import { seedMember, seedShop } from "../../helpers/shops.ts";
@@ -30,14 +31,6 @@ const revoke = (by: TestUser, shopId: string, invitationId: string) =>
   });
 const members = (shopId: string) =>
   withDb((db) => db.select().from(shopMembers).where(eq(shopMembers.shopId, shopId)));
-const audits = (shopId: string, action: string) =>
-  withDb((db) =>
-    db
-      .select()
-      .from(auditLog)
-      .where(and(eq(auditLog.entityId, shopId), eq(auditLog.action, action))),
-  );
-
 /** Registers an account for a given address (registerUser picks its own). */
 async function registerAs(email: string): Promise<TestUser> {
   const password = "correct horse battery staple";
@@ -78,7 +71,7 @@ describe("staff invitations", () => {
     expect((await api("GET", `/v1/shops/${shop.id}`, { token: user.accessToken })).status).toBe(
       404,
     );
-    expect(await audits(shop.id, "shop.member.added")).toHaveLength(0);
+    expect(await auditRows(shop.id, { action: "shop.member.added" })).toHaveLength(0);
   });
 
   it("emails a 7-day single-use token to the address and stores only its SHA-256", async () => {
@@ -96,7 +89,7 @@ describe("staff invitations", () => {
     const days = ((row?.expiresAt.getTime() ?? 0) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(6.9);
     expect(days).toBeLessThanOrEqual(7);
-    const created = await audits(shop.id, "shop.invitation.created");
+    const created = await auditRows(shop.id, { action: "shop.invitation.created" });
     expect(created).toHaveLength(1);
     expect(JSON.stringify(created[0])).not.toContain(token);
   });
@@ -112,7 +105,7 @@ describe("staff invitations", () => {
       token: user.accessToken,
     });
     expect(seen.body.myRole).toBe("manager");
-    const added = await audits(shop.id, "shop.member.added");
+    const added = await auditRows(shop.id, { action: "shop.member.added" });
     expect(added).toHaveLength(1);
     expect(added[0]?.actorId).toBe(user.id);
     expect(added[0]?.newValue).toEqual({
@@ -206,7 +199,7 @@ describe("staff invitations", () => {
     ]);
     expect((await revoke(shop.owner, shop.id, sent.body.id)).status).toBe(204);
     expect((await pending(shop.owner, shop.id)).body.items).toEqual([]);
-    const revoked = await audits(shop.id, "shop.invitation.revoked");
+    const revoked = await auditRows(shop.id, { action: "shop.invitation.revoked" });
     expect(revoked).toHaveLength(1);
     expect(revoked[0]?.oldValue).toMatchObject({ invitationId: sent.body.id });
     const res = await answer(user, token);
@@ -238,7 +231,7 @@ describe("staff invitations", () => {
     await invite(shop.owner, shop.id, { email: user.email, role: "staff" });
     const token = await invitationToken(user.email);
     expect((await answer(user, token, "decline")).status).toBe(204);
-    expect(await audits(shop.id, "shop.invitation.declined")).toHaveLength(1);
+    expect(await auditRows(shop.id, { action: "shop.invitation.declined" })).toHaveLength(1);
     expect((await answer(user, token)).status).toBe(409);
     expect(await members(shop.id)).toHaveLength(1);
   });

@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { notifications, shops, stockMovements } from "../../../src/db/schema/index.ts";
+import { auditActions } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import {
   eventually,
@@ -13,7 +14,6 @@ import {
 import {
   addressOf,
   addToCart,
-  auditActions,
   buyer,
   buyShop,
   cartOf,
@@ -96,7 +96,7 @@ describe("cart → preview → confirm → pay → webhook → queue", () => {
     expect(c.amountMinor - moved.reduce((s, t) => s + t.amount, 0)).toBe(c.platformFeeMinor);
 
     for (const o of c.orders) {
-      expect(await auditActions("order", o.id)).toEqual([
+      expect(await auditActions(o.id, { entityType: "order" })).toEqual([
         "order.created",
         "order.paid",
         "transfer.created",

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
-import { and, eq, inArray } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditLog, orders, paymentIssues, refunds } from "../../../src/db/schema/index.ts";
+import { orders, paymentIssues, refunds } from "../../../src/db/schema/index.ts";
 import { releaseReservations } from "../../../src/services/orders/reservations.ts";
+import { auditActions } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { backdateReservation, level } from "../../helpers/stock.ts";
 import {
@@ -40,17 +41,6 @@ async function endUnpaid(checkout: SeededCheckout, status: "expired" | "cancelle
         ),
       ),
   );
-}
-
-async function auditActions(orderId: string): Promise<string[]> {
-  const rows = await withDb((db) =>
-    db
-      .select({ action: auditLog.action })
-      .from(auditLog)
-      .where(and(eq(auditLog.entityType, "order"), eq(auditLog.entityId, orderId)))
-      .orderBy(auditLog.id),
-  );
-  return rows.map((r) => r.action);
 }
 
 describe("a payment that arrives after its orders ended unpaid", () => {
@@ -101,7 +91,10 @@ describe("a payment that arrives after its orders ended unpaid", () => {
         stripeEventId: delivery.eventId,
       },
     ]);
-    expect(await auditActions(o.id)).toEqual(["order.refund_recorded", "order.refunded"]);
+    expect(await auditActions(o.id, { entityType: "order" })).toEqual([
+      "order.refund_recorded",
+      "order.refunded",
+    ]);
 
     // Stripe's own charge.refunded for that refund, and the success again: nothing more.
     const charge = String(
@@ -116,7 +109,10 @@ describe("a payment that arrives after its orders ended unpaid", () => {
       (await stripe.refunds.list({ payment_intent: checkout.paymentIntentId })).data,
     ).toHaveLength(1);
     expect((await ordersOf(checkout))[0]?.refundedMinor).toBe(4_000);
-    expect(await auditActions(o.id)).toEqual(["order.refund_recorded", "order.refunded"]);
+    expect(await auditActions(o.id, { entityType: "order" })).toEqual([
+      "order.refund_recorded",
+      "order.refunded",
+    ]);
   });
 
   it("refunds only the late order of a multi-shop payment, pays the other and transfers its share", async () => {
@@ -178,7 +174,7 @@ describe("a payment that arrives after its orders ended unpaid", () => {
       status: "refunded",
       refundedMinor: 4_000,
     });
-    expect(await auditActions(o.id)).toEqual([
+    expect(await auditActions(o.id, { entityType: "order" })).toEqual([
       "order.expired",
       "order.refund_recorded",
       "order.refunded",

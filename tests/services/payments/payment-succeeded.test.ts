@@ -2,8 +2,9 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditLog, notifications, paymentIssues, transfers } from "../../../src/db/schema/index.ts";
+import { notifications, paymentIssues, transfers } from "../../../src/db/schema/index.ts";
 import worker from "../../../src/index.ts";
+import { auditCounts } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { createAdmin } from "../../helpers/shops.ts";
 import { level } from "../../helpers/stock.ts";
@@ -25,18 +26,6 @@ import {
 } from "../../helpers/stripe.ts";
 
 const stripe = stripeClient();
-
-async function auditCount(entityIds: string[], action: string): Promise<Record<string, number>> {
-  const rows = await withDb((db) =>
-    db
-      .select({ entityId: auditLog.entityId })
-      .from(auditLog)
-      .where(and(inArray(auditLog.entityId, entityIds), eq(auditLog.action, action))),
-  );
-  const out: Record<string, number> = Object.fromEntries(entityIds.map((id) => [id, 0]));
-  for (const r of rows) out[r.entityId] = (out[r.entityId] ?? 0) + 1;
-  return out;
-}
 
 /** The emulator's transfers for the checkout's transfer group. */
 async function stripeTransfers(checkout: SeededCheckout) {
@@ -160,8 +149,8 @@ describe("payment_intent.succeeded, from the emulator through the webhook and th
     );
 
     // One audit row per state change and per transfer.
-    expect(await auditCount([a.id, b.id], "order.paid")).toEqual({ [a.id]: 1, [b.id]: 1 });
-    expect(await auditCount([a.id, b.id], "transfer.created")).toEqual({ [a.id]: 1, [b.id]: 1 });
+    expect(await auditCounts([a.id, b.id], "order.paid")).toEqual({ [a.id]: 1, [b.id]: 1 });
+    expect(await auditCounts([a.id, b.id], "transfer.created")).toEqual({ [a.id]: 1, [b.id]: 1 });
 
     // The buyer gets a receipt per order, each shop's owner a "new paid order".
     const notes = await eventually(async () => {
@@ -215,8 +204,8 @@ describe("payment_intent.succeeded, from the emulator through the webhook and th
 
     expect((await ordersOf(checkout)).map((o) => o.status)).toEqual(["paid", "paid"]);
     expect(await stripeTransfers(checkout)).toHaveLength(2);
-    expect(await auditCount([a.id, b.id], "order.paid")).toEqual({ [a.id]: 1, [b.id]: 1 });
-    expect(await auditCount([a.id, b.id], "transfer.created")).toEqual({ [a.id]: 1, [b.id]: 1 });
+    expect(await auditCounts([a.id, b.id], "order.paid")).toEqual({ [a.id]: 1, [b.id]: 1 });
+    expect(await auditCounts([a.id, b.id], "transfer.created")).toEqual({ [a.id]: 1, [b.id]: 1 });
     for (const item of [...a.items, ...b.items]) {
       expect((await level(item.stub, item.locationId)).onHand).toBe(
         item.onHandBefore - item.quantity,
@@ -242,8 +231,8 @@ describe("payment_intent.succeeded, from the emulator through the webhook and th
 
     expect((await ordersOf(checkout)).map((o) => o.status)).toEqual(["paid", "paid"]);
     expect(await stripeTransfers(checkout)).toHaveLength(2);
-    expect(await auditCount([a.id, b.id], "order.paid")).toEqual({ [a.id]: 1, [b.id]: 1 });
-    expect(await auditCount([a.id, b.id], "transfer.created")).toEqual({ [a.id]: 1, [b.id]: 1 });
+    expect(await auditCounts([a.id, b.id], "order.paid")).toEqual({ [a.id]: 1, [b.id]: 1 });
+    expect(await auditCounts([a.id, b.id], "transfer.created")).toEqual({ [a.id]: 1, [b.id]: 1 });
     for (const item of [...a.items, ...b.items]) {
       expect(await level(item.stub, item.locationId)).toMatchObject({
         onHand: item.onHandBefore - item.quantity,
@@ -294,8 +283,8 @@ describe("payment_intent.succeeded, from the emulator through the webhook and th
 
     const [after] = await ordersOf(checkout);
     expect(after?.status).toBe("paid");
-    expect(await auditCount([o.id], "order.paid")).toEqual({ [o.id]: 1 });
-    expect(await auditCount([o.id], "order.payment_failed")).toEqual({ [o.id]: 0 });
+    expect(await auditCounts([o.id], "order.paid")).toEqual({ [o.id]: 1 });
+    expect(await auditCounts([o.id], "order.payment_failed")).toEqual({ [o.id]: 0 });
     expect(await stripeTransfers(checkout)).toHaveLength(1);
     expect((await level(item.stub, item.locationId)).onHand).toBe(item.onHandBefore - 1);
   });
@@ -350,7 +339,7 @@ describe("payment_intent.succeeded, from the emulator through the webhook and th
       db.select().from(paymentIssues).where(eq(paymentIssues.checkoutId, checkout.id)),
     );
     expect(issues.map((i) => i.kind)).toEqual(["amount_mismatch"]);
-    expect(await auditCount([o.id], "order.flagged")).toEqual({ [o.id]: 1 });
+    expect(await auditCounts([o.id], "order.flagged")).toEqual({ [o.id]: 1 });
     await eventually(async () => {
       const [n] = await withDb((db) =>
         db
