@@ -1,8 +1,6 @@
-import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditLog } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
-import { withDb } from "../../helpers/db.ts";
+import { auditRows } from "../../helpers/audit.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
 import {
   adjust,
@@ -13,7 +11,7 @@ import {
   setStock,
   stockOf,
   stockShop,
-} from "./stock-fixtures.ts";
+} from "../../helpers/seller-stock.ts";
 
 interface BulkResult {
   operationId: string;
@@ -69,14 +67,9 @@ describe("POST /v1/seller/stock/bulk/{operationId}/undo", () => {
     expect(await onHand(shop, a.id, shop.warehouseId)).toBe(10);
     expect(await onHand(shop, b.id, shop.warehouseId)).toBe(2);
     expect(await onHand(shop, b.id, shop.branchId)).toBe(0);
-    const audits = await withDb((db) =>
-      db
-        .select({ action: auditLog.action, newValue: auditLog.newValue })
-        .from(auditLog)
-        .where(and(eq(auditLog.entityType, "bulk_operation"), eq(auditLog.entityId, operationId))),
-    );
-    expect(audits).toEqual([
-      { action: "stock.bulk_undone", newValue: { undoneBy: undone.body.operationId, lines: 3 } },
+    const audits = await auditRows(operationId, { entityType: "bulk_operation" });
+    expect(audits.map((r) => [r.action, r.newValue])).toEqual([
+      ["stock.bulk_undone", { undoneBy: undone.body.operationId, lines: 3 }],
     ]);
   });
 
