@@ -1,3 +1,4 @@
+import { SqlMetaStore } from "../shared/sql-outbox.ts";
 /**
  * AuctionRoom's SQLite storage: the schema and synchronous reads and writes, called only inside
  * `ctx.storage.transactionSync` (writes) or between awaits (reads). One row holds the auction:
@@ -157,26 +158,7 @@ export const aliasOf = (n: number) => `bidder-${n}`;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Synchronous access to one auction's tables. */
-export class RoomStore {
-  constructor(private readonly sql: SqlStorage) {}
-
-  getMeta(key: string): string | null {
-    const row = this.sql
-      .exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)
-      .toArray()[0];
-    return row?.value ?? null;
-  }
-
-  setMeta(key: string, value: string | null): void {
-    if (value === null) this.sql.exec("DELETE FROM meta WHERE key = ?", key);
-    else
-      this.sql.exec(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        key,
-        value,
-      );
-  }
-
+export class RoomStore extends SqlMetaStore {
   room(): Room | null {
     const r = this.sql.exec<RoomRow>("SELECT * FROM room WHERE id = 1").toArray()[0];
     if (!r) return null;

@@ -4,6 +4,7 @@
  * the level, its movement and its outbox row together, so none can exist without the others.
  */
 import { uuidv7 } from "../../src/lib/ids.ts";
+import { type SequencedRow, SqlOutboxStore } from "../shared/sql-outbox.ts";
 import type {
   ActorView,
   LocationLevel,
@@ -200,10 +201,7 @@ export interface MovementDraft {
   threshold?: number | null;
 }
 
-export interface OutboxRow {
-  sequence: number;
-  payload: Movement;
-}
+export type OutboxRow = SequencedRow<Movement>;
 
 export const SYSTEM_ACTOR: ActorView = { type: "system", id: null, requestId: null };
 
@@ -227,26 +225,7 @@ function actorOf(row: {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Synchronous access to one product's stock tables. Call only inside `transactionSync`. */
-export class StockStore {
-  constructor(private readonly sql: SqlStorage) {}
-
-  getMeta(key: string): string | null {
-    const row = this.sql
-      .exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)
-      .toArray()[0];
-    return row?.value ?? null;
-  }
-
-  setMeta(key: string, value: string | null): void {
-    if (value === null) this.sql.exec("DELETE FROM meta WHERE key = ?", key);
-    else
-      this.sql.exec(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        key,
-        value,
-      );
-  }
-
+export class StockStore extends SqlOutboxStore<Movement> {
   level(locationId: string): LocationLevel {
     return this.current(locationId).level;
   }
@@ -360,11 +339,7 @@ export class StockStore {
       draft.request ?? null,
       draft.now,
     );
-    this.sql.exec(
-      "INSERT INTO outbox (sequence, payload) VALUES (?, ?)",
-      movement.sequence,
-      JSON.stringify(movement),
-    );
+    this.enqueue(movement.sequence, movement);
     return movement;
   }
 
@@ -529,36 +504,6 @@ export class StockStore {
            UNION ALL SELECT min(expires_at) FROM prepared WHERE state = 'prepared')`,
       )
       .one().at;
-  }
-
-  hasPendingOutbox(): boolean {
-    return this.sql.exec("SELECT 1 FROM outbox LIMIT 1").toArray().length > 0;
-  }
-
-  pendingOutbox(): number {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
-  }
-
-  outboxBatch(limit: number): OutboxRow[] {
-    return this.sql
-      .exec<{ sequence: number; payload: string }>(
-        "SELECT sequence, payload FROM outbox ORDER BY sequence LIMIT ?",
-        limit,
-      )
-      .toArray()
-      .map((r) => ({ sequence: r.sequence, payload: JSON.parse(r.payload) as Movement }));
-  }
-
-  ackOutbox(lastSequence: number): void {
-    this.sql.exec("DELETE FROM outbox WHERE sequence <= ?", lastSequence);
-  }
-
-  outboxFailed(lastSequence: number, error: string): void {
-    this.sql.exec(
-      "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE sequence <= ?",
-      error,
-      lastSequence,
-    );
   }
 
   private toMovement(row: MovementRow): Movement {

@@ -22,7 +22,8 @@ export interface SequencedRow<P> {
   payload: P;
 }
 
-export class SqlOutboxStore<P> implements OutboxStore<SequencedRow<P>> {
+/** The `meta` key-value table every object's store keeps (mirror retry times, cursors, flags). */
+export class SqlMetaStore {
   constructor(protected readonly sql: SqlStorage) {}
 
   getMeta(key: string): string | null {
@@ -41,7 +42,10 @@ export class SqlOutboxStore<P> implements OutboxStore<SequencedRow<P>> {
         value,
       );
   }
+}
 
+/** The meta table plus the (sequence, payload) outbox that `drainOutbox` reads and acknowledges. */
+export class SqlOutboxStore<P> extends SqlMetaStore implements OutboxStore<SequencedRow<P>> {
   protected enqueue(sequence: number, payload: P): void {
     this.sql.exec(
       "INSERT INTO outbox (sequence, payload) VALUES (?, ?)",
