@@ -9,7 +9,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AuctionRoom } from "../../durable-objects/auction-room.ts";
 import worker from "../../src/index.ts";
-import { auditRows } from "../helpers/audit.ts";
 import {
   auctionOrders,
   auctionRow,
@@ -19,7 +18,8 @@ import {
   seedBidders,
   sleep,
   UNREACHABLE_DB,
-} from "../routes/auctions/fixtures.ts";
+} from "../helpers/auctions.ts";
+import { auditRows } from "../helpers/audit.ts";
 
 async function runCron(cron: string): Promise<void> {
   const ctx = createExecutionContext();

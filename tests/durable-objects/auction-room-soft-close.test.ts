@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { frameOf, freshAuction, seedBidders, sleep, watch } from "../helpers/auctions.ts";
 import { api } from "../helpers/http.ts";
-import { frameOf, freshAuction, seedBidders, sleep, watch } from "../routes/auctions/fixtures.ts";
 
 /*
  * Time: the object reads its own clock. These tests move it with the test-only

@@ -2,7 +2,6 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Frame } from "../../durable-objects/auction-room/types.ts";
 import type { AuctionRoom } from "../../durable-objects/auction-room.ts";
-import { api } from "../helpers/http.ts";
 import {
   eventually,
   frameOf,
@@ -10,7 +9,8 @@ import {
   seedBidders,
   type Watcher,
   watch,
-} from "../routes/auctions/fixtures.ts";
+} from "../helpers/auctions.ts";
+import { api } from "../helpers/http.ts";
 
 /** A reply to a client command (not part of the numbered stream). */
 async function whoami(w: Watcher) {

@@ -11,14 +11,14 @@ import type { Ledger } from "../../durable-objects/auction-room/types.ts";
 import type { AuctionRoom } from "../../durable-objects/auction-room.ts";
 import { bids } from "../../src/db/schema/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
-import { withDb } from "../helpers/db.ts";
 import {
   auctionRow,
   eventually,
   freshAuction,
   roomStub,
   seedBidders,
-} from "../routes/auctions/fixtures.ts";
+} from "../helpers/auctions.ts";
+import { withDb } from "../helpers/db.ts";
 
 /** Folds the stored bids, in sequence order, through the pure engine. */
 function replay(ledger: Ledger): BidState {

@@ -19,11 +19,11 @@ import {
 } from "../../src/db/schema/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { reserveLines } from "../../src/services/orders/reservations.ts";
-import { captured, emulator, eventually, stripeBinding } from "../stripe-emulator/helpers.ts";
 import { withDb } from "./db.ts";
 import { randomIp } from "./http.ts";
 import { seedShop, type TestShop } from "./shops.ts";
 import { newProduct, type StockStub, stockUp } from "./stock.ts";
+import { captured, emulator, eventually, stripeBinding } from "./stripe-emulator.ts";
 import { registerUser, type TestUser } from "./users.ts";
 
 export { emulator, eventually };

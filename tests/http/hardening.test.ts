@@ -4,10 +4,10 @@ import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import type { AppEnv } from "../../src/http/context.ts";
 import { onError } from "../../src/http/problem.ts";
+import { seedCategory, seedVisibleShop } from "../helpers/catalog.ts";
+import { seedOrder } from "../helpers/feedback.ts";
 import { api, type Problem, randomIp, uniqueEmail } from "../helpers/http.ts";
 import { seedShop } from "../helpers/shops.ts";
-import { seedCategory, seedVisibleShop } from "../routes/catalog/fixtures.ts";
-import { seedOrder } from "../routes/feedback/fixtures.ts";
 
 const MiB = 1024 * 1024;
 

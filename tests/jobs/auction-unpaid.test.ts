@@ -17,9 +17,6 @@ import {
 } from "../../src/db/schema/index.ts";
 import worker from "../../src/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
-import { withDb } from "../helpers/db.ts";
-import { api, type Problem } from "../helpers/http.ts";
-import { createAdmin } from "../helpers/shops.ts";
 import {
   auctionRow,
   type Bidder,
@@ -27,7 +24,10 @@ import {
   freshAuction,
   seedBidders,
   sleep,
-} from "../routes/auctions/fixtures.ts";
+} from "../helpers/auctions.ts";
+import { withDb } from "../helpers/db.ts";
+import { api, type Problem } from "../helpers/http.ts";
+import { createAdmin } from "../helpers/shops.ts";
 
 async function runCron(cron: string): Promise<void> {
   const ctx = createExecutionContext();

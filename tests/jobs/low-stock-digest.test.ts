@@ -9,10 +9,10 @@ import { describe, expect, it } from "vitest";
 import { notifications, stockAlerts } from "../../src/db/schema/index.ts";
 import worker from "../../src/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
+import { createProduct, seedCategory, seedVisibleShop } from "../helpers/catalog.ts";
 import { withDb } from "../helpers/db.ts";
 import { seedMember } from "../helpers/shops.ts";
 import { registerUser } from "../helpers/users.ts";
-import { createProduct, seedCategory, seedVisibleShop } from "../routes/catalog/fixtures.ts";
 
 async function runDigestCron(): Promise<void> {
   const ctx = createExecutionContext();

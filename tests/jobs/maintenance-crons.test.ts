@@ -4,8 +4,8 @@ import { idempotencyKeys, jobRuns, refunds } from "../../src/db/schema/index.ts"
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { withDb } from "../helpers/db.ts";
 import { fireCron } from "../helpers/jobs.ts";
+import { paidOrder, refundRows } from "../helpers/orders.ts";
 import { stripeClient } from "../helpers/stripe.ts";
-import { paidOrder, refundRows } from "../routes/orders/fixtures.ts";
 
 /** The latest run of `job` started at or after `since`. */
 async function lastRun(job: string, since: Date) {

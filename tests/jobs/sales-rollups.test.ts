@@ -8,12 +8,12 @@ import {
   salesDailyShops,
 } from "../../src/db/schema/index.ts";
 import { catchUpSalesRollups, SALES_ROLLUP } from "../../src/services/analytics/rollups.ts";
+import { refund, seedPaidOrder } from "../helpers/analytics.ts";
 import { testContext } from "../helpers/context.ts";
 import { withDb } from "../helpers/db.ts";
 import { fireCron } from "../helpers/jobs.ts";
+import { product, type StockShop, stockShop } from "../helpers/seller-stock.ts";
 import { registerUser, type TestUser } from "../helpers/users.ts";
-import { refund, seedPaidOrder } from "../routes/seller/analytics-fixtures.ts";
-import { product, type StockShop, stockShop } from "../routes/seller/stock-fixtures.ts";
 
 const catchUp = () => withDb((db) => catchUpSalesRollups(testContext({ db })));
 

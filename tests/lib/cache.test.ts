@@ -7,7 +7,7 @@ import {
   withTimeout,
 } from "../../src/lib/cache.ts";
 import { createLogger } from "../../src/lib/logger.ts";
-import { deadRedis, hasRedis, testRedis } from "../routes/catalog/fixtures.ts";
+import { deadRedis, hasRedis, testRedis } from "../helpers/catalog.ts";
 
 const logger = createLogger("error");
 const unique = () => `souk:test:${crypto.randomUUID()}`;

@@ -10,7 +10,7 @@ import {
   stripeBinding,
   stripeClient,
   subtleCrypto,
-} from "./helpers.ts";
+} from "../helpers/stripe-emulator.ts";
 
 const stripe = stripeClient();
 

@@ -1,6 +1,6 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { apiBase, stripeBinding, stripeClient } from "./helpers.ts";
+import { apiBase, stripeBinding, stripeClient } from "../helpers/stripe-emulator.ts";
 
 const stripe = stripeClient();
 

@@ -1,6 +1,6 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { apiBase, emulator, stripeBinding, stripeClient } from "./helpers.ts";
+import { apiBase, emulator, stripeBinding, stripeClient } from "../helpers/stripe-emulator.ts";
 
 const stripe = stripeClient();
 const noRedirects = { enabled: true, allow_redirects: "never" } as const;

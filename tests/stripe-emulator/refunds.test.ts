@@ -1,6 +1,6 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { delivered, emulator, paidIntent, stripeClient } from "./helpers.ts";
+import { delivered, emulator, paidIntent, stripeClient } from "../helpers/stripe-emulator.ts";
 
 const stripe = stripeClient();
 

@@ -11,7 +11,7 @@ import {
   stripeBinding,
   stripeClient,
   subtleCrypto,
-} from "./helpers.ts";
+} from "../helpers/stripe-emulator.ts";
 
 const stripe = stripeClient();
 const platformSecret = () => stripeBinding("STRIPE_WEBHOOK_SECRET");

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { auditActions, auditCountBy } from "../../helpers/audit.ts";
+import { createProduct, seedVisibleShop, uniqueWord } from "../../helpers/catalog.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { createAdmin } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { createProduct, seedVisibleShop, uniqueWord } from "../catalog/fixtures.ts";
 
 interface Category {
   id: string;

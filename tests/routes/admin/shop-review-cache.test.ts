@@ -1,6 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { api } from "../../helpers/http.ts";
-import { createAdmin } from "../../helpers/shops.ts";
 import {
   createProduct,
   hasRedis,
@@ -9,7 +7,9 @@ import {
   seedCategory,
   seedVisibleShop,
   uniqueWord,
-} from "../catalog/fixtures.ts";
+} from "../../helpers/catalog.ts";
+import { api } from "../../helpers/http.ts";
+import { createAdmin } from "../../helpers/shops.ts";
 
 describe.skipIf(!hasRedis)("admin review and the catalog cache", () => {
   it("a suspended shop's products leave cached pages at once, not after the TTL", async () => {

@@ -4,9 +4,9 @@ import { shops } from "../../../src/db/schema/index.ts";
 import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
+import { eventually, waitForMail } from "../../helpers/shop-support.ts";
 import { createAdmin, seedShop } from "../../helpers/shops.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
-import { eventually, waitForMail } from "../shops/support.ts";
 
 interface ShopOut {
   id: string;

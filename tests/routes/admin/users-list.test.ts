@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { userStrikes, users } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { withDb } from "../../helpers/db.ts";
+import { seedOrder } from "../../helpers/feedback.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { createAdmin, seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { seedOrder } from "../feedback/fixtures.ts";
 
 interface Item {
   id: string;

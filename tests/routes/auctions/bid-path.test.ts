@@ -2,17 +2,17 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { bids, users } from "../../../src/db/schema/index.ts";
-import { withDb } from "../../helpers/db.ts";
-import { api, type Problem } from "../../helpers/http.ts";
-import { countRoundTrips } from "../../helpers/roundtrips.ts";
-import { createAdmin } from "../../helpers/shops.ts";
 import {
   eventually,
   freshAuction,
   type RoomStub,
   seedBidders,
   UNREACHABLE_DB,
-} from "./fixtures.ts";
+} from "../../helpers/auctions.ts";
+import { withDb } from "../../helpers/db.ts";
+import { api, type Problem } from "../../helpers/http.ts";
+import { countRoundTrips } from "../../helpers/roundtrips.ts";
+import { createAdmin } from "../../helpers/shops.ts";
 
 const bid = (auctionId: string, token: string, maxMinor: number) =>
   api<Problem & { sequence: number }>("POST", `/v1/auctions/${auctionId}/bids`, {

@@ -1,12 +1,12 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditLog, shops } from "../../../src/db/schema/index.ts";
+import { auctionProduct, auctionRow, openAuction, roomStub } from "../../helpers/auctions.ts";
+import { createProduct, seedCategory, seedVisibleShop } from "../../helpers/catalog.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { seedMember } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { createProduct, seedCategory, seedVisibleShop } from "../catalog/fixtures.ts";
-import { auctionProduct, auctionRow, openAuction, roomStub } from "./fixtures.ts";
 
 const inAnHour = () => new Date(Date.now() + 60 * 60_000).toISOString();
 

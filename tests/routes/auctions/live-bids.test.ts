@@ -9,7 +9,7 @@ import {
   sleep,
   type Watcher,
   watch,
-} from "./fixtures.ts";
+} from "../../helpers/auctions.ts";
 
 /** Sends one JSON message and waits for the socket's answer carrying the same `ref`. */
 async function send(w: Watcher, message: Record<string, unknown>) {

@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { checkouts, orders } from "../../../src/db/schema/index.ts";
+import { eventually, freshAuction, seedBidders } from "../../helpers/auctions.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { forwardDelivery, pay, processed, stripeClient } from "../../helpers/stripe.ts";
-import { eventually, freshAuction, seedBidders } from "./fixtures.ts";
 
 interface Payment {
   orderId: string;

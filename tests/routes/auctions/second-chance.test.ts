@@ -8,9 +8,6 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { secondChanceOffers } from "../../../src/db/schema/index.ts";
 import worker from "../../../src/index.ts";
-import { withDb } from "../../helpers/db.ts";
-import { api, type Problem } from "../../helpers/http.ts";
-import { registerUser } from "../../helpers/users.ts";
 import {
   auctionOrders,
   auctionRow,
@@ -18,7 +15,10 @@ import {
   freshAuction,
   seedBidders,
   sleep,
-} from "./fixtures.ts";
+} from "../../helpers/auctions.ts";
+import { withDb } from "../../helpers/db.ts";
+import { api, type Problem } from "../../helpers/http.ts";
+import { registerUser } from "../../helpers/users.ts";
 
 interface Offer {
   id: string;

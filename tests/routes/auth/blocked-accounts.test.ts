@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../../src/app.ts";
+import { freshAuction } from "../../helpers/auctions.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { countRoundTrips } from "../../helpers/roundtrips.ts";
 import { createAdmin, seedShop } from "../../helpers/shops.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
-import { freshAuction } from "../auctions/fixtures.ts";
 
 const hasRedis = Boolean(env.UPSTASH_REDIS_REST_URL);
 

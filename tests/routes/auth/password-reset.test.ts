@@ -5,8 +5,8 @@ import { buildApp } from "../../../src/app.ts";
 import { accountCodes, auditLog } from "../../../src/db/schema/index.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem, randomIp, uniqueEmail } from "../../helpers/http.ts";
+import { codeIn, waitForMail } from "../../helpers/shop-support.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
-import { codeIn, waitForMail } from "../shops/support.ts";
 
 const hasRedis = Boolean(env.UPSTASH_REDIS_REST_URL);
 const NEW_PASSWORD = "a brand new passphrase";

@@ -1,8 +1,6 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { carts, shops, users } from "../../../src/db/schema/index.ts";
-import { withDb } from "../../helpers/db.ts";
-import { api, type Problem } from "../../helpers/http.ts";
 import {
   addItem,
   addToCart,
@@ -12,7 +10,9 @@ import {
   lineOf,
   setStock,
   stockedProduct,
-} from "./fixtures.ts";
+} from "../../helpers/cart.ts";
+import { withDb } from "../../helpers/db.ts";
+import { api, type Problem } from "../../helpers/http.ts";
 
 describe("/v1/cart", () => {
   it("starts empty, adds, increments, changes and removes lines with current prices", async () => {

@@ -7,9 +7,6 @@ import { cachedCategoryTree } from "../../../src/services/catalog/categories.ts"
 import { updateProduct } from "../../../src/services/catalog/products.ts";
 import { cachedProduct, cachedProductList } from "../../../src/services/catalog/search.ts";
 import type { ServiceContext } from "../../../src/services/context.ts";
-import { testContext } from "../../helpers/context.ts";
-import { withDb } from "../../helpers/db.ts";
-import { type ApiResponse, api } from "../../helpers/http.ts";
 import {
   createProduct,
   deadRedis,
@@ -21,7 +18,10 @@ import {
   testCache,
   testRedis,
   uniqueWord,
-} from "./fixtures.ts";
+} from "../../helpers/catalog.ts";
+import { testContext } from "../../helpers/context.ts";
+import { withDb } from "../../helpers/db.ts";
+import { type ApiResponse, api } from "../../helpers/http.ts";
 
 interface Detail {
   id: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { seedCategory } from "../../helpers/catalog.ts";
 import { api } from "../../helpers/http.ts";
-import { seedCategory } from "./fixtures.ts";
 
 interface Node {
   id: string;

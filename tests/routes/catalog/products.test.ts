@@ -1,6 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { api, type Problem } from "../../helpers/http.ts";
-import { seedShop } from "../../helpers/shops.ts";
 import {
   createProduct,
   type ListedProduct,
@@ -8,7 +6,9 @@ import {
   seedCategory,
   seedVisibleShop,
   uniqueWord,
-} from "./fixtures.ts";
+} from "../../helpers/catalog.ts";
+import { api, type Problem } from "../../helpers/http.ts";
+import { seedShop } from "../../helpers/shops.ts";
 
 const ids = (items: ListedProduct[]) => items.map((p) => p.id);
 

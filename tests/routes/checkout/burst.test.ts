@@ -1,10 +1,10 @@
 import { inArray, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { idempotencyKeys } from "../../../src/db/schema/index.ts";
+import { seedBidders } from "../../helpers/auctions.ts";
+import { buyShop, levelAt, stockedProduct } from "../../helpers/cart.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
-import { seedBidders } from "../auctions/fixtures.ts";
-import { buyShop, levelAt, stockedProduct } from "../cart/fixtures.ts";
 
 /** The embedded database serves one session in turns: the burst is scaled down there. */
 async function onPglite(): Promise<boolean> {

@@ -2,8 +2,6 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { shops } from "../../../src/db/schema/index.ts";
 import { auditActions } from "../../helpers/audit.ts";
-import { withDb } from "../../helpers/db.ts";
-import { stripeClient } from "../../stripe-emulator/helpers.ts";
 import {
   addToCart,
   buyer,
@@ -12,8 +10,10 @@ import {
   levelAt,
   lineOf,
   stockedProduct,
-} from "../cart/fixtures.ts";
-import { confirm, preview, purchasesOf } from "./fixtures.ts";
+} from "../../helpers/cart.ts";
+import { confirm, preview, purchasesOf } from "../../helpers/checkout.ts";
+import { withDb } from "../../helpers/db.ts";
+import { stripeClient } from "../../helpers/stripe-emulator.ts";
 
 /** A shop with a product in the buyer's cart and another the buyer will buy now (pickup). */
 async function buyNowSetup(opts: { nowPriceMinor?: number } = {}) {

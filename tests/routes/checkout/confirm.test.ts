@@ -7,11 +7,6 @@ import { createStripe } from "../../../src/lib/stripe.ts";
 import { confirmCheckout } from "../../../src/services/checkout/confirm.ts";
 import { DomainError } from "../../../src/services/errors.ts";
 import { auditActions } from "../../helpers/audit.ts";
-import { testContext } from "../../helpers/context.ts";
-import { withDb } from "../../helpers/db.ts";
-import { api } from "../../helpers/http.ts";
-import { forwardDelivery, processed } from "../../helpers/stripe.ts";
-import { stripeClient } from "../../stripe-emulator/helpers.ts";
 import {
   addressOf,
   addToCart,
@@ -22,9 +17,14 @@ import {
   lineOf,
   stockedProduct,
   stockStub,
-} from "../cart/fixtures.ts";
-import { hasRedis } from "../catalog/fixtures.ts";
-import { type Confirmed, confirm, preview, purchasesOf } from "./fixtures.ts";
+} from "../../helpers/cart.ts";
+import { hasRedis } from "../../helpers/catalog.ts";
+import { type Confirmed, confirm, preview, purchasesOf } from "../../helpers/checkout.ts";
+import { testContext } from "../../helpers/context.ts";
+import { withDb } from "../../helpers/db.ts";
+import { api } from "../../helpers/http.ts";
+import { forwardDelivery, processed } from "../../helpers/stripe.ts";
+import { stripeClient } from "../../helpers/stripe-emulator.ts";
 
 const ROUTE = "POST /v1/checkout/confirm";
 

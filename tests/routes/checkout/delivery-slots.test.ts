@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { SlotView } from "../../../durable-objects/delivery-slots.ts";
-import { api } from "../../helpers/http.ts";
-import { forwardDelivery, processed, stripeClient } from "../../helpers/stripe.ts";
 import {
   addressOf,
   addToCart,
@@ -10,9 +8,11 @@ import {
   buyShop,
   levelAt,
   stockedProduct,
-} from "../cart/fixtures.ts";
-import { orderRow } from "../orders/fixtures.ts";
-import { confirm, preview } from "./fixtures.ts";
+} from "../../helpers/cart.ts";
+import { confirm, preview } from "../../helpers/checkout.ts";
+import { api } from "../../helpers/http.ts";
+import { orderRow } from "../../helpers/orders.ts";
+import { forwardDelivery, processed, stripeClient } from "../../helpers/stripe.ts";
 
 const EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 

@@ -9,10 +9,6 @@ import { requestHash } from "../../../src/http/middleware/idempotency.ts";
 import { createRedis } from "../../../src/lib/redis.ts";
 import { confirmCheckout } from "../../../src/services/checkout/confirm.ts";
 import { cartKey, listingKey } from "../../../src/services/checkout/snapshots.ts";
-import { testContext } from "../../helpers/context.ts";
-import { withDb } from "../../helpers/db.ts";
-import { countRoundTrips } from "../../helpers/roundtrips.ts";
-import type { TestUser } from "../../helpers/users.ts";
 import {
   addressOf,
   addToCart,
@@ -21,9 +17,13 @@ import {
   levelAt,
   stockedProduct,
   stockStub,
-} from "../cart/fixtures.ts";
-import { hasRedis } from "../catalog/fixtures.ts";
-import { type CheckoutBody, confirm, preview, purchasesOf } from "./fixtures.ts";
+} from "../../helpers/cart.ts";
+import { hasRedis } from "../../helpers/catalog.ts";
+import { type CheckoutBody, confirm, preview, purchasesOf } from "../../helpers/checkout.ts";
+import { testContext } from "../../helpers/context.ts";
+import { withDb } from "../../helpers/db.ts";
+import { countRoundTrips } from "../../helpers/roundtrips.ts";
+import type { TestUser } from "../../helpers/users.ts";
 
 /** Waits until the preview's snapshots are in Redis (the preview stores them after answering). */
 async function snapshotsStored(keys: string[]): Promise<void> {

@@ -5,11 +5,11 @@ import {
   DEFAULT_MAX_PER_BUYER,
   MAX_OPEN_CHECKOUTS,
 } from "../../../src/services/checkout/limits.ts";
+import { buyer, buyShop, levelAt, stockedProduct } from "../../helpers/cart.ts";
+import { type CheckoutBody, confirm, purchasesOf } from "../../helpers/checkout.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
-import { buyer, buyShop, levelAt, stockedProduct } from "../cart/fixtures.ts";
-import { eventually } from "../shops/support.ts";
-import { type CheckoutBody, confirm, purchasesOf } from "./fixtures.ts";
+import { eventually } from "../../helpers/shop-support.ts";
 
 const pickup = (shop: { id: string; branchId: string }) => [
   { shopId: shop.id, method: "pickup" as const, locationId: shop.branchId },

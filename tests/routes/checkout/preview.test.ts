@@ -1,8 +1,6 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { users } from "../../../src/db/schema/index.ts";
-import { withDb } from "../../helpers/db.ts";
-import { api } from "../../helpers/http.ts";
 import {
   addressOf,
   addToCart,
@@ -10,8 +8,10 @@ import {
   buyShop,
   setStock,
   stockedProduct,
-} from "../cart/fixtures.ts";
-import { type Preview, preview } from "./fixtures.ts";
+} from "../../helpers/cart.ts";
+import { type Preview, preview } from "../../helpers/checkout.ts";
+import { withDb } from "../../helpers/db.ts";
+import { api } from "../../helpers/http.ts";
 
 /** The money in a preview adds up: lines → subtotals → totals, per shop and overall. */
 function expectSums(p: Preview) {

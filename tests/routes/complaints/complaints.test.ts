@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { auditRows } from "../../helpers/audit.ts";
+import { seedOrder, waitForNotice } from "../../helpers/feedback.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { createAdmin, seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { seedOrder, waitForNotice } from "../feedback/fixtures.ts";
 
 interface Complaint {
   id: string;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { auditRows } from "../../helpers/audit.ts";
+import { createProduct, seedCategory } from "../../helpers/catalog.ts";
+import { noticesOf, seedOrder, waitForNotice } from "../../helpers/feedback.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { createAdmin, seedMember, seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { createProduct, seedCategory } from "../catalog/fixtures.ts";
-import { noticesOf, seedOrder, waitForNotice } from "../feedback/fixtures.ts";
 
 interface Conversation {
   id: string;

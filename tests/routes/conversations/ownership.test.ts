@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { seedOrder } from "../../helpers/feedback.ts";
 import { api } from "../../helpers/http.ts";
 import { createAdmin, seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { seedOrder } from "../feedback/fixtures.ts";
 
 interface Case {
   name: string;

@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { feedback } from "../../../src/db/schema/index.ts";
 import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
+import { seedOrder, waitForNotice } from "../../helpers/feedback.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { seedMember, seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { seedOrder, waitForNotice } from "./fixtures.ts";
 
 interface Feedback {
   id: string;

@@ -5,8 +5,8 @@ import { accountCodes } from "../../../src/db/schema/index.ts";
 import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem, uniqueEmail } from "../../helpers/http.ts";
+import { codeIn, waitForMail } from "../../helpers/shop-support.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
-import { codeIn, waitForMail } from "../shops/support.ts";
 
 const hasRedis = Boolean(env.UPSTASH_REDIS_REST_URL);
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { auditRows } from "../../helpers/audit.ts";
 import { api, type Problem } from "../../helpers/http.ts";
+import { shopBody } from "../../helpers/shop-support.ts";
 import { createAdmin } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { shopBody } from "../shops/support.ts";
 
 interface SellerResult {
   user: { id: string; role: string };

@@ -4,10 +4,6 @@ import { uuidv7 } from "../../../src/lib/ids.ts";
 import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
-import { seedShop } from "../../helpers/shops.ts";
-import { level } from "../../helpers/stock.ts";
-import { seedCheckout, stripeClient } from "../../helpers/stripe.ts";
-import { registerUser } from "../../helpers/users.ts";
 import {
   buyerPost,
   orderRow,
@@ -16,7 +12,11 @@ import {
   refundRows,
   sellerPost,
   transferRow,
-} from "./fixtures.ts";
+} from "../../helpers/orders.ts";
+import { seedShop } from "../../helpers/shops.ts";
+import { level } from "../../helpers/stock.ts";
+import { seedCheckout, stripeClient } from "../../helpers/stripe.ts";
+import { registerUser } from "../../helpers/users.ts";
 
 const stripe = stripeClient();
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { api } from "../../helpers/http.ts";
+import { type OrderFixture, orderRow, paidOrder, refundRows } from "../../helpers/orders.ts";
 import { seedShop } from "../../helpers/shops.ts";
 import { stripeClient } from "../../helpers/stripe.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
-import { type OrderFixture, orderRow, paidOrder, refundRows } from "./fixtures.ts";
 
 interface RouteCase {
   name: string;

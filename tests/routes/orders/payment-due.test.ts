@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { api } from "../../helpers/http.ts";
-import { paidOrder, pendingOrder } from "./fixtures.ts";
+import { paidOrder, pendingOrder } from "../../helpers/orders.ts";
 
 interface OrderBody {
   id: string;

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Kpis } from "../../../src/services/analytics/kpis.ts";
 import type { Series } from "../../../src/services/analytics/series.ts";
+import { refund, seedPaidOrder } from "../../helpers/analytics.ts";
+import { createProduct, type SellerProduct, seedCategory } from "../../helpers/catalog.ts";
 import { api, type Problem } from "../../helpers/http.ts";
+import { flush, product, type StockShop, setStock, stockShop } from "../../helpers/seller-stock.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { createProduct, type SellerProduct, seedCategory } from "../catalog/fixtures.ts";
-import { refund, seedPaidOrder } from "./analytics-fixtures.ts";
-import { flush, product, type StockShop, setStock, stockShop } from "./stock-fixtures.ts";
 
 const kpis = (token: string, query: string) =>
   api<Kpis & Problem>("GET", `/v1/seller/analytics/kpis?${query}`, { token });

@@ -2,10 +2,10 @@ import { eq } from "drizzle-orm";
 import { orderItems, orders, products, users } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { refreshShopRollups } from "../../../src/services/analytics/rollups.ts";
+import type { SellerProduct } from "../../helpers/catalog.ts";
 import { withDb } from "../../helpers/db.ts";
 import { uniqueEmail } from "../../helpers/http.ts";
-import type { SellerProduct } from "../catalog/fixtures.ts";
-import { flush, product, type StockShop, setStock, stockShop } from "./stock-fixtures.ts";
+import { flush, product, type StockShop, setStock, stockShop } from "../../helpers/seller-stock.ts";
 
 export interface IntelligenceShop {
   shop: StockShop;

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { MAX_IMPORT_BYTES } from "../../../src/services/inventory/import.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
-import { registerUser } from "../../helpers/users.ts";
 import {
   flush,
   levelAt,
@@ -13,7 +12,8 @@ import {
   stockOf,
   stockShop,
   stub,
-} from "./stock-fixtures.ts";
+} from "../../helpers/seller-stock.ts";
+import { registerUser } from "../../helpers/users.ts";
 
 interface Summary {
   operationId: string;

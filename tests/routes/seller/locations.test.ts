@@ -1,13 +1,13 @@
 import { and, eq, like } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditLog, shopLocations } from "../../../src/db/schema/index.ts";
+import { addToCart, buyer, buyShop, stockedProduct } from "../../helpers/cart.ts";
+import { confirm, preview } from "../../helpers/checkout.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
+import { adjust, flush, product, setStock, stockShop } from "../../helpers/seller-stock.ts";
 import { seedMember, seedShop } from "../../helpers/shops.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
-import { addToCart, buyer, buyShop, stockedProduct } from "../cart/fixtures.ts";
-import { confirm, preview } from "../checkout/fixtures.ts";
-import { adjust, flush, product, setStock, stockShop } from "./stock-fixtures.ts";
 
 interface Location {
   id: string;

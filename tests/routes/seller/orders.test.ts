@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { auditRows } from "../../helpers/audit.ts";
 import { api } from "../../helpers/http.ts";
-import { createAdmin, seedMember } from "../../helpers/shops.ts";
-import { eventually, postWebhook, processed, stripeClient } from "../../helpers/stripe.ts";
-import { registerUser } from "../../helpers/users.ts";
-import { captured } from "../../stripe-emulator/helpers.ts";
 import {
   orderRow,
   paidOrder,
@@ -12,7 +8,11 @@ import {
   refundRows,
   sellerPost,
   transferRow,
-} from "../orders/fixtures.ts";
+} from "../../helpers/orders.ts";
+import { createAdmin, seedMember } from "../../helpers/shops.ts";
+import { eventually, postWebhook, processed, stripeClient } from "../../helpers/stripe.ts";
+import { captured } from "../../helpers/stripe-emulator.ts";
+import { registerUser } from "../../helpers/users.ts";
 
 const stripe = stripeClient();
 

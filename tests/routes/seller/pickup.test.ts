@@ -5,10 +5,10 @@ import { uuidv7 } from "../../../src/lib/ids.ts";
 import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
+import { orderRow, paidOrder, sellerPost } from "../../helpers/orders.ts";
+import { eventually } from "../../helpers/shop-support.ts";
 import { seedMember } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { orderRow, paidOrder, sellerPost } from "../orders/fixtures.ts";
-import { eventually } from "../shops/support.ts";
 
 /** A paid order turned into a pickup at a new branch of its shop, picked: `ready`. */
 async function readyPickupOrder() {

@@ -1,8 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { auditActions, auditCountBy } from "../../helpers/audit.ts";
-import { api, type Problem } from "../../helpers/http.ts";
-import { seedMember } from "../../helpers/shops.ts";
-import { registerUser } from "../../helpers/users.ts";
 import {
   createProduct,
   listProducts,
@@ -11,7 +8,10 @@ import {
   seedCategory,
   seedVisibleShop,
   uniqueWord,
-} from "../catalog/fixtures.ts";
+} from "../../helpers/catalog.ts";
+import { api, type Problem } from "../../helpers/http.ts";
+import { seedMember } from "../../helpers/shops.ts";
+import { registerUser } from "../../helpers/users.ts";
 
 const body = (shopId: string, categoryId: string, extra: Record<string, unknown> = {}) => ({
   shopId,

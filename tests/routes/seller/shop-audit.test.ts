@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { createProduct, seedCategory } from "../../helpers/catalog.ts";
 import { api, type Problem, uniqueEmail } from "../../helpers/http.ts";
+import { setStock } from "../../helpers/seller-stock.ts";
 import { createAdmin, seedMember, seedShop } from "../../helpers/shops.ts";
 import { eventually, seedCheckout } from "../../helpers/stripe.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
-import { createProduct, seedCategory } from "../catalog/fixtures.ts";
-import { setStock } from "./stock-fixtures.ts";
 
 interface Entry {
   id: string;

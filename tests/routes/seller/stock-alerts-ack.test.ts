@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { auditLog, stockAlerts } from "../../../src/db/schema/index.ts";
 import { withDb } from "../../helpers/db.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
+import { product, type StockShop, setStock, stockShop } from "../../helpers/seller-stock.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { product, type StockShop, setStock, stockShop } from "./stock-fixtures.ts";
 
 interface Alert {
   id: string;

@@ -2,9 +2,9 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { stockAlerts } from "../../../src/db/schema/index.ts";
 import { withDb } from "../../helpers/db.ts";
-import { eventually } from "../shops/support.ts";
+import { adjust, product, setStock, stockShop } from "../../helpers/seller-stock.ts";
+import { eventually } from "../../helpers/shop-support.ts";
 import { alertNotices, alertsOf } from "./stock-alert-fixtures.ts";
-import { adjust, product, setStock, stockShop } from "./stock-fixtures.ts";
 
 describe("out-of-stock alerts", () => {
   it("raises an out-of-stock alert when a location with no threshold reaches 0, and notifies the owner and managers", async () => {

@@ -7,9 +7,9 @@ import { createLogger } from "../../../src/lib/logger.ts";
 import { syncProductAlerts } from "../../../src/services/inventory/alerts.ts";
 import { withDb } from "../../helpers/db.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
+import { adjust, flush, product, setStock, stockShop, stub } from "../../helpers/seller-stock.ts";
+import { eventually } from "../../helpers/shop-support.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { eventually } from "../shops/support.ts";
-import { adjust, flush, product, setStock, stockShop, stub } from "./stock-fixtures.ts";
 
 interface Alert {
   id: string;

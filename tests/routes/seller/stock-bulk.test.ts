@@ -10,8 +10,6 @@ import {
 } from "../../../src/services/inventory/bulk.ts";
 import { withDb } from "../../helpers/db.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
-import { backdatePrepared } from "../../helpers/stock.ts";
-import { registerUser } from "../../helpers/users.ts";
 import {
   flush,
   levelAt,
@@ -23,7 +21,9 @@ import {
   stockOf,
   stockShop,
   stub,
-} from "./stock-fixtures.ts";
+} from "../../helpers/seller-stock.ts";
+import { backdatePrepared } from "../../helpers/stock.ts";
+import { registerUser } from "../../helpers/users.ts";
 
 interface BulkResult {
   operationId: string;

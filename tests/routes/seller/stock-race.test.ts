@@ -9,7 +9,7 @@ import {
   setStock,
   stockOf,
   stockShop,
-} from "./stock-fixtures.ts";
+} from "../../helpers/seller-stock.ts";
 
 describe("concurrent stock changes through the HTTP API", () => {
   it("lets exactly 50 of 200 concurrent −1 adjustments through for 50 units, never below zero", async () => {

@@ -2,9 +2,6 @@ import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { auditActions } from "../../helpers/audit.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
-import type { TestUser } from "../../helpers/users.ts";
-import { registerUser } from "../../helpers/users.ts";
-import { eventually } from "../shops/support.ts";
 import {
   flush,
   levelAt,
@@ -15,7 +12,10 @@ import {
   setStock,
   stockOf,
   stockShop,
-} from "./stock-fixtures.ts";
+} from "../../helpers/seller-stock.ts";
+import { eventually } from "../../helpers/shop-support.ts";
+import type { TestUser } from "../../helpers/users.ts";
+import { registerUser } from "../../helpers/users.ts";
 
 interface StockRequest {
   id: string;

@@ -9,7 +9,7 @@ import {
   stockOf,
   stockShop,
   stub,
-} from "./stock-fixtures.ts";
+} from "../../helpers/seller-stock.ts";
 
 /** Nothing listens here: the object's outbox cannot reach Postgres while it is aimed at it. */
 const UNREACHABLE = "postgres://postgres:postgres@127.0.0.1:1/souk";

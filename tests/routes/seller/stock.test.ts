@@ -2,8 +2,6 @@ import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { auditRows } from "../../helpers/audit.ts";
 import { api, type Problem } from "../../helpers/http.ts";
-import { seedShop } from "../../helpers/shops.ts";
-import { registerUser } from "../../helpers/users.ts";
 import {
   adjust,
   flush,
@@ -14,7 +12,9 @@ import {
   stockOf,
   stockShop,
   stub,
-} from "./stock-fixtures.ts";
+} from "../../helpers/seller-stock.ts";
+import { seedShop } from "../../helpers/shops.ts";
+import { registerUser } from "../../helpers/users.ts";
 
 describe("GET /v1/seller/products/{id}/stock", () => {
   it("lists every location of the shop from the object, zeros where nothing was stocked", async () => {

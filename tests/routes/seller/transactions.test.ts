@@ -2,12 +2,19 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditLog } from "../../../src/db/schema/index.ts";
 import { auditRows } from "../../helpers/audit.ts";
+import { createProduct, seedCategory } from "../../helpers/catalog.ts";
 import { withDb } from "../../helpers/db.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
+import {
+  flush,
+  levelAt,
+  product,
+  setStock,
+  stockOf,
+  stockShop,
+} from "../../helpers/seller-stock.ts";
 import { seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { createProduct, seedCategory } from "../catalog/fixtures.ts";
-import { flush, levelAt, product, setStock, stockOf, stockShop } from "./stock-fixtures.ts";
 
 interface Sale {
   id: string;

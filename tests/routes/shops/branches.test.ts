@@ -2,11 +2,11 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { shopLocations, shops } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
+import { seedVisibleShop } from "../../helpers/catalog.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
+import { product, setStock, stockShop } from "../../helpers/seller-stock.ts";
 import { seedShop } from "../../helpers/shops.ts";
-import { seedVisibleShop } from "../catalog/fixtures.ts";
-import { product, setStock, stockShop } from "../seller/stock-fixtures.ts";
 
 interface Branch {
   id: string;

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { auditLog, shopLocations, shopMembers, shops } from "../../../src/db/schema/index.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
+import { type CreatedShop, createShopViaApi, shopBody } from "../../helpers/shop-support.ts";
 import { createAdmin } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { type CreatedShop, createShopViaApi, shopBody } from "./support.ts";
 
 describe("POST /v1/shops", () => {
   it("opens a pending shop with its owner, a WH warehouse and one audit row", async () => {

@@ -8,9 +8,9 @@ import { bookSlots, releaseSlots, slotKey } from "../../../src/services/delivery
 import { slotsOf } from "../../../src/services/delivery/slots.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
+import { paidOrder, pendingOrder } from "../../helpers/orders.ts";
 import { seedMember, seedShop } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
-import { paidOrder, pendingOrder } from "../orders/fixtures.ts";
 
 const EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 

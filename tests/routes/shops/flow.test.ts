@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { api, uniqueEmail } from "../../helpers/http.ts";
+import { codeIn, eventually, shopBody } from "../../helpers/shop-support.ts";
 import { createAdmin } from "../../helpers/shops.ts";
-import { codeIn, eventually, shopBody } from "./support.ts";
 
 interface Session {
   session: { accessToken: string };

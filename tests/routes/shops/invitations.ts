@@ -1,6 +1,6 @@
 import { api, type Problem } from "../../helpers/http.ts";
+import { waitForMail } from "../../helpers/shop-support.ts";
 import type { TestUser } from "../../helpers/users.ts";
-import { waitForMail } from "./support.ts";
 
 export interface InvitationSent {
   id: string;

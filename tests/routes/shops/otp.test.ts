@@ -4,15 +4,15 @@ import { describe, expect, it } from "vitest";
 import { auditLog, shopOtps, shops } from "../../../src/db/schema/index.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem, randomIp } from "../../helpers/http.ts";
-import { createAdmin, seedMember } from "../../helpers/shops.ts";
-import { registerUser, type TestUser } from "../../helpers/users.ts";
 import {
   type CreatedShop,
   codeIn,
   createShopViaApi,
   issueAndReadCode,
   waitForMail,
-} from "./support.ts";
+} from "../../helpers/shop-support.ts";
+import { createAdmin, seedMember } from "../../helpers/shops.ts";
+import { registerUser, type TestUser } from "../../helpers/users.ts";
 
 const hasRedis = Boolean(env.UPSTASH_REDIS_REST_URL);
 

@@ -2,12 +2,12 @@ import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditLog, orders, products } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
+import { createProduct, seedCategory, seedVisibleShop } from "../../helpers/catalog.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
+import { shopBody } from "../../helpers/shop-support.ts";
 import { seedMember, seedShop } from "../../helpers/shops.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
-import { createProduct, seedCategory, seedVisibleShop } from "../catalog/fixtures.ts";
-import { shopBody } from "./support.ts";
 
 interface Settings {
   id: string;

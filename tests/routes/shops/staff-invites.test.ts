@@ -6,10 +6,10 @@ import { sha256Hex } from "../../../src/services/auth/tokens.ts";
 import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem, uniqueEmail } from "../../helpers/http.ts";
+import { eventually, waitForMail } from "../../helpers/shop-support.ts";
 import { seedMember, seedShop } from "../../helpers/shops.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
 import { answer, invitationToken, invite } from "./invitations.ts";
-import { eventually, waitForMail } from "./support.ts";
 
 const hasRedis = Boolean(env.UPSTASH_REDIS_REST_URL);
 

@@ -1,10 +1,10 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { shops } from "../../../src/db/schema/index.ts";
+import { buyer, buyShop, stockedProduct } from "../../helpers/cart.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import type { TestUser } from "../../helpers/users.ts";
-import { buyer, buyShop, stockedProduct } from "../cart/fixtures.ts";
 
 interface WishlistItem {
   productId: string;

@@ -5,7 +5,7 @@ import { uuidv7 } from "../../../src/lib/ids.ts";
 import { inventoryMaintenance } from "../../../src/services/inventory/maintenance.ts";
 import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
-import { flush, product, setStock, stockShop, stub } from "../../routes/seller/stock-fixtures.ts";
+import { flush, product, setStock, stockShop, stub } from "../../helpers/seller-stock.ts";
 
 describe("inventoryMaintenance (the cron job)", () => {
   it("turns a crossing made by a buyer's reservation into an alert without anyone listing alerts", async () => {

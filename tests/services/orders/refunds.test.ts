@@ -5,8 +5,8 @@ import { openJobContext } from "../../../src/jobs/context.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { redriveUnsentRefunds } from "../../../src/services/orders/refunds.ts";
 import { withDb } from "../../helpers/db.ts";
+import { orderRow, paidOrder, refundRows, transferRow } from "../../helpers/orders.ts";
 import { stripeClient } from "../../helpers/stripe.ts";
-import { orderRow, paidOrder, refundRows, transferRow } from "../../routes/orders/fixtures.ts";
 
 const actor = { type: "system" as const, id: null, requestId: "job:test-refunds" };
 

@@ -2,6 +2,16 @@ import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { notifications, shops, stockMovements } from "../../../src/db/schema/index.ts";
 import { auditActions } from "../../helpers/audit.ts";
+import {
+  addressOf,
+  addToCart,
+  buyer,
+  buyShop,
+  cartOf,
+  levelAt,
+  stockedProduct,
+} from "../../helpers/cart.ts";
+import { confirm, preview, purchasesOf } from "../../helpers/checkout.ts";
 import { withDb } from "../../helpers/db.ts";
 import {
   eventually,
@@ -11,16 +21,6 @@ import {
   processed,
   stripeClient,
 } from "../../helpers/stripe.ts";
-import {
-  addressOf,
-  addToCart,
-  buyer,
-  buyShop,
-  cartOf,
-  levelAt,
-  stockedProduct,
-} from "../../routes/cart/fixtures.ts";
-import { confirm, preview, purchasesOf } from "../../routes/checkout/fixtures.ts";
 
 const stripe = stripeClient();
 

@@ -27,7 +27,7 @@ async function newShop() {
 
 /** Forwards the newest account.updated the emulator delivered for an account (Connect endpoint). */
 async function forwardAccountUpdated(accountId: string, after: Set<string>) {
-  const { captured, eventually } = await import("../../stripe-emulator/helpers.ts");
+  const { captured, eventually } = await import("../../helpers/stripe-emulator.ts");
   const got = await eventually(async () => {
     const list = await captured("connect", { type: "account.updated", objectId: accountId });
     return list.find((c) => c.status < 300 && c.event_id && !after.has(c.event_id));
@@ -172,7 +172,7 @@ describe("POST /v1/shops/{id}/payouts/onboard", () => {
       account: link.body.accountId,
       object: JSON.parse(enabled.body).data.object,
     });
-    const { captured, eventually } = await import("../../stripe-emulator/helpers.ts");
+    const { captured, eventually } = await import("../../helpers/stripe-emulator.ts");
     const staleDelivery = await eventually(
       async () => (await captured("connect", { eventId: stale.id })).find((c) => c.status < 300),
       "the stale event",

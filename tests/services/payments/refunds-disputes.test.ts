@@ -39,7 +39,7 @@ async function paidCheckout(priceMinor = 10_000) {
 /** The charge.refunded delivery that mentions a given refund (each refund emits one). */
 async function refundedDeliveryFor(chargeId: string, count: number) {
   return eventually(async () => {
-    const { captured } = await import("../../stripe-emulator/helpers.ts");
+    const { captured } = await import("../../helpers/stripe-emulator.ts");
     const all = (
       await captured("platform", { type: "charge.refunded", objectId: chargeId })
     ).filter((c) => c.status < 300);

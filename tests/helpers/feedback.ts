@@ -1,7 +1,7 @@
 import { and, eq, like } from "drizzle-orm";
-import { notifications, orders } from "../../../src/db/schema/index.ts";
-import { uuidv7 } from "../../../src/lib/ids.ts";
-import { withDb } from "../../helpers/db.ts";
+import { notifications, orders } from "../../src/db/schema/index.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
+import { withDb } from "./db.ts";
 
 type OrderStatus = (typeof orders.$inferInsert)["status"];
 

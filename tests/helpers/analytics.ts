@@ -1,10 +1,10 @@
 import { eq, sql } from "drizzle-orm";
-import { orderItems, orders } from "../../../src/db/schema/index.ts";
-import { uuidv7 } from "../../../src/lib/ids.ts";
-import { refreshShopRollups } from "../../../src/services/analytics/rollups.ts";
-import { withDb } from "../../helpers/db.ts";
-import type { TestShop } from "../../helpers/shops.ts";
-import type { TestUser } from "../../helpers/users.ts";
+import { orderItems, orders } from "../../src/db/schema/index.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
+import { refreshShopRollups } from "../../src/services/analytics/rollups.ts";
+import { withDb } from "./db.ts";
+import type { TestShop } from "./shops.ts";
+import type { TestUser } from "./users.ts";
 
 export interface SoldLine {
   productId: string;

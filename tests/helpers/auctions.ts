@@ -1,15 +1,15 @@
 import { env, exports } from "cloudflare:workers";
 import { and, eq, like } from "drizzle-orm";
 import { expect } from "vitest";
-import type { Frame } from "../../../durable-objects/auction-room/types.ts";
-import { type AuctionRoom, roomOf } from "../../../durable-objects/auction-room.ts";
-import { auctions, notifications, orders, users } from "../../../src/db/schema/index.ts";
-import { uuidv7 } from "../../../src/lib/ids.ts";
-import { signAccessToken } from "../../../src/services/auth/tokens.ts";
-import { withDb } from "../../helpers/db.ts";
-import { api, uniqueEmail } from "../../helpers/http.ts";
-import type { TestShop } from "../../helpers/shops.ts";
-import { createProduct, seedCategory, seedVisibleShop } from "../catalog/fixtures.ts";
+import type { Frame } from "../../durable-objects/auction-room/types.ts";
+import { type AuctionRoom, roomOf } from "../../durable-objects/auction-room.ts";
+import { auctions, notifications, orders, users } from "../../src/db/schema/index.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
+import { signAccessToken } from "../../src/services/auth/tokens.ts";
+import { createProduct, seedCategory, seedVisibleShop } from "./catalog.ts";
+import { withDb } from "./db.ts";
+import { api, uniqueEmail } from "./http.ts";
+import type { TestShop } from "./shops.ts";
 
 export type RoomStub = DurableObjectStub<AuctionRoom>;
 

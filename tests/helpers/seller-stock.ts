@@ -1,19 +1,14 @@
 import { env } from "cloudflare:workers";
 import { asc, eq } from "drizzle-orm";
 import { expect } from "vitest";
-import type { ProductStock } from "../../../durable-objects/product-stock.ts";
-import { shopLocations, stockMovements } from "../../../src/db/schema/index.ts";
-import { uuidv7 } from "../../../src/lib/ids.ts";
-import { withDb } from "../../helpers/db.ts";
-import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
-import { seedMember, type TestShop } from "../../helpers/shops.ts";
-import { registerUser, type TestUser } from "../../helpers/users.ts";
-import {
-  createProduct,
-  type SellerProduct,
-  seedCategory,
-  seedVisibleShop,
-} from "../catalog/fixtures.ts";
+import type { ProductStock } from "../../durable-objects/product-stock.ts";
+import { shopLocations, stockMovements } from "../../src/db/schema/index.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
+import { createProduct, type SellerProduct, seedCategory, seedVisibleShop } from "./catalog.ts";
+import { withDb } from "./db.ts";
+import { type ApiResponse, api, type Problem } from "./http.ts";
+import { seedMember, type TestShop } from "./shops.ts";
+import { registerUser, type TestUser } from "./users.ts";
 
 export interface StockMovement {
   id: string;

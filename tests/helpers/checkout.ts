@@ -1,8 +1,8 @@
 import { eq, inArray } from "drizzle-orm";
-import { checkouts, orderItems, orders } from "../../../src/db/schema/index.ts";
-import { withDb } from "../../helpers/db.ts";
-import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
-import type { TestUser } from "../../helpers/users.ts";
+import { checkouts, orderItems, orders } from "../../src/db/schema/index.ts";
+import { withDb } from "./db.ts";
+import { type ApiResponse, api, type Problem } from "./http.ts";
+import type { TestUser } from "./users.ts";
 
 export type Fulfilment =
   | { shopId: string; method: "delivery"; addressId: string }

@@ -1,5 +1,5 @@
-import { api, uniqueEmail } from "../../helpers/http.ts";
-import type { TestUser } from "../../helpers/users.ts";
+import { api, uniqueEmail } from "./http.ts";
+import type { TestUser } from "./users.ts";
 
 /** Polls until `probe` returns a value: queue delivery is real and asynchronous (1 s batches). */
 export async function eventually<T>(probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {

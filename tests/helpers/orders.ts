@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
-import { orders, refunds, transfers } from "../../../src/db/schema/index.ts";
-import { withDb } from "../../helpers/db.ts";
-import { api } from "../../helpers/http.ts";
+import { orders, refunds, transfers } from "../../src/db/schema/index.ts";
+import { withDb } from "./db.ts";
+import { api } from "./http.ts";
 import {
   forwardDelivery,
   pay,
@@ -10,8 +10,8 @@ import {
   type SeededOrder,
   type SeedLine,
   seedCheckout,
-} from "../../helpers/stripe.ts";
-import type { TestUser } from "../../helpers/users.ts";
+} from "./stripe.ts";
+import type { TestUser } from "./users.ts";
 
 export interface OrderFixture {
   checkout: SeededCheckout;

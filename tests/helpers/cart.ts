@@ -1,19 +1,14 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { expect } from "vitest";
-import type { ProductStock } from "../../../durable-objects/product-stock.ts";
-import { shopLocations, shops } from "../../../src/db/schema/index.ts";
-import { uuidv7 } from "../../../src/lib/ids.ts";
-import { withDb } from "../../helpers/db.ts";
-import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
-import type { ShopSeed, TestShop } from "../../helpers/shops.ts";
-import { registerUser, type TestUser } from "../../helpers/users.ts";
-import {
-  createProduct,
-  type SellerProduct,
-  seedCategory,
-  seedVisibleShop,
-} from "../catalog/fixtures.ts";
+import type { ProductStock } from "../../durable-objects/product-stock.ts";
+import { shopLocations, shops } from "../../src/db/schema/index.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
+import { createProduct, type SellerProduct, seedCategory, seedVisibleShop } from "./catalog.ts";
+import { withDb } from "./db.ts";
+import { type ApiResponse, api, type Problem } from "./http.ts";
+import type { ShopSeed, TestShop } from "./shops.ts";
+import { registerUser, type TestUser } from "./users.ts";
 
 /** A visible shop with its warehouse (delivery) and one pickup branch, and a category. */
 export interface BuyShop extends TestShop {

@@ -1,18 +1,18 @@
 import { env } from "cloudflare:workers";
 import { Redis } from "@upstash/redis/cloudflare";
 import { expect } from "vitest";
-import { categories } from "../../../src/db/schema/index.ts";
-import { uuidv7 } from "../../../src/lib/ids.ts";
+import { categories } from "../../src/db/schema/index.ts";
+import { uuidv7 } from "../../src/lib/ids.ts";
 import {
   bumpCatalogVersion,
   type CatalogCache,
   cacheNamespace,
   catalogCache,
-} from "../../../src/services/catalog/cache-keys.ts";
-import { withDb } from "../../helpers/db.ts";
-import { api } from "../../helpers/http.ts";
-import { type ShopSeed, seedShop, type TestShop } from "../../helpers/shops.ts";
-import type { TestUser } from "../../helpers/users.ts";
+} from "../../src/services/catalog/cache-keys.ts";
+import { withDb } from "./db.ts";
+import { api } from "./http.ts";
+import { type ShopSeed, seedShop, type TestShop } from "./shops.ts";
+import type { TestUser } from "./users.ts";
 
 export const hasRedis = Boolean(env.UPSTASH_REDIS_REST_URL && env.UPSTASH_REDIS_REST_TOKEN);
 
