@@ -42,7 +42,7 @@ import { parseOr422 } from "../../lib/input.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { CatalogCache } from "../catalog/cache-keys.ts";
 import type { ServiceContext } from "../context.ts";
-import { isUniqueViolation, type StockNamespace } from "../context.ts";
+import { derive, isUniqueViolation, type StockNamespace } from "../context.ts";
 import {
   Conflict,
   DomainError,
@@ -544,12 +544,6 @@ async function compensate(
   return { compensated, uncompensated };
 }
 
-export interface RedriveDeps {
-  db: Database;
-  stock: StockNamespace;
-  queue: NotificationQueue;
-  logger: Logger;
-}
 
 /**
  * Finishes operations whose coordinator went quiet (for a cron every minute). `committing` ones
@@ -560,7 +554,7 @@ export interface RedriveDeps {
  * it did per operation.
  */
 export async function redriveBulkOperations(
-  deps: RedriveDeps,
+  deps: ServiceContext,
   opts: { olderThanMs?: number; limit?: number; ids?: string[] } = {},
 ): Promise<Array<{ id: string; state: string }>> {
   const cutoff = new Date(Date.now() - (opts.olderThanMs ?? REDRIVE_AFTER_MS));
@@ -592,7 +586,8 @@ export async function redriveBulkOperations(
       }
       continue;
     }
-    const outcome = await driveCommit({ ...deps, actor }, op);
+    // derive, not a spread: a job's context holds db and the bindings on its prototype.
+    const outcome = await driveCommit(derive(deps, { actor }), op);
     report.push({ id: op.id, state: outcome.state });
   }
   return report;

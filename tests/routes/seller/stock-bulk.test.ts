@@ -1,13 +1,14 @@
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { bulkOperations } from "../../../src/db/schema/index.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { createLogger } from "../../../src/lib/logger.ts";
+import { derive } from "../../../src/services/context.ts";
 import {
   BULK_PREPARE_TTL_MS,
   redriveBulkOperations,
 } from "../../../src/services/inventory/bulk.ts";
+import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
 import {
@@ -210,12 +211,10 @@ describe("POST /v1/seller/stock/bulk", () => {
 });
 
 describe("bulk coordinator crash recovery", () => {
-  const deps = (db: Parameters<Parameters<typeof withDb>[0]>[0]) => ({
-    db,
-    stock: env.PRODUCT_STOCK,
-    queue: env.NOTIFICATIONS,
-    logger: createLogger("error"),
-  });
+  // Built as the scheduler builds a job's context: derived, so db and the bindings sit on the
+  // prototype (a re-drive that spread it once lost them and failed every cron run).
+  const deps = (db: Parameters<Parameters<typeof withDb>[0]>[0]) =>
+    derive(testContext({ db }), { logger: createLogger("error") });
 
   /** What a coordinator leaves when it dies: the log row and every object prepared. */
   async function abandoned(shop: StockShop, state: "preparing" | "committing") {
