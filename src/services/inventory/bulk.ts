@@ -544,7 +544,6 @@ async function compensate(
   return { compensated, uncompensated };
 }
 
-
 /**
  * Finishes operations whose coordinator went quiet (for a cron every minute). `committing` ones
  * untouched for `olderThanMs` are committed (a live but slow coordinator committing alongside
