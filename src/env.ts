@@ -10,6 +10,10 @@ export interface Env {
   DELIVERY_SLOTS: DurableObjectNamespace<DeliverySlots>;
   STRIPE_EVENTS: Queue<unknown>;
   NOTIFICATIONS: Queue<unknown>;
+  /** Seller uploads worked off the request (src/jobs/imports.ts). */
+  IMPORTS: Queue<unknown>;
+  /** Uploaded files: CSV imports and receipt photos. */
+  UPLOADS: R2Bucket;
   ENVIRONMENT?: string;
   DATABASE_URL?: string;
   NEON_LOCAL_WS_PROXY?: string;

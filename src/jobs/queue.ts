@@ -5,6 +5,7 @@ import { errorMessage } from "../lib/errors.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { REDACTED } from "../services/admin/operations.ts";
 import { type JobContext, openJobContext } from "./context.ts";
+import { handleImport } from "./imports.ts";
 import { handleNotification } from "./notifications.ts";
 import { handleStripeEvent } from "./stripe-events.ts";
 
@@ -55,6 +56,7 @@ async function recordDeadLetter(
 const HANDLERS: Record<string, MessageHandler> = {
   "stripe-events": handleStripeEvent,
   notifications: handleNotification,
+  imports: handleImport,
 };
 
 /**
