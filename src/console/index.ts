@@ -3,12 +3,15 @@ import { csrf } from "hono/csrf";
 import type { AppEnv } from "../http/context.ts";
 import { NotFound } from "../services/errors.ts";
 import { consoleError } from "./errors.ts";
+import { adminPages } from "./pages/admin/index.ts";
 import { adminShopPages } from "./pages/admin-shops.ts";
 import { auctionPages } from "./pages/auctions.ts";
 import { authPages } from "./pages/auth.ts";
 import { browsePages } from "./pages/browse.ts";
+import { buyerPages } from "./pages/buyer/index.ts";
 import { inventoryPages } from "./pages/inventory.ts";
 import { orderPages } from "./pages/orders.ts";
+import { sellerPages } from "./pages/seller/index.ts";
 import { stockHistoryPages } from "./pages/stock-history.ts";
 import { consoleSession, homeOf, viewerOf } from "./session.ts";
 
@@ -31,6 +34,9 @@ export const consoleRoutes = new Hono<AppEnv>()
   .route("/", auctionPages)
   .route("/", orderPages)
   .route("/", stockHistoryPages)
+  .route("/", buyerPages)
+  .route("/", sellerPages)
+  .route("/", adminPages)
   // Anything else under /console is a page that does not exist: the 404 as a page, not JSON.
   .all("*", (c) => {
     throw new NotFound("page", c.req.path);

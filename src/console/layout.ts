@@ -31,12 +31,19 @@ function navFor(user: AuthUser | undefined): NavItem[] {
     { href: "/console/products", label: "Browse", icon: "⌕" },
     { href: "/console/shops", label: "Shops", icon: "⌂" },
   ];
-  if (user) items.push({ href: "/console/orders", label: "Orders", icon: "☰" });
+  if (user) {
+    items.push(
+      { href: "/console/cart", label: "Cart", icon: "◫" },
+      { href: "/console/orders", label: "Orders", icon: "☰" },
+      { href: "/console/notifications", label: "Inbox", icon: "✉" },
+    );
+  }
+  // Each area's home has its own sub-navigation (inventory, analytics … / shops, users …).
   if (user?.role === "seller" || user?.role === "admin") {
-    items.push({ href: "/console/seller/inventory", label: "Inventory", icon: "▦" });
+    items.push({ href: "/console/seller", label: "Seller", icon: "▦" });
   }
   if (user?.role === "admin") {
-    items.push({ href: "/console/admin/shops", label: "Shop queue", icon: "✓" });
+    items.push({ href: "/console/admin", label: "Admin", icon: "✓" });
   }
   items.push(
     user

@@ -6,6 +6,7 @@ import { adminFeedbackRoutes } from "./feedback.ts";
 import { adminOperationRoutes } from "./operations.ts";
 import { adminOrderRoutes } from "./orders.ts";
 import { adminShopRoutes } from "./shops.ts";
+import { adminUploadRoutes } from "./uploads.ts";
 import { adminUserRoutes } from "./users.ts";
 
 /** `/v1/admin`: every route under it requires the admin role (set on each route). */
@@ -17,4 +18,5 @@ export const adminRoutes = createRouter()
   .route("/shops", adminShopRoutes)
   .route("/orders", adminOrderRoutes)
   .route("/feedback", adminFeedbackRoutes)
+  .route("/uploads", adminUploadRoutes)
   .route("/", adminOperationRoutes);

@@ -1,11 +1,13 @@
 import { createRouter } from "../../http/app.ts";
 import { sellerAnalyticsRoutes } from "./analytics.ts";
 import { sellerAuctionRoutes } from "./auctions.ts";
+import { sellerImportRoutes } from "./imports.ts";
 import { sellerIntelligenceRoutes } from "./intelligence.ts";
 import { inventoryImportRoutes } from "./inventory-import.ts";
 import { sellerOrderRoutes } from "./orders.ts";
 import { sellerPickupRoutes } from "./pickup.ts";
 import { sellerProductRoutes } from "./products.ts";
+import { sellerReceiptRoutes } from "./receipts.ts";
 import { sellerShopRoutes } from "./shops.ts";
 import { productStockRoutes, stockRoutes } from "./stock/index.ts";
 import { stockRequestRoutes } from "./stock-requests.ts";
@@ -19,6 +21,8 @@ export const sellerRoutes = createRouter()
   .route("/stock-requests", stockRequestRoutes)
   .route("/inventory", inventoryImportRoutes)
   .route("/transactions", sellerTransactionRoutes)
+  .route("/imports", sellerImportRoutes)
+  .route("/receipts", sellerReceiptRoutes)
   .route(
     "/analytics",
     createRouter().route("/", sellerAnalyticsRoutes).route("/", sellerIntelligenceRoutes),
