@@ -38,6 +38,8 @@ export interface Env {
   DELIVERY_FEE_MINOR?: string;
   FREE_DELIVERY_MIN_MINOR?: string;
   PUBLIC_URL?: string;
+  /** The OCR service that reads receipt photos (the local stack starts one on tesseract.js). */
+  OCR_PROVIDER_URL?: string;
   RATE_LIMIT_TIMEOUT_MS?: string;
   /** "1" turns on src/lib/dev-faults.ts in development and test only (`npm run faults`). */
   DEV_FAULT_HOOKS?: string;
@@ -110,6 +112,8 @@ const configSchema = z.object({
   FREE_DELIVERY_MIN_MINOR: z.coerce.number().int().min(0).default(5000),
   /** Where the API is reachable (Stripe onboarding return links). */
   PUBLIC_URL: z.string().url().default("http://localhost:8787"),
+  /** The OCR service behind receipt uploads; unset, a receipt upload is refused (503). */
+  OCR_PROVIDER_URL: z.string().url().optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -34,6 +34,8 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
     rooms: c.env.AUCTION_ROOM,
     slots: c.env.DELIVERY_SLOTS,
     queue: c.env.NOTIFICATIONS,
+    imports: c.env.IMPORTS,
+    files: c.env.UPLOADS,
     cache: catalogCache(s.redis, s.config.DATABASE_URL, s.logger),
     defer: (work) => c.executionCtx.waitUntil(work),
   };

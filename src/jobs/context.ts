@@ -53,6 +53,8 @@ export function openJobContext(
     rooms: env.AUCTION_ROOM,
     slots: env.DELIVERY_SLOTS,
     queue: env.NOTIFICATIONS,
+    imports: env.IMPORTS,
+    files: env.UPLOADS,
     cache: catalogCache(redis, config.DATABASE_URL, logger),
     defer: (work) => {
       deferred.push(work.catch((err) => logger.warn("deferred job work failed", { err })));

@@ -9,6 +9,7 @@ import type { Config } from "../env.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Redis } from "../lib/redis.ts";
 import type { CatalogCache } from "./catalog/cache-keys.ts";
+import type { ImportQueue } from "./import-message.ts";
 import type { NotificationQueue } from "./notifications/notify.ts";
 
 /** The ProductStock namespace (`env.PRODUCT_STOCK`): one object per product. */
@@ -45,6 +46,10 @@ export interface ServiceContext {
   slots: SlotsNamespace;
   /** The notifications queue (in-app and email). */
   queue: NotificationQueue;
+  /** The imports queue: CSV uploads and receipts worked off the request. */
+  imports: ImportQueue;
+  /** Uploaded files (R2): CSV imports and receipt photos. */
+  files: R2Bucket;
   /** The catalog cache: reads go through it, committed writes invalidate it. */
   cache: CatalogCache;
   /** Runs work after the answer (the request's or the job's waitUntil). */

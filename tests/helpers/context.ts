@@ -39,6 +39,8 @@ export function testContext(overrides: Partial<ServiceContext> = {}): ServiceCon
     rooms: env.AUCTION_ROOM,
     slots: env.DELIVERY_SLOTS,
     queue: env.NOTIFICATIONS,
+    imports: env.IMPORTS,
+    files: env.UPLOADS,
     cache: catalogCache(redis, config.DATABASE_URL, logger),
     defer: (work) => void work.catch(() => {}),
   };
