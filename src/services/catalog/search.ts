@@ -8,9 +8,8 @@ import { UUID_PATTERN } from "../../lib/ids.ts";
 import { decodeCursor, encodeCursor, type Page } from "../../lib/pagination.ts";
 import type { ServiceContext } from "../context.ts";
 import { NotFound, ValidationFailed } from "../errors.ts";
-import { productAvailability, UNKNOWN_AVAILABILITY } from "../inventory/availability.ts";
 import { visibleShopCondition } from "../shops/access.ts";
-import { productFulfilment } from "../shops/branch-availability.ts";
+import { productStockView } from "../shops/branch-availability.ts";
 import { CATALOG_TTL_SECONDS, dataKey, versionKey } from "./cache-keys.ts";
 import { productColumns } from "./products.ts";
 import type { ProductSummary, PublicProductCore, PublicProductView } from "./views.ts";
@@ -290,11 +289,6 @@ export async function cachedProduct(
     ttlSeconds: CATALOG_TTL_SECONDS,
     load: () => getPublicProduct(ctx.db, id),
   });
-  const [availability, fulfilment] = await Promise.all([
-    ctx.stock
-      ? productAvailability({ stock: ctx.stock, cache: ctx.cache, logger: ctx.logger }, id)
-      : UNKNOWN_AVAILABILITY,
-    productFulfilment(ctx, id, detail.value.shop.id),
-  ]);
-  return { value: { ...detail.value, availability, fulfilment }, status: detail.status };
+  const stock = await productStockView(ctx, id, detail.value.shop.id);
+  return { value: { ...detail.value, ...stock }, status: detail.status };
 }

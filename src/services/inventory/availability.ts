@@ -1,10 +1,7 @@
 import type { LocationLevel } from "../../../durable-objects/product-stock.ts";
-import { stockOf } from "../../../durable-objects/product-stock.ts";
-import { readThrough, withTimeout } from "../../lib/cache.ts";
+import { withTimeout } from "../../lib/cache.ts";
 import { errorMessage } from "../../lib/errors.ts";
-import type { Logger } from "../../lib/logger.ts";
 import type { CatalogCache } from "../catalog/cache-keys.ts";
-import type { StockNamespace } from "../context.ts";
 
 /**
  * How long a product's public availability may be served from Redis. It moves with every sale,
@@ -15,8 +12,8 @@ import type { StockNamespace } from "../context.ts";
 export const AVAILABILITY_TTL_SECONDS = 5;
 
 /**
- * What buyers see of a product's stock: units available summed over every location. `unknown`
- * only when the stock object could not be reached (the page still renders).
+ * What buyers see of a product's stock: units available summed over the locations it is sold
+ * from. `unknown` only when the stock object could not be reached (the page still renders).
  */
 export type Availability =
   | { status: "in_stock" | "low_stock" | "out_of_stock"; quantity: number }
@@ -31,35 +28,11 @@ export function availabilityOf(levels: LocationLevel[]): Availability {
   return { status: levels.some((l) => l.low) ? "low_stock" : "in_stock", quantity };
 }
 
-export interface AvailabilityDeps {
-  stock: StockNamespace;
-  cache: CatalogCache;
-  logger?: Logger | undefined;
-}
-
-const availabilityKey = (ns: string, productId: string) => `${ns}:availability:${productId}`;
-
-/** A product's availability from its stock object, through a cache of a few seconds. */
-export async function productAvailability(
-  deps: AvailabilityDeps,
-  productId: string,
-): Promise<Availability> {
-  try {
-    const { value } = await readThrough(deps.cache, {
-      versionKeys: [],
-      key: () => availabilityKey(deps.cache.namespace, productId),
-      ttlSeconds: AVAILABILITY_TTL_SECONDS,
-      load: async () => availabilityOf((await stockOf(deps.stock, productId).snapshot()).locations),
-    });
-    return value;
-  } catch (err) {
-    deps.logger?.error("product availability unavailable", {
-      productId,
-      error: errorMessage(err),
-    });
-    return UNKNOWN_AVAILABILITY;
-  }
-}
+/**
+ * The Redis key of a product's cached stock view (summed and per location:
+ * src/services/shops/branch-availability.ts), which a seller's change drops below.
+ */
+export const availabilityKey = (ns: string, productId: string) => `${ns}:availability:${productId}`;
 
 /**
  * Drops products' cached availability after a change made through the seller API, so the

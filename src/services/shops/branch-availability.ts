@@ -7,6 +7,7 @@ import { errorMessage } from "../errors.ts";
 import {
   AVAILABILITY_TTL_SECONDS,
   type Availability,
+  availabilityKey,
   availabilityOf,
   UNKNOWN_AVAILABILITY,
 } from "../inventory/availability.ts";
@@ -25,8 +26,15 @@ export interface ProductFulfilment {
   pickup: Array<{ locationId: string; name: string; availability: Availability }>;
 }
 
-const fulfilmentKey = (ns: string, productId: string) =>
-  `${ns}:availability:locations:${productId}`;
+/**
+ * What a product page shows of its stock: the units a buyer can get (delivered from the
+ * warehouse or picked up at a branch that offers it) summed, and the same per location. A
+ * retired location, or a branch with pickup off, holds units no buyer can get, so neither counts.
+ */
+export interface ProductStockView {
+  availability: Availability;
+  fulfilment: ProductFulfilment;
+}
 
 /** One location's availability: its own level (none yet is out of stock). */
 function atLocation(levels: LocationLevel[] | null, locationId: string): Availability {
@@ -38,7 +46,7 @@ async function loadFulfilment(
   ctx: Pick<ServiceContext, "db" | "stock" | "logger">,
   productId: string,
   shopId: string,
-): Promise<ProductFulfilment & { complete: boolean }> {
+): Promise<ProductStockView & { complete: boolean }> {
   const [locations, levels] = await Promise.all([
     ctx.db
       .select({
@@ -62,32 +70,42 @@ async function loadFulfilment(
       }),
   ]);
   const warehouse = locations.find((l) => l.kind === "warehouse");
+  const pickup = locations.filter((l) => l.kind === "branch" && l.pickupEnabled);
+  const sold = new Set([...(warehouse ? [warehouse.id] : []), ...pickup.map((l) => l.id)]);
   return {
-    delivery: warehouse
-      ? { locationId: warehouse.id, availability: atLocation(levels, warehouse.id) }
-      : null,
-    pickup: locations
-      .filter((l) => l.kind === "branch" && l.pickupEnabled)
-      .map((l) => ({ locationId: l.id, name: l.name, availability: atLocation(levels, l.id) })),
+    availability: levels
+      ? availabilityOf(levels.filter((l) => sold.has(l.locationId)))
+      : UNKNOWN_AVAILABILITY,
+    fulfilment: {
+      delivery: warehouse
+        ? { locationId: warehouse.id, availability: atLocation(levels, warehouse.id) }
+        : null,
+      pickup: pickup.map((l) => ({
+        locationId: l.id,
+        name: l.name,
+        availability: atLocation(levels, l.id),
+      })),
+    },
     complete: levels !== null,
   };
 }
 
 /**
- * A product's availability per location, through a cache of AVAILABILITY_TTL_SECONDS. A read
- * whose stock object could not answer shows `unknown` per location and is not cached.
+ * A product's stock view, through a cache of AVAILABILITY_TTL_SECONDS that a seller's change
+ * drops (`forgetAvailability`). A read whose stock object could not answer shows `unknown` and is
+ * not cached.
  */
-export async function productFulfilment(
+export async function productStockView(
   ctx: Pick<ServiceContext, "db" | "stock" | "logger" | "cache">,
   productId: string,
   shopId: string,
-): Promise<ProductFulfilment> {
+): Promise<ProductStockView> {
   // What a load got when the object failed: shown, not cached.
-  const seen: { partial: ProductFulfilment | null } = { partial: null };
+  const seen: { partial: ProductStockView | null } = { partial: null };
   try {
     const { value } = await readThrough(ctx.cache, {
       versionKeys: [],
-      key: () => fulfilmentKey(ctx.cache.namespace, productId),
+      key: () => availabilityKey(ctx.cache.namespace, productId),
       ttlSeconds: AVAILABILITY_TTL_SECONDS,
       load: async () => {
         const { complete, ...loaded } = await loadFulfilment(ctx, productId, shopId);
@@ -103,6 +121,6 @@ export async function productFulfilment(
       productId,
       error: errorMessage(err),
     });
-    return { delivery: null, pickup: [] };
+    return { availability: UNKNOWN_AVAILABILITY, fulfilment: { delivery: null, pickup: [] } };
   }
 }

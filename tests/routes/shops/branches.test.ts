@@ -139,6 +139,29 @@ describe("GET /v1/products/{id}: availability per location", () => {
     expect(res.body.fulfilment.pickup.map((b) => b.locationId)).not.toContain(paused);
   });
 
+  it("sums only the units a buyer can get: a paused branch's and a retired branch's stay out", async () => {
+    const shop = await stockShop();
+    const paused = await addBranch(shop.id, "Paused", {}, false);
+    const closing = await addBranch(shop.id, "Closing", {});
+    const p = await product(shop);
+    const t = shop.owner.accessToken;
+    await setStock(t, p.id, shop.warehouseId, 4);
+    await setStock(t, p.id, paused, 5);
+    await setStock(t, p.id, closing, 6);
+    const retire = await api<{ result: string }>(
+      "DELETE",
+      `/v1/seller/shops/${shop.id}/locations/${closing}`,
+      { token: t },
+    );
+    expect(retire.body.result).toBe("retired");
+    const res = await api<{ availability: Availability; fulfilment: Fulfilment }>(
+      "GET",
+      `/v1/products/${p.id}`,
+    );
+    expect(res.body.availability).toEqual({ status: "in_stock", quantity: 4 });
+    expect(res.body.fulfilment.pickup.map((b) => b.locationId)).toEqual([shop.branchId]);
+  });
+
   it("shows a branch without units of the product as out of stock", async () => {
     const shop = await stockShop();
     const p = await product(shop);
