@@ -40,6 +40,8 @@ export default defineConfig({
             STRIPE_SECRET_KEY: inject("stripeSecretKey"),
             STRIPE_WEBHOOK_SECRET: inject("stripeWebhookSecret"),
             STRIPE_CONNECT_WEBHOOK_SECRET: inject("stripeConnectWebhookSecret"),
+            // The local OCR service (scripts/stack/ocr.ts): receipts are read for real, offline.
+            OCR_PROVIDER_URL: inject("ocrProviderUrl"),
           },
         },
       };

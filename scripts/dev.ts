@@ -91,6 +91,7 @@ function wranglerArgs(stack: Stack, stripe: LocalStripe | null): string[] {
   const vars: Record<string, string> = {
     ENVIRONMENT: "development",
     DATABASE_URL: stack.databaseUrl,
+    OCR_PROVIDER_URL: stack.ocrUrl,
     ...stripe?.vars,
   };
   if (stack.neonLocalWsProxy) vars.NEON_LOCAL_WS_PROXY = stack.neonLocalWsProxy;

@@ -26,6 +26,8 @@ declare module "vitest" {
      */
     stripeWebhookSecret: string;
     stripeConnectWebhookSecret: string;
+    /** The local OCR service (tesseract.js) receipts are read by, `http://127.0.0.1:PORT`. */
+    ocrProviderUrl: string;
   }
 }
 
@@ -63,6 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("stripeSecretKey", stripe.secretKey);
   project.provide("stripeWebhookSecret", STRIPE_WEBHOOK_SECRET);
   project.provide("stripeConnectWebhookSecret", STRIPE_CONNECT_WEBHOOK_SECRET);
+  project.provide("ocrProviderUrl", stack.ocrUrl);
   return async () => {
     await stripe.stop();
     await stack.stop();

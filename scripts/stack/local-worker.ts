@@ -25,7 +25,7 @@ export function webhookSecret(): string {
  * place of a bridge's, say).
  */
 export function workerVars(opts: {
-  stack: Pick<Stack, "databaseUrl" | "neonLocalWsProxy" | "neonLocalHttp" | "redisRest">;
+  stack: Pick<Stack, "databaseUrl" | "neonLocalWsProxy" | "neonLocalHttp" | "redisRest" | "ocrUrl">;
   stripe: StripeTarget;
   jwtSecret: string;
   overrides?: Record<string, string>;
@@ -41,6 +41,7 @@ export function workerVars(opts: {
     STRIPE_WEBHOOK_SECRET: webhookSecret(),
     STRIPE_CONNECT_WEBHOOK_SECRET: webhookSecret(),
     LOG_LEVEL: "warn",
+    OCR_PROVIDER_URL: stack.ocrUrl,
   };
   if (stack.neonLocalWsProxy) vars.NEON_LOCAL_WS_PROXY = stack.neonLocalWsProxy;
   if (stack.neonLocalHttp) vars.NEON_LOCAL_HTTP = stack.neonLocalHttp;

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { DEFAULT_HTTP_POOL_SIZE, startNeonHttp } from "./neon-http.ts";
+import { startOcrServer } from "./ocr.ts";
 import { startPgWsBridge } from "./pg-ws-bridge.ts";
 import { startPglite } from "./pglite-server.ts";
 import {
@@ -42,6 +43,11 @@ export interface Stack {
   neonLocalHttp: string;
   /** The Worker's UPSTASH_REDIS_REST_URL and _TOKEN, or null when no Redis is available. */
   redisRest: { url: string; token: string } | null;
+  /**
+   * The Worker's OCR_PROVIDER_URL: the one given in the environment, else the local OCR service
+   * (scripts/stack/ocr.ts), which loads its model on the first receipt, so starting it is free.
+   */
+  ocrUrl: string;
   postgresKind: PostgresKind;
   stop(): Promise<void>;
 }
@@ -190,6 +196,21 @@ async function startRedis(
   return { url: bridge.url, token: bridge.token };
 }
 
+async function startOcr(
+  env: Record<string, string | undefined>,
+  log: (msg: string) => void,
+  cleanups: Cleanup[],
+): Promise<string> {
+  if (env.OCR_PROVIDER_URL) {
+    log(`OCR: ${env.OCR_PROVIDER_URL}`);
+    return env.OCR_PROVIDER_URL;
+  }
+  const ocr = await startOcrServer();
+  cleanups.push(() => ocr.close());
+  log(`OCR: tesseract.js at ${ocr.url}`);
+  return ocr.url;
+}
+
 /**
  * How many Postgres connections the bridge may hold at once, like the pooler in front of Neon:
  * SOUK_PG_MAX_CONNECTIONS, or the server's budget less a margin for psql, seed and the test
@@ -263,11 +284,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
 
     const redisRest = await startRedis(opts.mode, env, log, cleanups);
+    const ocrUrl = await startOcr(env, log, cleanups);
     return {
       databaseUrl,
       neonLocalWsProxy,
       neonLocalHttp,
       redisRest,
+      ocrUrl,
       postgresKind: choice.kind,
       stop,
     };
