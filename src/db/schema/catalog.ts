@@ -8,6 +8,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -112,6 +113,29 @@ export const products = pgTable(
       "products_published_has_time",
       sql`${t.status} = 'draft' or ${t.publishedAt} is not null`,
     ),
+  ],
+);
+
+/**
+ * A shop's tax rate for one category (basis points), overriding the shop's default rate for the
+ * products filed directly in that category (src/lib/tax.ts). Removed by deleting the row.
+ */
+export const shopTaxRates = pgTable(
+  "shop_tax_rates",
+  {
+    shopId: uuid("shop_id")
+      .notNull()
+      .references(() => shops.id),
+    categoryId: uuid("category_id")
+      .notNull()
+      .references(() => categories.id),
+    rateBps: integer("rate_bps").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.shopId, t.categoryId] }),
+    check("shop_tax_rates_rate_check", sql`${t.rateBps} between 0 and 10000`),
   ],
 );
 

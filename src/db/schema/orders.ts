@@ -126,6 +126,14 @@ export const orders = pgTable(
     platformFeeMinor: integer("platform_fee_minor").notNull(),
     totalMinor: integer("total_minor").notNull(),
     refundedMinor: integer("refunded_minor").notNull().default(0),
+    /**
+     * Taxes (src/lib/tax.ts), fixed at checkout: whether the prices included tax (else the tax
+     * was added to the total), the tax of every line and of delivery, and delivery's rate.
+     */
+    pricesIncludeTax: boolean("prices_include_tax").notNull().default(false),
+    taxMinor: integer("tax_minor").notNull().default(0),
+    deliveryTaxRateBps: integer("delivery_tax_rate_bps").notNull().default(0),
+    deliveryTaxMinor: integer("delivery_tax_minor").notNull().default(0),
     fulfilment: fulfilment("fulfilment").notNull().default("delivery"),
     pickupLocationId: uuid("pickup_location_id").references(() => shopLocations.id),
     /** A snapshot of the buyer's address at checkout; later edits to the address book don't move it. */
@@ -189,6 +197,9 @@ export const orderItems = pgTable(
     reservationId: text("reservation_id"),
     status: orderItemStatus("status").notNull().default("pending"),
     refundedMinor: integer("refunded_minor").notNull().default(0),
+    /** The line's tax rate (basis points) and tax, rounded for the line (src/lib/tax.ts). */
+    taxRateBps: integer("tax_rate_bps").notNull().default(0),
+    taxMinor: integer("tax_minor").notNull().default(0),
   },
   (t) => [index("order_items_order_idx").on(t.orderId)],
 );
@@ -233,11 +244,22 @@ export const refunds = pgTable(
      * set once, so a later `charge.refunded` never reverses the same refund twice.
      */
     transferReversalId: text("transfer_reversal_id"),
+    /** The tax this refund gives back, per line (src/lib/tax.ts `refundTaxShare`). */
+    taxMinor: integer("tax_minor").notNull().default(0),
+    taxLines: jsonb("tax_lines").$type<RefundTaxLine[]>().notNull().default([]),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
   },
   (t) => [uniqueIndex("refunds_reason_key").on(t.orderId, t.reasonKey)],
 );
+
+/** One line's share of a refund's tax: an order item (its id) or the delivery fee. */
+export interface RefundTaxLine {
+  line: string;
+  rateBps: number;
+  baseMinor: number;
+  taxMinor: number;
+}
 
 /** Every Stripe event id once: the consumer's idempotency record. */
 export const stripeEvents = pgTable("stripe_events", {

@@ -50,6 +50,13 @@ export const shops = pgTable(
     deliveryFeeMinor: integer("delivery_fee_minor"),
     /** IANA time zone of the shop's opening hours (and, later, delivery windows). */
     timeZone: text("time_zone").notNull().default("UTC"),
+    /**
+     * Taxes (VAT-style, src/lib/tax.ts): whether the shop's prices (and delivery fee) already
+     * include tax, and its default rate in basis points (1700 = 17%); a category's own rate is
+     * in `shop_tax_rates`.
+     */
+    pricesIncludeTax: boolean("prices_include_tax").notNull().default(false),
+    taxRateBps: integer("tax_rate_bps").notNull().default(0),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
@@ -57,6 +64,7 @@ export const shops = pgTable(
   (t) => [
     uniqueIndex("shops_slug_live_key").on(t.slug).where(sql`${t.deletedAt} is null`),
     index("shops_status_idx").on(t.status, t.id),
+    check("shops_tax_rate_check", sql`${t.taxRateBps} between 0 and 10000`),
   ],
 );
 
