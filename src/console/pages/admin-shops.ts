@@ -85,7 +85,7 @@ async function decide(c: Context<AppEnv>, action: ReviewAction): Promise<Respons
   try {
     const reason = action === "approve" ? null : parseOr422(reviewReasonInput, form).reason;
     // The service's dependencies (queue, logger, cache) are the context's own.
-    const shop = await reviewShop(ctx, ctx, id, action, reason);
+    const shop = await reviewShop(ctx, id, action, reason);
     if (!isPartial(c)) return c.redirect("/console/admin/shops", 303);
     return c.html(shopCard(shop, { message: `${shop.name} is now ${shop.status}.` }));
   } catch (err) {

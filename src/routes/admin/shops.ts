@@ -1,16 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { createRouter } from "../../http/app.ts";
-import type { AppEnv } from "../../http/context.ts";
 import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
-import { catalogCache } from "../../services/catalog/cache-keys.ts";
 import {
   adminShopQuery,
   listShopsForReview,
   type ReviewAction,
-  type ReviewDeps,
   reviewReasonInput,
   reviewShop,
 } from "../../services/shops/review.ts";
@@ -59,34 +55,22 @@ const decision = (action: Exclude<ReviewAction, "approve">, summary: string) =>
 const reject = decision("reject", "Reject a pending shop, with a reason the owner is told");
 const suspend = decision("suspend", "Suspend an approved shop, with a reason: it disappears");
 
-function reviewDeps(c: Context<AppEnv>): ReviewDeps {
-  const { redis, config, logger } = c.get("services");
-  return {
-    queue: c.env.NOTIFICATIONS,
-    logger,
-    cache: catalogCache(redis, config.DATABASE_URL, logger),
-  };
-}
-
 /** `/v1/admin/shops`: the review queue and the admin's decisions; each writes one audit row. */
 export const adminShopRoutes = createRouter()
   .openapi(list, async (c) =>
     c.json(await listShopsForReview(serviceContext(c), c.req.valid("query")), 200),
   )
   .openapi(approve, async (c) => {
-    const deps = reviewDeps(c);
     const { id } = c.req.valid("param");
-    return c.json(await reviewShop(serviceContext(c), deps, id, "approve", null), 200);
+    return c.json(await reviewShop(serviceContext(c), id, "approve", null), 200);
   })
   .openapi(reject, async (c) => {
-    const deps = reviewDeps(c);
     const { id } = c.req.valid("param");
     const { reason } = c.req.valid("json");
-    return c.json(await reviewShop(serviceContext(c), deps, id, "reject", reason), 200);
+    return c.json(await reviewShop(serviceContext(c), id, "reject", reason), 200);
   })
   .openapi(suspend, async (c) => {
-    const deps = reviewDeps(c);
     const { id } = c.req.valid("param");
     const { reason } = c.req.valid("json");
-    return c.json(await reviewShop(serviceContext(c), deps, id, "suspend", reason), 200);
+    return c.json(await reviewShop(serviceContext(c), id, "suspend", reason), 200);
   });

@@ -75,21 +75,12 @@ const write = createRoute({
 /** `/v1/seller/shops/{id}/delivery-slots/schedule`: the weekly delivery windows. */
 export const sellerDeliverySlotRoutes = createRouter()
   .openapi(read, async (c) =>
-    c.json(
-      await getSchedule(
-        serviceContext(c),
-        c.env.DELIVERY_SLOTS,
-        c.var.user.id,
-        c.req.valid("param").id,
-      ),
-      200,
-    ),
+    c.json(await getSchedule(serviceContext(c), c.var.user.id, c.req.valid("param").id), 200),
   )
   .openapi(write, async (c) =>
     c.json(
       await setSchedule(
         serviceContext(c),
-        c.env.DELIVERY_SLOTS,
         c.var.user.id,
         c.req.valid("param").id,
         c.req.valid("json"),

@@ -69,12 +69,7 @@ const list = createRoute({
 /** `/v1/shops/{id}/delivery-slots`: what is left in a shop's delivery windows. */
 export const deliverySlotRoutes = createRouter().openapi(list, async (c) =>
   c.json(
-    await shopDeliverySlots(
-      serviceContext(c),
-      c.env.DELIVERY_SLOTS,
-      c.req.valid("param").id,
-      c.req.valid("query"),
-    ),
+    await shopDeliverySlots(serviceContext(c), c.req.valid("param").id, c.req.valid("query")),
     200,
   ),
 );

@@ -58,10 +58,9 @@ export const otpRoutes = createRouter()
   .openapi(issue, async (c) => {
     const { redis, clientIp } = c.get("services");
     await enforceLimit(redis, "otp.issue", `ip:${clientIp}`);
-    const deps = { queue: c.env.NOTIFICATIONS, redis };
     const { id } = c.req.valid("param");
     return c.json(
-      await issueShopOtp(serviceContext(c), deps, c.var.user.id, id, c.req.valid("json")),
+      await issueShopOtp(serviceContext(c), c.var.user.id, id, c.req.valid("json")),
       202,
     );
   })
@@ -70,7 +69,7 @@ export const otpRoutes = createRouter()
     await enforceLimit(redis, "otp.verify", `ip:${clientIp}`);
     const { id } = c.req.valid("param");
     return c.json(
-      await verifyShopOtp(serviceContext(c), { redis }, c.var.user.id, id, c.req.valid("json")),
+      await verifyShopOtp(serviceContext(c), c.var.user.id, id, c.req.valid("json")),
       200,
     );
   });

@@ -119,10 +119,8 @@ export const staffRoutes = createRouter()
   })
   .openapi(invite, async (c) => {
     const { id } = c.req.valid("param");
-    const { redis, logger } = c.get("services");
-    const deps = { queue: c.env.NOTIFICATIONS, redis, logger };
     return c.json(
-      await inviteStaff(serviceContext(c), deps, c.var.user.id, id, c.req.valid("json")),
+      await inviteStaff(serviceContext(c), c.var.user.id, id, c.req.valid("json")),
       202,
     );
   })

@@ -48,10 +48,8 @@ const decline = createRoute({
 /** `/v1/staff-invitations`: the invitee's side of a staff invitation. */
 export const staffInvitationRoutes = createRouter()
   .openapi(accept, async (c) => {
-    const { logger } = c.get("services");
-    const deps = { queue: c.env.NOTIFICATIONS, logger };
     return c.json(
-      await acceptInvitation(serviceContext(c), deps, c.var.user.id, c.req.valid("json")),
+      await acceptInvitation(serviceContext(c), c.var.user.id, c.req.valid("json")),
       200,
     );
   })

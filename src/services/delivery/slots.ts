@@ -66,12 +66,11 @@ function emptySchedule(shopId: string, timeZone: string): ScheduleView {
 /** The schedule in force (owner, manager). */
 export async function getSchedule(
   ctx: ServiceContext,
-  ns: SlotsNamespace,
   userId: string,
   shopId: string,
 ): Promise<ScheduleView> {
   const { shop } = await requireShopPermission(ctx.db, shopId, userId, "delivery.manage");
-  const snap = await slotsOf(ns, shopId).snapshot();
+  const snap = await slotsOf(ctx.slots, shopId).snapshot();
   if (!snap.schedule) return emptySchedule(shopId, timeZoneOf(shop));
   return { shopId, revision: snap.revision, configured: true, ...snap.schedule };
 }
@@ -84,14 +83,13 @@ export async function getSchedule(
  */
 export async function setSchedule(
   ctx: ServiceContext,
-  ns: SlotsNamespace,
   userId: string,
   shopId: string,
   raw: unknown,
 ): Promise<ScheduleView> {
   const input = parseOr422(scheduleInput, raw);
   const { shop } = await requireShopPermission(ctx.db, shopId, userId, "delivery.manage");
-  const result = await slotsOf(ns, shopId).configure({
+  const result = await slotsOf(ctx.slots, shopId).configure({
     shopId,
     schedule: { ...input, timeZone: timeZoneOf(shop) },
     actor: slotActor(ctx.actor),
@@ -119,7 +117,6 @@ export const availabilityQuery = z
  */
 export async function shopDeliverySlots(
   ctx: ServiceContext,
-  ns: SlotsNamespace,
   shopId: string,
   raw: unknown,
 ): Promise<Availability & { shopId: string }> {
@@ -133,7 +130,7 @@ export async function shopDeliverySlots(
     .from(shops)
     .where(and(eq(shops.id, shopId), isNull(shops.deletedAt)));
   if (!shop || !isShopVisible(shop)) throw new NotFound("shop", shopId);
-  const result = await slotsOf(ns, shopId).availability({
+  const result = await slotsOf(ctx.slots, shopId).availability({
     ...(q.from ? { from: q.from } : {}),
     ...(q.to ? { to: q.to } : {}),
   });

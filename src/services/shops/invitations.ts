@@ -7,14 +7,12 @@ import { shopMembers, shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
-import type { Logger } from "../../lib/logger.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
-import type { Redis } from "../../lib/redis.ts";
 import { newRefreshToken as newOpaqueToken, sha256Hex } from "../auth/tokens.ts";
 import { isUniqueViolation, type ServiceContext } from "../context.ts";
 import { Conflict, NotFound, ServiceUnavailable } from "../errors.ts";
-import { type NotificationQueue, notify, notifyAfterCommit } from "../notifications/notify.ts";
+import { notify, notifyAfterCommit } from "../notifications/notify.ts";
 import { requireShopPermission } from "./access.ts";
 import { maskDestination } from "./otp.ts";
 import { cursorAfter } from "./queries.ts";
@@ -60,12 +58,6 @@ export interface JoinedShop {
   joinedAt: string;
 }
 
-export interface InvitationDeps {
-  queue: NotificationQueue;
-  redis: Redis | null;
-  logger: Logger;
-}
-
 const isOpen = and(
   isNull(shopInvitations.acceptedAt),
   isNull(shopInvitations.declinedAt),
@@ -86,7 +78,6 @@ function invitedRole(inv: ShopInvitation): "manager" | "staff" {
  */
 export async function inviteStaff(
   ctx: ServiceContext,
-  deps: InvitationDeps,
   userId: string,
   shopId: string,
   raw: InviteStaffInput,
@@ -94,8 +85,8 @@ export async function inviteStaff(
   const input = inviteStaffInput.parse(raw);
   // Permission before the limits, so a stranger cannot spend the owner's budget.
   const { shop } = await requireShopPermission(ctx.db, shopId, userId, "team.manage");
-  await enforceLimit(deps.redis, "staff.invite.shop", `shop:${shopId}`);
-  await enforceLimit(deps.redis, "staff.invite.user", `user:${userId}`);
+  await enforceLimit(ctx.redis, "staff.invite.shop", `shop:${shopId}`);
+  await enforceLimit(ctx.redis, "staff.invite.user", `user:${userId}`);
   const token = newOpaqueToken();
   const tokenHash = await sha256Hex(token);
   let sent: { id: string; expiresAt: Date };
@@ -161,7 +152,7 @@ export async function inviteStaff(
     `with POST /v1/staff-invitations/decline. It works once and expires on ` +
     `${sent.expiresAt.toISOString()}. If you did not expect it, ignore this message.`;
   try {
-    await notify(deps.queue, {
+    await notify(ctx.queue, {
       kind: "shop.invitation",
       title: `Join ${shop.name} on Souk`,
       // No userId: the invitation goes to the address, whether or not an account uses it.
@@ -289,7 +280,6 @@ async function invitationFor(tx: Tx, userId: string, token: string): Promise<Sho
  */
 export async function acceptInvitation(
   ctx: ServiceContext,
-  deps: Pick<InvitationDeps, "queue" | "logger">,
   userId: string,
   raw: InvitationTokenInput,
 ): Promise<JoinedShop> {
@@ -329,7 +319,7 @@ export async function acceptInvitation(
     };
   });
   const { view } = joined;
-  await notifyAfterCommit(deps.queue, deps.logger, {
+  await notifyAfterCommit(ctx.queue, ctx.logger, {
     userId: joined.invitedBy,
     kind: "shop.invitation.accepted",
     title: `A new ${view.role === "manager" ? "manager" : "staff member"} joined ${view.shopName}`,

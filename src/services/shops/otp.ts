@@ -6,7 +6,6 @@ import { type Shop, shopOtps, shops } from "../../db/schema/shops.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
-import type { Redis } from "../../lib/redis.ts";
 import {
   checkOneTimeCode,
   generateOneTimeCode,
@@ -18,7 +17,7 @@ import {
 } from "../auth/one-time-code.ts";
 import { isUniqueViolation, type ServiceContext } from "../context.ts";
 import { Conflict, NotFound, ServiceUnavailable } from "../errors.ts";
-import { type NotificationQueue, notify } from "../notifications/notify.ts";
+import { notify } from "../notifications/notify.ts";
 import { requireShopPermission } from "./access.ts";
 import { managedView, type ShopManagedView } from "./views.ts";
 
@@ -64,11 +63,6 @@ async function lockShop(tx: Tx, shopId: string): Promise<Shop> {
   return shop;
 }
 
-export interface OtpDeps {
-  queue: NotificationQueue;
-  redis: Redis | null;
-}
-
 export interface IssuedOtp {
   purpose: OtpPurpose;
   sentTo: string;
@@ -83,7 +77,6 @@ export interface IssuedOtp {
  */
 export async function issueShopOtp(
   ctx: ServiceContext,
-  deps: OtpDeps,
   userId: string,
   shopId: string,
   raw: z.input<typeof issueOtpInput>,
@@ -94,7 +87,7 @@ export async function issueShopOtp(
   if (purpose === "phone" && ctx.config.ENVIRONMENT === "production") {
     throw new ServiceUnavailable("No SMS provider is configured; phone verification is off.");
   }
-  await enforceLimit(deps.redis, "otp.issue", `shop:${shopId}`);
+  await enforceLimit(ctx.redis, "otp.issue", `shop:${shopId}`);
   const code = generateOneTimeCode();
   let issued: { id: string; shop: Shop; expiresAt: Date };
   try {
@@ -138,7 +131,7 @@ export async function issueShopOtp(
     `Your Souk verification code for ${shop.name} is ${code}. It expires in 10 minutes. ` +
     "If you did not ask for it, ignore this message.";
   try {
-    await notify(deps.queue, {
+    await notify(ctx.queue, {
       kind: "shop.otp",
       title: `Verify the contact ${purpose} of ${shop.name}`,
       // No userId: the code goes to the shop's contact address only, never to an in-app row.
@@ -168,14 +161,13 @@ type VerifyOutcome = { ok: true; shop: Shop } | { ok: false; remaining: number }
  */
 export async function verifyShopOtp(
   ctx: ServiceContext,
-  deps: Pick<OtpDeps, "redis">,
   userId: string,
   shopId: string,
   raw: z.input<typeof verifyOtpInput>,
 ): Promise<ShopManagedView> {
   const { purpose, code } = verifyOtpInput.parse(raw);
   const { role } = await requireShopPermission(ctx.db, shopId, userId, "shop.manage");
-  await enforceLimit(deps.redis, "otp.verify", `shop:${shopId}`);
+  await enforceLimit(ctx.redis, "otp.verify", `shop:${shopId}`);
   // A wrong try must commit its counter, so the transaction returns the outcome and the
   // error is thrown only after it has committed.
   const outcome = await withAudit<VerifyOutcome>(ctx.db, ctx.actor, async (tx, audit) => {

@@ -2,14 +2,13 @@ import { and, desc, eq, isNull, lt } from "drizzle-orm";
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import { type Shop, shops } from "../../db/schema/shops.ts";
-import type { Logger } from "../../lib/logger.ts";
 import type { Page } from "../../lib/pagination.ts";
 import { toPage } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
-import { bumpCatalogVersion, type CatalogCache } from "../catalog/cache-keys.ts";
+import { bumpCatalogVersion } from "../catalog/cache-keys.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound } from "../errors.ts";
-import { type NotificationQueue, notifyAfterCommit } from "../notifications/notify.ts";
+import { notifyAfterCommit } from "../notifications/notify.ts";
 import { cursorAfter } from "./queries.ts";
 import { managedView, reviewState, type ShopManagedView } from "./views.ts";
 
@@ -56,13 +55,6 @@ export async function listShopsForReview(
   return { items: page.items.map((s) => managedView(s, null)), nextCursor: page.nextCursor };
 }
 
-export interface ReviewDeps {
-  queue: NotificationQueue;
-  logger: Logger;
-  /** The shop's visibility changes, so cached catalog pages holding its products must go. */
-  cache: CatalogCache;
-}
-
 /**
  * An admin's decision on a shop: one status change and exactly one audit row (old and new
  * status) in one transaction, then a notice to the owner (in-app) and the shop's contact email.
@@ -71,7 +63,6 @@ export interface ReviewDeps {
  */
 export async function reviewShop(
   ctx: ServiceContext,
-  deps: ReviewDeps,
   shopId: string,
   action: ReviewAction,
   reason: string | null,
@@ -116,12 +107,13 @@ export async function reviewShop(
     });
     return after;
   });
-  await bumpCatalogVersion(deps.cache, { kind: "shop", shopId });
+  // The shop's visibility changes, so cached catalog pages holding its products must go.
+  await bumpCatalogVersion(ctx.cache, { kind: "shop", shopId });
   const why = reason ? ` Reason: ${reason}` : "";
   const title = `Your shop ${shop.name} was ${rule.past}`;
   const body =
     action === "approve" ? "Buyers can now find your shop." : `Buyers cannot see it.${why}`;
-  await notifyAfterCommit(deps.queue, deps.logger, {
+  await notifyAfterCommit(ctx.queue, ctx.logger, {
     userId: shop.ownerId,
     kind: `shop.${rule.past}`,
     title,

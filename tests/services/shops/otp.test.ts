@@ -63,10 +63,13 @@ describe("issueShopOtp with a failing Redis", () => {
     const sent: unknown[] = [];
     const queue = { send: async (m: unknown) => void sent.push(m) };
     await withDb(async (db) => {
-      const ctx = testContext({ db, actor: { type: "user", id: shop.owner.id } });
-      const issuing = issueShopOtp(ctx, { queue, redis: deadRedis() }, shop.owner.id, shop.id, {
-        purpose: "email",
+      const ctx = testContext({
+        db,
+        queue,
+        redis: deadRedis(),
+        actor: { type: "user", id: shop.owner.id },
       });
+      const issuing = issueShopOtp(ctx, shop.owner.id, shop.id, { purpose: "email" });
       await expect(issuing).rejects.toBeInstanceOf(ServiceUnavailable);
     });
     expect(sent).toHaveLength(0);
@@ -85,9 +88,7 @@ describe("issueShopOtp with a failing Redis", () => {
         actor: { type: "user", id: shop.owner.id },
       });
       await expect(
-        issueShopOtp(c, { queue: { send: async () => {} }, redis: null }, shop.owner.id, shop.id, {
-          purpose: "phone",
-        }),
+        issueShopOtp(c, shop.owner.id, shop.id, { purpose: "phone" }),
       ).rejects.toBeInstanceOf(ServiceUnavailable);
     });
   });
