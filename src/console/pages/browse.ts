@@ -8,10 +8,11 @@ import { text } from "../../lib/text.ts";
 import { cachedProduct, cachedProductList, PRODUCT_SORTS } from "../../services/catalog/search.ts";
 import type { ProductSummary } from "../../services/catalog/views.ts";
 import { NotFound } from "../../services/errors.ts";
-import type { Availability } from "../../services/inventory/availability.ts";
 import { listVisibleShops } from "../../services/shops/queries.ts";
 import { refusalOf } from "../errors.ts";
 import { alert, type FieldMessages, type Html, money, page } from "../layout.ts";
+import { viewerOf } from "../session.ts";
+import { AVAILABILITY_LABEL, availabilityByLocation, productActions } from "./buyer/product.ts";
 
 /** The catalog's search as a form: the public list's own parameters (blank means unset). */
 const productFilters = z.object({
@@ -35,13 +36,6 @@ function nextLink(path: string, query: Record<string, string>, cursor: string | 
   const params = new URLSearchParams({ ...query, cursor });
   return html`<p><a class="button" href="${path}?${params.toString()}">Next page</a></p>`;
 }
-
-const AVAILABILITY_LABEL: Record<Availability["status"], string> = {
-  in_stock: "In stock",
-  low_stock: "Low stock",
-  out_of_stock: "Out of stock",
-  unknown: "Availability unknown",
-};
 
 function productCard(p: ProductSummary): Html {
   return html`<li class="card product">
@@ -125,7 +119,9 @@ ${nextLink("/console/products", kept, value.nextCursor)}`,
         )}</dl>`
       : ""
   }
-</article>`,
+  ${productActions(p, viewerOf(c) !== undefined)}
+</article>
+${availabilityByLocation(p)}`,
     });
   })
   .get("/shops", async (c) => {
