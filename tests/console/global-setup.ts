@@ -1,8 +1,9 @@
 /**
  * The console tests' stack: the local stack as `npm run dev` runs it (a fresh test database on
  * the local Postgres or embedded PGlite, the Neon bridges, Redis when it answers) and the Worker
- * under wrangler on 127.0.0.1:8990, with its static assets, over real HTTP for a real browser.
- * The Stripe emulator is not started: no console page under test reaches Stripe.
+ * under wrangler on 127.0.0.1:8990, with its static assets, over real HTTP for a real browser,
+ * and the Stripe emulator on 8991 in its own process (as the faults run starts it), delivering
+ * its signed webhooks to that Worker, so a checkout in the browser is paid as in `npm run dev`.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +11,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startWorker } from "../../scripts/bench/souk.ts";
-import { workerVars } from "../../scripts/stack/local-worker.ts";
+import {
+  type StripeProcess,
+  startStripeProcess,
+  webhookSecret,
+  workerVars,
+} from "../../scripts/stack/local-worker.ts";
 import { startStack } from "../../scripts/stack/stack.ts";
 import { CONSOLE_PORTS } from "./ports.ts";
 
@@ -28,12 +34,33 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const persistTo = mkdtempSync(path.join(tmpdir(), "souk-console-"));
   const jwtSecret = randomBytes(32).toString("base64url");
   const pepper = randomBytes(24).toString("base64url");
+  const platformSecret = webhookSecret();
+  const connectSecret = webhookSecret();
+  const hooks = `http://127.0.0.1:${CONSOLE_PORTS.worker}/v1/webhooks/stripe`;
+  let stripe: StripeProcess;
+  try {
+    // Events raised before the Worker listens are retried with backoff until it does.
+    stripe = await startStripeProcess({
+      port: CONSOLE_PORTS.stripe,
+      webhooks: [
+        { url: hooks, secret: platformSecret, connect: false },
+        { url: `${hooks}/connect`, secret: connectSecret, connect: true },
+      ],
+    });
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
   const vars = workerVars({
     stack,
-    // Never called by the pages under test; a closed port makes any call fail fast.
-    stripe: { url: `http://127.0.0.1:${CONSOLE_PORTS.stripe}`, secretKey: "sk_test_console" },
+    stripe,
     jwtSecret,
-    overrides: { PASSWORD_PEPPER: pepper, PBKDF2_ITERATIONS: "100000" },
+    overrides: {
+      PASSWORD_PEPPER: pepper,
+      PBKDF2_ITERATIONS: "100000",
+      STRIPE_WEBHOOK_SECRET: platformSecret,
+      STRIPE_CONNECT_WEBHOOK_SECRET: connectSecret,
+    },
   });
   let worker: Awaited<ReturnType<typeof startWorker>>;
   try {
@@ -46,6 +73,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     });
   } catch (err) {
     // The Worker's log stays in persistTo, which the error names.
+    await stripe.stop();
     await stack.stop();
     throw err;
   }
@@ -56,6 +84,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("consolePepper", pepper);
   return async () => {
     await worker.stop();
+    await stripe.stop();
     await stack.stop();
     rmSync(persistTo, { recursive: true, force: true });
   };
