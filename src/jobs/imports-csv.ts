@@ -1,6 +1,7 @@
+import { processUpload } from "../services/uploads/process.ts";
 import type { JobContext } from "./context.ts";
 
-// Placeholder while this session's helper builds it; replaced before the session ends.
-export async function handleCsvImport(_ctx: JobContext, uploadId: string): Promise<void> {
-  throw new Error(`not built yet: ${uploadId}`);
+/** A CSV upload's run (first or a retry of its failed rows): the service does the work. */
+export async function handleCsvImport(ctx: JobContext, uploadId: string): Promise<void> {
+  await processUpload(ctx, uploadId);
 }

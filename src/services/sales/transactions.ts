@@ -136,13 +136,15 @@ function saleView(r: SaleRow): SaleView {
  * so the same checks, alerts and audit by the object's outbox), then the sale is written with
  * its audit row. The sale's id is the movement's, so a retry with the same Idempotency-Key
  * (which the object replays) finds the sale already written and takes nothing twice. Not
- * enough available → 409 INSUFFICIENT_STOCK and nothing is recorded.
+ * enough available → 409 INSUFFICIENT_STOCK and nothing is recorded. `source` says how it
+ * arrived (a CSV upload passes `import`, keyed by upload and row).
  */
 export async function recordSale(
   ctx: ServiceContext,
   userId: string,
   raw: z.input<typeof saleInput>,
   idempotencyKey?: string,
+  source: SaleSource = "manual",
 ): Promise<SaleResult> {
   const input = parseOr422(saleInput, raw);
   const { shop } = await requireShopPermission(ctx.db, input.shopId, userId, "sales.write");
@@ -203,7 +205,7 @@ export async function recordSale(
     customerPhone: input.customer?.phone ?? null,
     customerName: input.customer?.name ?? null,
     note: input.note ?? null,
-    source: "manual",
+    source,
     movementId: id,
     clientKey: idempotencyKey ?? null,
     createdBy: userId,
