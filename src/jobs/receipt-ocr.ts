@@ -1,6 +1,7 @@
+import { readReceipt } from "../services/receipts/read.ts";
 import type { JobContext } from "./context.ts";
 
-// Placeholder while this session's helper builds it; replaced before the session ends.
-export async function handleReceiptOcr(_ctx: JobContext, receiptId: string): Promise<void> {
-  throw new Error(`not built yet: ${receiptId}`);
+/** An `imports` message for a receipt: read its photo with OCR (src/services/receipts/read.ts). */
+export async function handleReceiptOcr(ctx: JobContext, receiptId: string): Promise<void> {
+  await readReceipt(ctx, receiptId);
 }

@@ -26,6 +26,12 @@ export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
 
 /** One line read from a receipt (or typed by the seller in review): a sale once confirmed. */
 export interface ReceiptLine {
+  /**
+   * The line's own id, new whenever the line is written (read or edited): the key its sale is
+   * recorded under, so a repeated confirmation replays the same sale while an edited line is a
+   * new request.
+   */
+  id: string;
   description: string;
   quantity: number;
   /** Minor units of the shop's currency; null: the product's current price at confirmation. */
