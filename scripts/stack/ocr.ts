@@ -81,6 +81,9 @@ function lazyWorker(): { get(): Promise<Worker>; ready(): boolean; close(): Prom
           gzip: true,
           // Read the model from node_modules every start; never write a copy into the cwd.
           cacheMethod: "none",
+          // Without a handler tesseract.js rethrows a job's failure (a corrupt image) on its
+          // message port, which ends the process; the job's promise rejects either way.
+          errorHandler: () => {},
         });
         ready = true;
         return w;
@@ -129,8 +132,16 @@ export async function startOcrServer(
   const recognize = (image: Buffer): Promise<OcrResult> => {
     const run = queue.then(async () => {
       const w = await worker.get();
-      const { data } = await w.recognize(image, {}, { text: true, blocks: true });
-      return { text: data.text, lines: linesOf(data) };
+      try {
+        const { data } = await w.recognize(image, {}, { text: true, blocks: true });
+        return { text: data.text, lines: linesOf(data) };
+      } catch (error) {
+        // Its words for an image it cannot decode (libpng or libjpeg refused it).
+        if (/read(ing)? image/i.test(errorMessage(error))) {
+          throw new HttpError(422, "the image could not be decoded");
+        }
+        throw error;
+      }
     });
     queue = run.catch(() => undefined);
     return run;
