@@ -21,10 +21,8 @@ import {
   type ConfigureResult,
   cancelInput,
   configureInput,
-  type FlushInput,
   type FlushResult,
   type Frame,
-  flushInput,
   type Ledger,
   type MirrorStatus,
   type PlaceBidInput,
@@ -122,7 +120,7 @@ export class AuctionRoom extends DurableObject<Env> {
   private readonly log = createLogger("info", { component: "AuctionRoom" });
   private flushChain: Promise<unknown> = Promise.resolve();
   private summaries: SummaryPublisher | null | undefined;
-  /** Test-only: added to `Date.now()` (see `setClockOffset`). Always 0 outside tests. */
+  /** Added to `Date.now()`: set by tests only (tests/helpers/object-hooks.ts), read back only under ENVIRONMENT=test. */
   private clockOffsetMs = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -296,10 +294,9 @@ export class AuctionRoom extends DurableObject<Env> {
     return { alias: aliasOf(n), maxMinor: best?.maxMinor ?? 0 };
   }
 
-  /** Flushes the outbox now; a test may aim one flush at an unreachable `databaseUrl`. */
-  async flushOutbox(input?: FlushInput): Promise<FlushResult> {
-    const f = parseInput(flushInput, input);
-    const result = await this.flush(f.databaseUrl);
+  /** Flushes the outbox now and reports the outcome (the alarm does the same on its own). */
+  async flushOutbox(): Promise<FlushResult> {
+    const result = await this.flush();
     await this.scheduleAlarm(false);
     return result;
   }
@@ -313,49 +310,6 @@ export class AuctionRoom extends DurableObject<Env> {
       retryAt: retryAt === null ? null : iso(Number(retryAt)),
       lastError: this.store.getMeta("mirror_last_error"),
     };
-  }
-
-  /**
-   * Test and development only: aims every flush (the alarm's too) at another database URL, to
-   * simulate Postgres being down; `null` restores DATABASE_URL.
-   */
-  async setMirrorTarget(input: { databaseUrl: string | null }): Promise<void> {
-    this.requireEnvironment("setMirrorTarget", ["test", "development"]);
-    this.ctx.storage.transactionSync(() => {
-      this.store.setMeta("mirror_target", input.databaseUrl);
-      this.store.setMeta("mirror_retry_at", null);
-    });
-    await this.scheduleAlarm(false);
-  }
-
-  /**
-   * Test only (ENVIRONMENT=test): moves this object's clock by `offsetMs` so a test can stand
-   * 30 s before the end without waiting. Every time the object uses (bids, the end, the close)
-   * reads the shifted clock; alarms are converted back to real time. Persisted, so it survives
-   * an eviction. Refused in every other environment.
-   */
-  async setClockOffset(input: { offsetMs: number }): Promise<{ now: string }> {
-    this.requireEnvironment("setClockOffset", ["test"]);
-    if (!Number.isSafeInteger(input.offsetMs)) throw new Error("VALIDATION_FAILED: offsetMs");
-    this.ctx.storage.transactionSync(() =>
-      this.store.setMeta("clock_offset_ms", String(input.offsetMs)),
-    );
-    this.clockOffsetMs = input.offsetMs;
-    await this.scheduleAlarm(true);
-    return { now: iso(this.now()) };
-  }
-
-  /**
-   * Test and development only (the benchmark compares settings in one run): overrides
-   * AUCTION_FRAME_BATCH_MS for this object; `null` returns to the configured value.
-   */
-  async setFrameBatchMs(input: { ms: number | null }): Promise<{ frameBatchMs: number }> {
-    this.requireEnvironment("setFrameBatchMs", ["test", "development"]);
-    this.ctx.storage.transactionSync(() =>
-      this.store.setMeta("frame_batch_ms", input.ms === null ? null : String(input.ms)),
-    );
-    this.hub.setFrameBatchMs(input.ms ?? this.config()?.AUCTION_FRAME_BATCH_MS ?? 0);
-    return { frameBatchMs: this.hub.frameBatchMs };
   }
 
   /**
@@ -550,12 +504,6 @@ export class AuctionRoom extends DurableObject<Env> {
       return loadConfig(this.env);
     } catch {
       return null;
-    }
-  }
-
-  private requireEnvironment(method: string, allowed: string[]): void {
-    if (!allowed.includes(this.env.ENVIRONMENT ?? "production")) {
-      throw new Error(`FORBIDDEN: ${method} is only available in ${allowed.join(" and ")}`);
     }
   }
 

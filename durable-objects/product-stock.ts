@@ -11,9 +11,7 @@ import {
   adjustInput,
   type CommitPreparedResult,
   type CommitResult,
-  type FlushInput,
   type FlushResult,
-  flushInput,
   type Movement,
   type MovementsInput,
   movementsInput,
@@ -203,30 +201,11 @@ export class ProductStock extends DurableObject<Env> {
     return this.store.movements(m.afterSequence, m.limit);
   }
 
-  /**
-   * Flushes the outbox now and reports the outcome. The alarm calls it with no options; a test
-   * may pass `databaseUrl` to aim one flush at an unreachable server.
-   */
-  async flushOutbox(input?: FlushInput): Promise<FlushResult> {
-    const f = parseInput(flushInput, input);
-    const result = await this.flush(f.databaseUrl);
+  /** Flushes the outbox now and reports the outcome (the alarm does the same on its own). */
+  async flushOutbox(): Promise<FlushResult> {
+    const result = await this.flush();
     await this.scheduleAlarm(false);
     return result;
-  }
-
-  /**
-   * Test and development only: aims every flush (the alarm's too) at another database URL, to
-   * simulate Postgres being down; `null` restores DATABASE_URL and retries at the next alarm.
-   */
-  async setMirrorTarget(input: { databaseUrl: string | null }): Promise<void> {
-    if (this.env.ENVIRONMENT !== "test" && this.env.ENVIRONMENT !== "development") {
-      throw new Error("FORBIDDEN: setMirrorTarget is only available in test and development");
-    }
-    this.ctx.storage.transactionSync(() => {
-      this.store.setMeta("mirror_target", input.databaseUrl);
-      this.store.setMeta("mirror_retry_at", null);
-    });
-    await this.scheduleAlarm(false);
   }
 
   /** Releases expired holds, flushes the outbox, then schedules the next wake-up. */

@@ -107,14 +107,11 @@ export const rankedBiddersInput = z
   .object({ exclude: z.array(id).max(1_000).default([]) })
   .default({ exclude: [] });
 
-export const flushInput = z.object({ databaseUrl: z.string().min(1).optional() }).default({});
-
 export type ConfigureInput = z.input<typeof configureInput>;
 export type PlaceBidInput = z.input<typeof placeBidInput>;
 export type BuyNowInput = z.input<typeof buyNowInput>;
 export type CancelInput = z.input<typeof cancelInput>;
 export type RankedBiddersInput = z.input<typeof rankedBiddersInput>;
-export type FlushInput = z.input<typeof flushInput>;
 
 /** What the object says its state is. `closing`: past its end, the close not yet run. */
 export type RoomStatus =

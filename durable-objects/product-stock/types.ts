@@ -121,8 +121,6 @@ export const movementsInput = z
   })
   .default({ afterSequence: 0, limit: 100 });
 
-export const flushInput = z.object({ databaseUrl: z.string().min(1).optional() }).default({});
-
 export type AdjustInput = z.input<typeof adjustInput>;
 export type ReserveInput = z.input<typeof reserveInput>;
 export type SettleInput = z.input<typeof settleInput>;
@@ -131,7 +129,6 @@ export type PrepareInput = z.input<typeof prepareInput>;
 export type PreparedTxInput = z.input<typeof preparedTxInput>;
 export type SetThresholdInput = z.input<typeof setThresholdInput>;
 export type MovementsInput = z.input<typeof movementsInput>;
-export type FlushInput = z.input<typeof flushInput>;
 
 export interface ActorView {
   type: Actor["type"];

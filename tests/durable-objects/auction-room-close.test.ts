@@ -20,6 +20,7 @@ import {
   UNREACHABLE_DB,
 } from "../helpers/auctions.ts";
 import { auditRows } from "../helpers/audit.ts";
+import { aimMirror } from "../helpers/object-hooks.ts";
 
 async function runCron(cron: string): Promise<void> {
   const ctx = createExecutionContext();
@@ -45,7 +46,7 @@ describe("AuctionRoom close", () => {
     expect(await bid(c.id, 2200)).toMatchObject({ ok: true, outcome: "outbid", priceMinor: 2250 });
 
     // Postgres "goes down" before the end: the close itself needs no database.
-    await auction.stub.setMirrorTarget({ databaseUrl: UNREACHABLE_DB });
+    await aimMirror(auction.stub, UNREACHABLE_DB);
     await sleep(Date.parse(auction.endsAt) - Date.now() + 50);
     await runDurableObjectAlarm(auction.stub);
     const closed = await auction.stub.state();
@@ -72,7 +73,7 @@ describe("AuctionRoom close", () => {
     });
 
     // Back up: the alarm runs again (and may run on its own), the sweep pokes, the alarm once more.
-    await auction.stub.setMirrorTarget({ databaseUrl: null });
+    await aimMirror(auction.stub, null);
     await runDurableObjectAlarm(auction.stub);
     await runCron("* * * * *");
     await runDurableObjectAlarm(auction.stub);

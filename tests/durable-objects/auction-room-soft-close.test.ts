@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { frameOf, freshAuction, seedBidders, sleep, watch } from "../helpers/auctions.ts";
 import { api } from "../helpers/http.ts";
+import { shiftRoomClock } from "../helpers/object-hooks.ts";
 
 /*
- * Time: the object reads its own clock. These tests move it with the test-only
- * `setClockOffset` (refused unless ENVIRONMENT=test) instead of waiting minutes: the object then
+ * Time: the object reads its own clock. These tests move it with `shiftRoomClock` (from inside
+ * the object, tests/helpers/object-hooks.ts) instead of waiting minutes: the object then
  * believes it is, say, 30 s before the end, and every rule (window, cap, refusal) runs on that.
  */
 
@@ -21,7 +22,7 @@ describe("AuctionRoom soft close", () => {
     for (const w of watchers) await frameOf(w, "snapshot");
 
     const end = Date.parse(auction.endsAt);
-    await auction.stub.setClockOffset({ offsetMs: end - 30_000 - Date.now() });
+    await shiftRoomClock(auction.stub, end - 30_000 - Date.now());
     const bid = await auction.stub.placeBid({
       auctionId: auction.id,
       bidderId: a.id,
@@ -52,7 +53,7 @@ describe("AuctionRoom soft close", () => {
     const bidFrames = () =>
       watchers.map((w) => w.frames.filter((f) => f.type === "bid" || f.type === "extended").length);
     const seen = bidFrames();
-    await auction.stub.setClockOffset({ offsetMs: Date.parse(bid.endsAt) - Date.now() });
+    await shiftRoomClock(auction.stub, Date.parse(bid.endsAt) - Date.now());
     expect(
       await auction.stub.placeBid({ auctionId: auction.id, bidderId: b.id, maxMinor: 5000 }),
     ).toMatchObject({ ok: false, code: "AUCTION_CLOSED" });
@@ -79,7 +80,7 @@ describe("AuctionRoom soft close", () => {
     const end = Date.parse(auction.endsAt);
     const cap = end + 60_000;
 
-    await auction.stub.setClockOffset({ offsetMs: end - 30_000 - Date.now() });
+    await shiftRoomClock(auction.stub, end - 30_000 - Date.now());
     const first = await auction.stub.placeBid({
       auctionId: auction.id,
       bidderId: a.id,
@@ -87,7 +88,7 @@ describe("AuctionRoom soft close", () => {
     });
     expect(first).toMatchObject({ ok: true, extended: true, endsAt: new Date(cap).toISOString() });
 
-    await auction.stub.setClockOffset({ offsetMs: cap - 10_000 - Date.now() });
+    await shiftRoomClock(auction.stub, cap - 10_000 - Date.now());
     const second = await auction.stub.placeBid({
       auctionId: auction.id,
       bidderId: b.id,
@@ -99,7 +100,7 @@ describe("AuctionRoom soft close", () => {
       endsAt: new Date(cap).toISOString(),
     });
 
-    await auction.stub.setClockOffset({ offsetMs: cap - Date.now() });
+    await shiftRoomClock(auction.stub, cap - Date.now());
     expect(
       await auction.stub.placeBid({ auctionId: auction.id, bidderId: a.id, maxMinor: 9000 }),
     ).toMatchObject({ ok: false, code: "AUCTION_CLOSED" });
@@ -110,7 +111,7 @@ describe("AuctionRoom soft close", () => {
     const [a] = await seedBidders(1);
     if (!a) throw new Error("bidder");
     const end = Date.parse(auction.endsAt);
-    await auction.stub.setClockOffset({ offsetMs: end - 121_000 - Date.now() });
+    await shiftRoomClock(auction.stub, end - 121_000 - Date.now());
     expect(
       await auction.stub.placeBid({ auctionId: auction.id, bidderId: a.id, maxMinor: 2000 }),
     ).toMatchObject({ ok: true, extended: false, endsAt: auction.endsAt });

@@ -11,6 +11,7 @@ import {
   watch,
 } from "../helpers/auctions.ts";
 import { api } from "../helpers/http.ts";
+import { setRoomFrameBatch } from "../helpers/object-hooks.ts";
 
 /** A reply to a client command (not part of the numbered stream). */
 async function whoami(w: Watcher) {
@@ -103,7 +104,7 @@ describe("AuctionRoom watchers", () => {
 
   it("coalesces frames into one message per interval when batching is on, keeping their order", async () => {
     const { auction } = await freshAuction({ startPriceMinor: 1000 });
-    await auction.stub.setFrameBatchMs({ ms: 250 });
+    await setRoomFrameBatch(auction.stub, 250);
     const bidders = await seedBidders(6);
     const w = await watch(auction.id);
     await frameOf(w, "snapshot");
@@ -130,7 +131,7 @@ describe("AuctionRoom watchers", () => {
     expect(Math.max(...batches.map((m) => (m as unknown[]).length))).toBeGreaterThan(1);
 
     // Back to immediate: one message per frame again.
-    await auction.stub.setFrameBatchMs({ ms: 0 });
+    await setRoomFrameBatch(auction.stub, 0);
     const [late] = await seedBidders(1);
     if (!late) throw new Error("bidder");
     const count = w.messages.length;

@@ -19,6 +19,7 @@ import {
   seedBidders,
 } from "../helpers/auctions.ts";
 import { withDb } from "../helpers/db.ts";
+import { shiftRoomClock } from "../helpers/object-hooks.ts";
 
 /** Folds the stored bids, in sequence order, through the pure engine. */
 function replay(ledger: Ledger): BidState {
@@ -293,10 +294,10 @@ describe("AuctionRoom", () => {
 
   it("moves its own clock by the test-only offset (ENVIRONMENT=test)", async () => {
     const { auction } = await freshAuction();
-    const { now } = await auction.stub.setClockOffset({ offsetMs: 60_000 });
+    const { now } = await shiftRoomClock(auction.stub, 60_000);
     expect(Date.parse(now) - Date.now()).toBeGreaterThan(55_000);
     const state = await auction.stub.state();
     expect(Date.parse(state?.serverTime ?? "") - Date.now()).toBeGreaterThan(55_000);
-    await auction.stub.setClockOffset({ offsetMs: 0 });
+    await shiftRoomClock(auction.stub, 0);
   });
 });

@@ -6,6 +6,7 @@ import { stockMovements } from "../../src/db/schema/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { auditRows } from "../helpers/audit.ts";
 import { withDb } from "../helpers/db.ts";
+import { aimMirror } from "../helpers/object-hooks.ts";
 import { newProduct, type StockStub, seller, stockUp } from "../helpers/stock.ts";
 
 /** Nothing listens on port 1: every connection is refused, as when Postgres is down. */
@@ -71,7 +72,7 @@ describe("ProductStock outbox", () => {
   it("keeps taking movements while Postgres is down and mirrors each exactly once after it returns", async () => {
     const { productId, stub } = newProduct();
     const loc = uuidv7();
-    await stub.setMirrorTarget({ databaseUrl: UNREACHABLE });
+    await aimMirror(stub, UNREACHABLE);
 
     await busyDay(stub, productId, loc);
     const failed = await stub.flushOutbox();
@@ -85,7 +86,7 @@ describe("ProductStock outbox", () => {
     expect(await mirrored(productId)).toHaveLength(0);
 
     // Postgres is back; the alarm's next flush drains the outbox.
-    await stub.setMirrorTarget({ databaseUrl: null });
+    await aimMirror(stub, null);
     await runDurableObjectAlarm(stub);
     await vi.waitFor(async () => expect((await stub.snapshot()).pendingOutbox).toBe(0), {
       timeout: 15_000,
@@ -110,12 +111,12 @@ describe("ProductStock outbox", () => {
   it("adds nothing when a flush Postgres already committed is retried (a lost acknowledgement)", async () => {
     const { productId, stub } = newProduct();
     const loc = uuidv7();
-    await stub.setMirrorTarget({ databaseUrl: UNREACHABLE });
+    await aimMirror(stub, UNREACHABLE);
     await busyDay(stub, productId, loc);
     await runInDurableObject(stub, (_i: ProductStock, state) => {
       state.storage.sql.exec("CREATE TABLE outbox_copy AS SELECT * FROM outbox");
     });
-    await stub.setMirrorTarget({ databaseUrl: null });
+    await aimMirror(stub, null);
     expect(await stub.flushOutbox()).toMatchObject({ mirrored: 6, pending: 0, error: null });
 
     // The rows come back as if the acknowledgement had never been recorded.
@@ -138,7 +139,7 @@ describe("ProductStock outbox", () => {
   it("refuses to overwrite a mirror row that holds another movement under the same sequence", async () => {
     const { productId, stub } = newProduct();
     const loc = uuidv7();
-    await stub.setMirrorTarget({ databaseUrl: UNREACHABLE });
+    await aimMirror(stub, UNREACHABLE);
     await stockUp(stub, productId, loc, 1);
     await withDb((db) =>
       db.insert(stockMovements).values({
@@ -156,7 +157,7 @@ describe("ProductStock outbox", () => {
         createdAt: new Date(),
       }),
     );
-    await stub.setMirrorTarget({ databaseUrl: null });
+    await aimMirror(stub, null);
     const result = await stub.flushOutbox();
     expect(result.error).toMatch(/another movement/);
     expect(result.pending).toBe(1);

@@ -11,6 +11,7 @@ import {
 } from "../../helpers/auctions.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api, type Problem } from "../../helpers/http.ts";
+import { aimMirror } from "../../helpers/object-hooks.ts";
 import { countRoundTrips } from "../../helpers/roundtrips.ts";
 import { createAdmin } from "../../helpers/shops.ts";
 
@@ -70,7 +71,7 @@ async function mirrorBackingOff(stub: RoomStub): Promise<void> {
     async () => {
       const { retryAt } = await stub.mirrorStatus();
       if (retryAt && Date.parse(retryAt) - Date.now() > 1_500) return true;
-      await stub.flushOutbox({ databaseUrl: UNREACHABLE_DB });
+      await stub.flushOutbox();
       return undefined;
     },
     60_000,
@@ -87,7 +88,7 @@ describe("the bid path", () => {
     // The mirror (the outbox's write of accepted bids to Postgres) runs after the answer and
     // nobody waits for it. Aimed at a dead database it reaches no Postgres (no query) and, once
     // backing off, does not run while a bid is being counted.
-    await auction.stub.setMirrorTarget({ databaseUrl: UNREACHABLE_DB });
+    await aimMirror(auction.stub, UNREACHABLE_DB);
 
     // A first bid in a room asks Postgres once (one SQL-over-HTTP request) whether the bidder may
     // bid here, then never again.
@@ -104,7 +105,7 @@ describe("the bid path", () => {
     expect(counted.result.roundTrips).toMatchObject({ http: 0, wsQueries: 0 });
     expect(counted.commands).toEqual([]);
 
-    await auction.stub.setMirrorTarget({ databaseUrl: null });
+    await aimMirror(auction.stub, null);
   });
 
   it("refuses a user blocked while the room holds them as eligible on the very next bid", async () => {
@@ -141,7 +142,7 @@ describe("the bid path", () => {
     await eventually(async () =>
       (await auction.stub.flushOutbox()).pending === 0 ? true : undefined,
     );
-    await auction.stub.setMirrorTarget({ databaseUrl: UNREACHABLE_DB });
+    await aimMirror(auction.stub, UNREACHABLE_DB);
     expect((await bid(auction.id, a.token, 1000)).status).toBe(201);
     await withDb((db) =>
       db
@@ -149,7 +150,7 @@ describe("the bid path", () => {
         .set({ blockedAt: new Date(), blockedReason: "test" })
         .where(eq(users.id, a.id)),
     );
-    await auction.stub.setMirrorTarget({ databaseUrl: null });
+    await aimMirror(auction.stub, null);
     await eventually(async () =>
       (await auction.stub.flushOutbox()).pending === 0 ? true : undefined,
     );

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { api } from "../../helpers/http.ts";
+import { aimMirror } from "../../helpers/object-hooks.ts";
 import {
   adjust,
   levelAt,
@@ -16,7 +17,7 @@ const UNREACHABLE = "postgres://postgres:postgres@127.0.0.1:1/souk";
 
 const held: string[] = [];
 afterEach(async () => {
-  await Promise.all(held.splice(0).map((id) => stub(id).setMirrorTarget({ databaseUrl: null })));
+  await Promise.all(held.splice(0).map((id) => aimMirror(stub(id), null)));
 });
 
 const undo = (token: string, id: string) =>
@@ -33,7 +34,7 @@ describe("POST /v1/seller/stock/movements/{id}/undo right after the change", () 
     const t = shop.manager.accessToken;
     await setStock(t, p.id, shop.warehouseId, 10);
     // The outbox cannot flush: only the object knows the movement when the undo arrives.
-    await stub(p.id).setMirrorTarget({ databaseUrl: UNREACHABLE });
+    await aimMirror(stub(p.id), UNREACHABLE);
     held.push(p.id);
 
     const wrong = await adjust(t, p.id, {
