@@ -4,6 +4,29 @@ import { DeliverySlotSchema } from "../shops/delivery-slots.ts";
 
 const minor = (description: string) => z.number().int().openapi({ description });
 
+/** One rate's tax: shared by checkout and order reads (src/lib/tax.ts). */
+export const TaxLineSchema = z
+  .object({
+    rateBps: z.number().int().openapi({ description: "Basis points: 1700 = 17%.", example: 1700 }),
+    baseMinor: minor("The net amount taxed at this rate (before tax), minor units."),
+    taxMinor: minor("The tax at this rate: Σ the per-line taxes, each rounded half up."),
+  })
+  .openapi("TaxLine", {
+    description:
+      "Tax per rate. Each line (product × quantity, or the delivery fee) is taxed on its own " +
+      "and rounded half up to a minor unit; these sum the lines of one rate. Rate 0 is left out.",
+  });
+
+const taxFields = {
+  pricesIncludeTax: z.boolean().openapi({
+    description:
+      "The shop's prices (and delivery fee) include tax: `taxMinor` is inside the total. False: " +
+      "`taxMinor` is added to it.",
+  }),
+  taxMinor: minor("Σ the lines' and the delivery's tax, each rounded half up."),
+  taxLines: z.array(TaxLineSchema),
+};
+
 const AddressSnapshotSchema = z.object({
   recipientName: z.string(),
   line1: z.string(),
@@ -31,6 +54,10 @@ const PreviewLineSchema = z.object({
   unitPriceMinor: minor("The catalog price now."),
   quantity: z.number().int(),
   lineTotalMinor: z.number().int(),
+  taxRateBps: z.number().int().openapi({
+    description: "The product's rate: its category's in this shop, else the shop's default.",
+  }),
+  taxMinor: minor("The line's tax (lineTotal × rate), rounded half up."),
   available: z.number().int().nullable().openapi({
     description: "Units available now at the location this order takes from; null: unknown.",
   }),
@@ -61,7 +88,11 @@ const PreviewShopSchema = z.object({
     "round half up (subtotal × PLATFORM_FEE_BPS / 10000), kept from the shop's share; not " +
       "added to what the buyer pays.",
   ),
-  totalMinor: minor("subtotal + delivery fee: what the buyer pays for this shop's order."),
+  ...taxFields,
+  totalMinor: minor(
+    "subtotal + delivery fee (+ taxMinor when prices exclude tax): what the buyer pays for this " +
+      "shop's order.",
+  ),
 });
 
 const WarningSchema = z.object({
@@ -83,6 +114,7 @@ export const CheckoutPreviewSchema = z
     subtotalMinor: z.number().int(),
     deliveryFeeMinor: z.number().int(),
     platformFeeMinor: z.number().int(),
+    taxMinor: minor("Σ the shops' tax (inside or on top of their totals)."),
     totalMinor: minor("What confirm would charge: Σ shop totals."),
     warnings: z.array(WarningSchema),
     ready: z.boolean(),
@@ -101,6 +133,7 @@ export const ConfirmedCheckoutSchema = z
         subtotalMinor: z.number().int(),
         deliveryFeeMinor: z.number().int(),
         platformFeeMinor: z.number().int(),
+        ...taxFields,
         totalMinor: z.number().int(),
       }),
     ),

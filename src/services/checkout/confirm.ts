@@ -7,6 +7,7 @@ import { errorMessage } from "../../lib/errors.ts";
 import { namedUuid, namedUuidv7, uuidv7, uuidv7Time } from "../../lib/ids.ts";
 import { parseOr422 } from "../../lib/input.ts";
 import type { Stripe } from "../../lib/stripe.ts";
+import type { TaxLine } from "../../lib/tax.ts";
 import { MAX_LINE_QUANTITY } from "../cart/lines.ts";
 import type { ServiceContext } from "../context.ts";
 import { bookCheckoutSlots, releaseCheckoutSlots, slotOfShop } from "../delivery/booking.ts";
@@ -32,7 +33,13 @@ import {
   groupLines,
   notOnSale,
 } from "./plan.ts";
-import { deliveryFeeMinor, deliveryRules, MAX_AMOUNT_MINOR, platformFeeMinor } from "./pricing.ts";
+import {
+  deliveryFeeMinor,
+  deliveryRules,
+  MAX_AMOUNT_MINOR,
+  platformFeeMinor,
+  shopOrderTax,
+} from "./pricing.ts";
 import {
   cartKey,
   forgetSnapshots,
@@ -64,6 +71,11 @@ export interface ConfirmedOrder {
   subtotalMinor: number;
   deliveryFeeMinor: number;
   platformFeeMinor: number;
+  /** Whether the prices include tax; if not, `taxMinor` is part of `totalMinor`. */
+  pricesIncludeTax: boolean;
+  taxMinor: number;
+  /** Per rate: the net amount taxed at it and the tax. */
+  taxLines: TaxLine[];
   totalMinor: number;
 }
 
@@ -102,7 +114,7 @@ type Input = ReturnType<typeof checkoutInput.parse>;
 type Made = Array<{
   id: string;
   shop: ShopOrder;
-  items: Array<{ id: string; line: SnapshotLine }>;
+  items: Array<{ id: string; line: SnapshotLine; taxMinor: number }>;
 }>;
 
 interface ShopOrder {
@@ -115,6 +127,13 @@ interface ShopOrder {
   subtotalMinor: number;
   deliveryFeeMinor: number;
   platformFeeMinor: number;
+  pricesIncludeTax: boolean;
+  /** The tax of each line (in `lines` order), of the delivery, and their sum. */
+  lineTaxMinor: number[];
+  deliveryTaxRateBps: number;
+  deliveryTaxMinor: number;
+  taxMinor: number;
+  taxLines: TaxLine[];
   totalMinor: number;
 }
 
@@ -249,9 +268,10 @@ async function attempt(
       );
       const orderId = await namedUuidv7(heldAt, `order|${checkoutId}|${shop.shopId}`);
       const items = await Promise.all(
-        shop.lines.map(async (l) => ({
+        shop.lines.map(async (l, i) => ({
           id: await namedUuidv7(heldAt, `item|${orderId}|${l.productId}`),
           line: l,
+          taxMinor: shop.lineTaxMinor[i] ?? 0,
         })),
       );
       return { id: orderId, shop, items };
@@ -267,6 +287,9 @@ async function attempt(
       subtotalMinor: shop.subtotalMinor,
       deliveryFeeMinor: shop.deliveryFeeMinor,
       platformFeeMinor: shop.platformFeeMinor,
+      pricesIncludeTax: shop.pricesIncludeTax,
+      taxMinor: shop.taxMinor,
+      taxLines: shop.taxLines,
       totalMinor: shop.totalMinor,
     })),
     amountMinor: plan.totalMinor,
@@ -532,6 +555,7 @@ async function planFrom(
       subtotalMinor,
       deliveryRules(first, ctx.config),
     );
+    const tax = shopOrderTax(shopLines, delivery, first.tax);
     shops.push({
       shopId,
       choice,
@@ -542,7 +566,13 @@ async function planFrom(
       subtotalMinor,
       deliveryFeeMinor: delivery,
       platformFeeMinor: platformFeeMinor(subtotalMinor, ctx.config.PLATFORM_FEE_BPS),
-      totalMinor: subtotalMinor + delivery,
+      pricesIncludeTax: first.tax.pricesIncludeTax,
+      lineTaxMinor: tax.lineTaxMinor,
+      deliveryTaxRateBps: first.tax.shopRateBps,
+      deliveryTaxMinor: tax.deliveryTaxMinor,
+      taxMinor: tax.taxMinor,
+      taxLines: tax.lines,
+      totalMinor: subtotalMinor + delivery + tax.addedMinor,
     });
   }
   if (errors.length > 0) throw new ValidationFailed(errors);

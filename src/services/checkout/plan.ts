@@ -3,6 +3,7 @@ import { z } from "zod";
 import { addresses } from "../../db/schema/addresses.ts";
 import { shopLocations } from "../../db/schema/shops.ts";
 import { parseOr422 } from "../../lib/input.ts";
+import type { TaxLine } from "../../lib/tax.ts";
 import {
   type CartLineRow,
   loadCartLines,
@@ -14,7 +15,14 @@ import {
 import type { ServiceContext } from "../context.ts";
 import { Conflict, type FieldError, ValidationFailed } from "../errors.ts";
 import { maxPerBuyerOf } from "./limits.ts";
-import { deliveryFeeMinor, deliveryRules, MAX_AMOUNT_MINOR, platformFeeMinor } from "./pricing.ts";
+import {
+  deliveryFeeMinor,
+  deliveryRules,
+  MAX_AMOUNT_MINOR,
+  platformFeeMinor,
+  shopOrderTax,
+} from "./pricing.ts";
+import { type ListingTax, loadListingTaxes } from "./snapshots.ts";
 
 /**
  * Most shops (so orders) in one checkout. Stripe metadata values hold 500 characters and the
@@ -125,6 +133,9 @@ export interface PlannedLine {
   unitPriceMinor: number;
   quantity: number;
   lineTotalMinor: number;
+  /** The line's tax rate (basis points) and its tax, rounded for the line. */
+  taxRateBps: number;
+  taxMinor: number;
 }
 
 export interface ShopPlan {
@@ -137,6 +148,13 @@ export interface ShopPlan {
   subtotalMinor: number;
   deliveryFeeMinor: number;
   platformFeeMinor: number;
+  /** Whether the shop's prices (and delivery fee) include tax; if not, the tax is added. */
+  pricesIncludeTax: boolean;
+  /** Σ the lines' and the delivery's tax. */
+  taxMinor: number;
+  /** The tax per rate: the net amount taxed at it and the tax. */
+  taxLines: TaxLine[];
+  /** subtotal + delivery (+ tax when prices exclude it). */
   totalMinor: number;
 }
 
@@ -156,6 +174,8 @@ export interface CheckoutPlan {
   subtotalMinor: number;
   deliveryFeeMinor: number;
   platformFeeMinor: number;
+  /** Σ the orders' tax (included in or added to their totals, per shop). */
+  taxMinor: number;
   totalMinor: number;
   /** Lines in the cart that cannot be bought now (left out of every amount). */
   unavailable: UnavailableLine[];
@@ -234,6 +254,12 @@ export async function planCheckout(
       ),
     );
   const errors: FieldError[] = [];
+  const taxes = await loadListingTaxes(
+    ctx.db,
+    [...byShop.values()].flat().map((l) => l.productId),
+  );
+  const taxOf = (productId: string): ListingTax =>
+    taxes.get(productId) ?? { pricesIncludeTax: false, rateBps: 0, shopRateBps: 0 };
   const pickupLocations = locations.filter((l) => pickupIds.includes(l.id));
   const warehouses = locations.filter((l) => l.kind === "warehouse" && byShop.has(l.shopId));
 
@@ -282,21 +308,26 @@ export async function planCheckout(
       fulfilment = { method: "pickup", locationId: l.id, locationName: l.name };
       stockLocationId = l.id;
     }
-    const planned = shopLines.map(
-      (l): PlannedLine => ({
+    const taxed = shopLines.map((l) => ({ ...l, tax: taxOf(l.productId) }));
+    const subtotalMinor = sum(shopLines.map((l) => l.priceMinor * l.quantity));
+    const delivery = deliveryFeeMinor(
+      choice.method,
+      subtotalMinor,
+      deliveryRules(first, ctx.config),
+    );
+    const shopTax = taxOf(first.productId);
+    const tax = shopOrderTax(taxed, delivery, shopTax);
+    const planned = taxed.map(
+      (l, i): PlannedLine => ({
         productId: l.productId,
         title: l.title,
         sku: l.sku,
         unitPriceMinor: l.priceMinor,
         quantity: l.quantity,
         lineTotalMinor: l.priceMinor * l.quantity,
+        taxRateBps: l.tax.rateBps,
+        taxMinor: tax.lineTaxMinor[i] ?? 0,
       }),
-    );
-    const subtotalMinor = sum(planned.map((l) => l.lineTotalMinor));
-    const delivery = deliveryFeeMinor(
-      choice.method,
-      subtotalMinor,
-      deliveryRules(first, ctx.config),
     );
     shops.push({
       shopId,
@@ -307,7 +338,10 @@ export async function planCheckout(
       subtotalMinor,
       deliveryFeeMinor: delivery,
       platformFeeMinor: 0,
-      totalMinor: subtotalMinor + delivery,
+      pricesIncludeTax: shopTax.pricesIncludeTax,
+      taxMinor: tax.taxMinor,
+      taxLines: tax.lines,
+      totalMinor: subtotalMinor + delivery + tax.addedMinor,
     });
   }
   if (errors.length > 0) throw new ValidationFailed(errors);
@@ -327,6 +361,7 @@ export async function planCheckout(
     subtotalMinor: sum(shops.map((s) => s.subtotalMinor)),
     deliveryFeeMinor: sum(shops.map((s) => s.deliveryFeeMinor)),
     platformFeeMinor: sum(shops.map((s) => s.platformFeeMinor)),
+    taxMinor: sum(shops.map((s) => s.taxMinor)),
     totalMinor,
     unavailable,
   };

@@ -9,6 +9,7 @@ import {
   type FulfilmentPlan,
   type PlannedLine,
   planCheckout,
+  type ShopPlan,
 } from "./plan.ts";
 import { readCart, readListings } from "./snapshots.ts";
 
@@ -44,6 +45,11 @@ export interface PreviewShop {
   deliveryFeeMinor: number;
   /** Kept by the platform from this shop's share; the buyer does not pay it on top. */
   platformFeeMinor: number;
+  /** Whether the prices (and delivery fee) include tax; if not, `taxMinor` is added. */
+  pricesIncludeTax: boolean;
+  taxMinor: number;
+  /** Per rate: the net amount taxed at it and the tax (each line rounded on its own). */
+  taxLines: ShopPlan["taxLines"];
   totalMinor: number;
 }
 
@@ -53,7 +59,9 @@ export interface CheckoutPreview {
   subtotalMinor: number;
   deliveryFeeMinor: number;
   platformFeeMinor: number;
-  /** What the buyer would pay: Σ shop totals (subtotals + delivery). */
+  /** Σ the shops' tax, included in their prices or added to their totals. */
+  taxMinor: number;
+  /** What the buyer would pay: Σ shop totals (subtotals + delivery + tax not in the prices). */
   totalMinor: number;
   /** An optimistic check: nothing is held until confirm. */
   warnings: CheckoutWarning[];
@@ -154,6 +162,7 @@ async function withStockCheck(ctx: ServiceContext, plan: CheckoutPlan): Promise<
     subtotalMinor: plan.subtotalMinor,
     deliveryFeeMinor: plan.deliveryFeeMinor,
     platformFeeMinor: plan.platformFeeMinor,
+    taxMinor: plan.taxMinor,
     totalMinor: plan.totalMinor,
     warnings,
     ready: warnings.length === 0,

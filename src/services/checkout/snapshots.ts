@@ -1,7 +1,7 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import type { HttpDatabase } from "../../db/http.ts";
-import { products } from "../../db/schema/catalog.ts";
+import { products, shopTaxRates } from "../../db/schema/catalog.ts";
 import { shopLocations, shops } from "../../db/schema/shops.ts";
 import { withTimeout } from "../../lib/cache.ts";
 import { errorMessage } from "../../lib/errors.ts";
@@ -21,6 +21,43 @@ export interface ListingSnapshot extends Omit<CartLineRow, "quantity" | "addedAt
   warehouseId: string | null;
   /** The shop's branches in use with pickup on (src/services/shops/locations.ts). */
   branches: Array<{ id: string; name: string }>;
+  /** How the product is taxed (src/lib/tax.ts); the write re-checks all three. */
+  tax: ListingTax;
+}
+
+/** A product's tax terms: its shop's mode and default rate, and the rate of its category. */
+export interface ListingTax {
+  pricesIncludeTax: boolean;
+  /** The product's rate: its category's in the shop when set, else the shop's default. */
+  rateBps: number;
+  /** The shop's default rate, which also taxes the delivery fee. */
+  shopRateBps: number;
+}
+
+/**
+ * A product's tax terms as columns of a query over `products` joined with `shops`: the
+ * category's own rate in the shop when set, else the shop's default.
+ */
+export const taxColumns = {
+  pricesIncludeTax: shops.pricesIncludeTax,
+  shopRateBps: shops.taxRateBps,
+  rateBps: sql<number>`coalesce((select ${shopTaxRates.rateBps} from ${shopTaxRates}
+    where ${shopTaxRates.shopId} = ${shops.id} and ${shopTaxRates.categoryId} = ${products.categoryId}),
+    ${shops.taxRateBps})`.mapWith(Number),
+};
+
+/** The tax terms of these products, from Postgres in one query (the preview's plan). */
+export async function loadListingTaxes(
+  db: Queryable | HttpDatabase,
+  productIds: readonly string[],
+): Promise<Map<string, ListingTax>> {
+  if (productIds.length === 0) return new Map();
+  const rows = await db
+    .select({ productId: products.id, ...taxColumns })
+    .from(products)
+    .innerJoin(shops, eq(shops.id, products.shopId))
+    .where(inArray(products.id, [...productIds]));
+  return new Map(rows.map(({ productId, ...tax }) => [productId, tax satisfies ListingTax]));
 }
 
 /** The buyer's cart as the last preview (or Postgres read) saw it. */
@@ -45,7 +82,8 @@ export type SnapshotDeps = Pick<ServiceContext, "http" | "redis" | "logger" | "d
 const LISTING_TTL_S = 300;
 const CART_TTL_S = 900;
 
-export const listingKey = (productId: string) => `souk:buy:listing:${productId}`;
+/** v2: listings carry their tax terms (`tax`); a v1 snapshot without them is never read. */
+export const listingKey = (productId: string) => `souk:buy:listing:v2:${productId}`;
 export const cartKey = (buyerId: string) => `souk:buy:cart:${buyerId}`;
 
 function describe(err: unknown): string {
@@ -66,6 +104,7 @@ export async function loadListings(
         select json_agg(json_build_object('id', l.id, 'name', l.name, 'kind', l.kind))
         from ${shopLocations} l where l.shop_id = ${shops.id} and l.deleted_at is null
           and (l.kind = 'warehouse' or l.pickup_enabled))`,
+      ...taxColumns,
     })
     .from(products)
     .innerJoin(shops, eq(shops.id, products.shopId))
@@ -77,6 +116,11 @@ export async function loadListings(
       addedAt: _a,
       ...line
     } = toLineRow({ ...r, quantity: 1, addedAt: new Date() });
+    const tax = {
+      pricesIncludeTax: r.pricesIncludeTax,
+      rateBps: r.rateBps,
+      shopRateBps: r.shopRateBps,
+    };
     const locations = r.locations ?? [];
     out.set(r.productId, {
       ...line,
@@ -85,6 +129,7 @@ export async function loadListings(
         .filter((l) => l.kind === "branch")
         .map((l) => ({ id: l.id, name: l.name }))
         .sort((a, b) => (a.id < b.id ? -1 : 1)),
+      tax,
     });
   }
   return out;

@@ -32,6 +32,8 @@ export interface WriteLine {
   quantity: number;
   deliveryFeeMinor: number | null;
   freeDeliveryMinMinor: number | null;
+  /** The tax terms the line was priced under (re-checked against the shop and its rates). */
+  tax: { pricesIncludeTax: boolean; rateBps: number; shopRateBps: number };
 }
 
 export type WriteChoice =
@@ -47,6 +49,10 @@ export interface WriteShop {
   subtotalMinor: number;
   deliveryFeeMinor: number;
   platformFeeMinor: number;
+  pricesIncludeTax: boolean;
+  taxMinor: number;
+  deliveryTaxRateBps: number;
+  deliveryTaxMinor: number;
   totalMinor: number;
 }
 
@@ -68,7 +74,11 @@ export interface PurchaseWrite {
   paymentDeadline: Date;
   /** The cart's version the plan was made from (cart purchases). */
   cartVersion: string | null;
-  orders: Array<{ id: string; shop: WriteShop; items: Array<{ id: string; line: WriteLine }> }>;
+  orders: Array<{
+    id: string;
+    shop: WriteShop;
+    items: Array<{ id: string; line: WriteLine; taxMinor: number }>;
+  }>;
   /** The reservation id of each product's hold. */
   reservationOf: (productId: string) => string | null;
   /** The delivery window booked for a shop's order (DeliverySlots), if any. */
@@ -129,20 +139,25 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
   );
 
   // Every line is still on sale at the snapshot's price, in its currency, from a shop that
-  // takes orders under the same delivery rules.
+  // takes orders under the same delivery rules and tax terms (mode, default rate, the rate of
+  // the product's category).
   const lines = w.orders.flatMap((o) => o.items.map((i) => i.line));
   out.push(
     q(
       `select souk_assert(count(*) = $7, 'LISTING_CHANGED')
        from unnest($1::uuid[], $2::int[], $3::text[], $4::uuid[], $5::int[], $6::int[],
-         $8::int[]) as v(id, price, currency, shop_id, fee, free_min, quantity)
+         $8::int[], $10::bool[], $11::int[], $12::int[])
+         as v(id, price, currency, shop_id, fee, free_min, quantity, incl, rate, shop_rate)
        join products p on p.id = v.id and p.price_minor = v.price and p.currency = v.currency
          and p.shop_id = v.shop_id and p.status = 'published' and p.deleted_at is null
          and p.listing_type = 'fixed' and v.quantity <= coalesce(p.max_per_buyer, $9)
        join shops s on s.id = p.shop_id and s.status = 'approved'
          and s.email_verified_at is not null and s.deleted_at is null and s.payouts_enabled
          and s.delivery_fee_minor is not distinct from v.fee
-         and s.free_delivery_min_minor is not distinct from v.free_min`,
+         and s.free_delivery_min_minor is not distinct from v.free_min
+         and s.prices_include_tax = v.incl and s.tax_rate_bps = v.shop_rate
+         and coalesce((select r.rate_bps from shop_tax_rates r
+           where r.shop_id = s.id and r.category_id = p.category_id), s.tax_rate_bps) = v.rate`,
       [
         lines.map((l) => l.productId),
         lines.map((l) => l.priceMinor),
@@ -153,6 +168,9 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
         lines.length,
         lines.map((l) => l.quantity),
         DEFAULT_MAX_PER_BUYER,
+        lines.map((l) => l.tax.pricesIncludeTax),
+        lines.map((l) => l.tax.rateBps),
+        lines.map((l) => l.tax.shopRateBps),
       ],
     ),
   );
@@ -248,7 +266,8 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
       `insert into orders (id, checkout_id, buyer_id, shop_id, status, source, currency,
          subtotal_minor, delivery_fee_minor, platform_fee_minor, total_minor, fulfilment,
          pickup_location_id, shipping_address, payment_deadline, delivery_slot_start,
-         delivery_slot_end)
+         delivery_slot_end, prices_include_tax, tax_minor, delivery_tax_rate_bps,
+         delivery_tax_minor)
        select v.id, $1, $2, v.shop_id, 'pending_payment', 'checkout', $3, v.subtotal, v.fee,
          v.platform_fee, v.total, v.method::fulfilment, v.pickup,
          case when v.method = 'delivery' then (
@@ -257,11 +276,12 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
              'country', a.country, 'phone', a.phone)
            from addresses a where a.id = v.address and a.user_id = $2 and a.deleted_at is null)
          end,
-         $4, v.slot_start, v.slot_end
+         $4, v.slot_start, v.slot_end, v.incl, v.tax, v.delivery_rate, v.delivery_tax
        from unnest($5::uuid[], $6::uuid[], $7::int[], $8::int[], $9::int[], $10::int[],
-         $11::text[], $12::uuid[], $13::uuid[], $14::timestamptz[], $15::timestamptz[])
+         $11::text[], $12::uuid[], $13::uuid[], $14::timestamptz[], $15::timestamptz[],
+         $16::bool[], $17::int[], $18::int[], $19::int[])
          as v(id, shop_id, subtotal, fee, platform_fee, total, method, pickup, address,
-           slot_start, slot_end)`,
+           slot_start, slot_end, incl, tax, delivery_rate, delivery_tax)`,
       [
         stored.checkoutId,
         buyerId,
@@ -278,6 +298,10 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
         shops.map((s) => (s.choice.method === "delivery" ? s.choice.addressId : null)),
         shops.map((s) => w.slotOf?.(s.shopId)?.start ?? null),
         shops.map((s) => w.slotOf?.(s.shopId)?.end ?? null),
+        shops.map((s) => s.pricesIncludeTax),
+        shops.map((s) => s.taxMinor),
+        shops.map((s) => s.deliveryTaxRateBps),
+        shops.map((s) => s.deliveryTaxMinor),
       ],
     ),
   );
@@ -297,9 +321,9 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
   out.push(
     q(
       `insert into order_items (id, order_id, product_id, title, sku, unit_price_minor, quantity,
-         location_id, reservation_id)
+         location_id, reservation_id, tax_rate_bps, tax_minor)
        select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
-         $6::int[], $7::int[], $8::uuid[], $9::text[])`,
+         $6::int[], $7::int[], $8::uuid[], $9::text[], $10::int[], $11::int[])`,
       [
         items.map((i) => i.id),
         items.map((i) => i.orderId),
@@ -310,6 +334,8 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
         items.map((i) => i.line.quantity),
         items.map((i) => i.locationId),
         items.map((i) => w.reservationOf(i.line.productId)),
+        items.map((i) => i.line.tax.rateBps),
+        items.map((i) => i.taxMinor),
       ],
     ),
   );
@@ -338,6 +364,7 @@ export function purchaseStatements(sql: Sql, w: PurchaseWrite): PurchaseStatemen
         shopId: shop.shopId,
         currency: w.currency,
         totalMinor: shop.totalMinor,
+        taxMinor: shop.taxMinor,
         paymentDeadline: deadline,
       },
     })),

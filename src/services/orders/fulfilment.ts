@@ -93,7 +93,9 @@ export async function decideLine(
       const row = await openRefund(tx, ctx.actor, current, {
         reasonKey: `item:${itemId}`,
         reason: `missing item: ${line.title} × ${line.quantity}`,
-        amountMinor: line.unitPriceMinor * line.quantity,
+        // What the buyer paid for the line: its tax too when it was added on top.
+        amountMinor:
+          line.unitPriceMinor * line.quantity + (current.pricesIncludeTax ? 0 : line.taxMinor),
         capToRefundable: true,
       });
       opened = row !== null;
@@ -107,7 +109,8 @@ export async function decideLine(
         const row = await openRefund(tx, ctx.actor, current, {
           reasonKey: "delivery",
           reason: "every item was missing: delivery fee",
-          amountMinor: current.deliveryFeeMinor,
+          amountMinor:
+            current.deliveryFeeMinor + (current.pricesIncludeTax ? 0 : current.deliveryTaxMinor),
           capToRefundable: true,
         });
         opened = opened || row !== null;

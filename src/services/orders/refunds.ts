@@ -19,6 +19,7 @@ import {
 } from "../payments/refund-events.ts";
 import { cronRun } from "../payments/run.ts";
 import { requireOrder, requireShopOrder } from "./queries.ts";
+import { refundTaxOf } from "./tax.ts";
 import { type OrderDetailView, orderDetail } from "./views.ts";
 
 /** Statuses in which the buyer's money was taken and can be given back. */
@@ -69,6 +70,7 @@ export interface OpenRefundInput {
  * asked, so a crash after Stripe's answer is completed by `charge.refunded` (it finds the row by
  * order and `souk_reason_key`) and a retry reuses the Stripe idempotency key `refund:<row id>`.
  * Never more than paid: the sum of every refund not failed stays within the order's total (409).
+ * The row carries the tax the refund gives back, per line (./tax.ts `refundTaxOf`).
  * The same reason key again returns the row already there.
  */
 export async function openRefund(
@@ -94,10 +96,12 @@ export async function openRefund(
     );
   }
   const id = uuidv7();
+  const tax = await refundTaxOf(tx, order, input.reasonKey, amount);
   await tx.insert(refunds).values({
     id,
     orderId: order.id,
     amountMinor: amount,
+    ...tax,
     reasonKey: input.reasonKey,
     reason: input.reason,
     status: "requested",
@@ -109,6 +113,7 @@ export async function openRefund(
     newValue: {
       refundId: id,
       amountMinor: amount,
+      taxMinor: tax.taxMinor,
       reasonKey: input.reasonKey,
       reason: input.reason,
     },

@@ -8,6 +8,7 @@ import { isPermanentStripeError } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
 import type { NotificationInput } from "../notifications/message.ts";
 import { canTransition, transitionOrder } from "../orders/state-machine.ts";
+import { refundTaxOf } from "../orders/tax.ts";
 import { type CheckoutBundle, findCheckoutForIntent, lockCheckout } from "./checkouts.ts";
 import { raiseIssue } from "./issues.ts";
 import { adminIssueNotices, money, sendNotices, userNotice } from "./notices.ts";
@@ -99,6 +100,12 @@ export async function recordRefund(tx: Tx, actor: Actor, fact: RefundFact): Prom
       })
       .where(eq(refunds.id, asked.id));
   } else {
+    // A refund Souk did not open (the Stripe dashboard, a late payment): its tax share is worked
+    // out here as for one Souk opens (src/services/orders/tax.ts).
+    const [order] = await tx.select().from(orders).where(eq(orders.id, fact.orderId));
+    const tax = order
+      ? await refundTaxOf(tx, order, fact.reasonKey, fact.amountMinor)
+      : { taxMinor: 0, taxLines: [] };
     const inserted = await tx
       .insert(refunds)
       .values({
@@ -106,6 +113,7 @@ export async function recordRefund(tx: Tx, actor: Actor, fact: RefundFact): Prom
         orderId: fact.orderId,
         stripeRefundId: fact.stripeRefundId,
         amountMinor: fact.amountMinor,
+        ...tax,
         reasonKey: fact.reasonKey,
         reason: fact.reason,
         status: fact.status,
