@@ -111,6 +111,32 @@ describe("the buyer's console", () => {
     await stranger.page.context().close();
   });
 
+  it("adds a delivery address at checkout (a missing field is named) and previews delivery", async () => {
+    const { page } = await buyerPage("phone");
+    await addToCart(page, bowl, 1);
+    await page.goto(consoleUrl("/console/checkout"));
+    await page.getByText("Add a delivery address").click();
+    await page.getByLabel("Street and number").fill("Rua Augusta 10");
+    await page.getByLabel("Postal code").fill("1100-053");
+    await page.getByLabel("City").fill("Lisboa");
+    await page.getByLabel(/^Country/).fill("PT");
+    await page.getByRole("button", { name: "Save address" }).click();
+    await page.locator("#f-recipientName-error").waitFor();
+    await page.getByLabel("Recipient").fill("Ana Buyer");
+    await page.getByRole("button", { name: "Save address" }).click();
+    await page
+      .getByLabel("Delivery address")
+      .getByRole("option", { name: /Ana Buyer/ })
+      .waitFor({ state: "attached" });
+    await page.getByRole("radio", { name: "Delivery" }).check();
+    await page.getByRole("button", { name: "Review order" }).click();
+    // Its units are all at the branch: the preview warns and the order cannot be placed.
+    await page.getByText("Delivery to Ana Buyer, Rua Augusta 10, 1100-053 Lisboa").waitFor();
+    await page.getByText(/available for delivery/).waitFor();
+    expect(await page.getByRole("button", { name: /Place order and pay/ }).isDisabled()).toBe(true);
+    await page.context().close();
+  });
+
   it("edits a cart line: a new quantity, a refused one beside its line, then removal", async () => {
     const { page } = await buyerPage("phone");
     await addToCart(page, vase, 1);

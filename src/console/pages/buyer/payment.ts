@@ -89,18 +89,19 @@ function payForm(c: Context<AppEnv>, p: Payment): Html {
 </form>`;
 }
 
+const isSettling = (p: Payment) =>
+  p.intent.status === "succeeded" || p.intent.status === "processing";
+
 function paymentBody(c: Context<AppEnv>, p: Payment, message?: string): Html {
-  const awaiting = p.orders.filter(isAwaitingPayment);
   const failed = p.orders.some((o) => o.status === "payment_failed");
-  const settling = p.intent.status === "succeeded" || p.intent.status === "processing";
   return html`${alert(message ?? (failed ? "The payment failed; you can try again." : null))}
 ${orderList(p.orders)}
 ${
   p.orders.every(isPaid)
     ? html`<p role="status">Paid. Thank you!</p>`
-    : settling
+    : isSettling(p)
       ? waiting(p)
-      : awaiting.length > 0
+      : p.orders.some(isAwaitingPayment)
         ? payForm(c, p)
         : html`<p>These orders can no longer be paid.</p>`
 }`;
@@ -112,16 +113,16 @@ async function paymentPage(
   opts: { message?: string; status?: ContentfulStatusCode } = {},
 ): Promise<Response> {
   const [only] = p.orders;
-  // Paid: the buyer lands on the order (htmx follows HX-Redirect from the polling fragment).
-  if (p.orders.length === 1 && only && isPaid(only)) {
-    const to = `/console/orders/${only.id}`;
-    if (isPartial(c)) {
-      c.header("HX-Redirect", to);
-      return c.body(null, 200);
-    }
-    return c.redirect(to, 303);
+  const paidAlone = p.orders.length === 1 && only && isPaid(only);
+  if (isPartial(c)) {
+    // The polling fragment: the same while the webhook is awaited; then the whole page again,
+    // or, for a single paid order, the order itself.
+    if (!paidAlone && isSettling(p) && !p.orders.every(isPaid)) return c.html(waiting(p));
+    c.header("HX-Redirect", paidAlone ? `/console/orders/${only.id}` : c.req.path);
+    return c.body(null, 200);
   }
-  if (isPartial(c)) return c.html(paymentBody(c, p));
+  // Paid: the buyer lands on the order.
+  if (paidAlone) return c.redirect(`/console/orders/${only.id}`, 303);
   return page(c, {
     title: "Payment",
     status: opts.status ?? 200,
