@@ -14,6 +14,7 @@ import {
   sellerWithShop,
   seriousViolations,
   signInAs,
+  tokenOf,
 } from "./stack.ts";
 
 let browser: Browser;
@@ -31,6 +32,15 @@ afterAll(async () => {
   await browser?.close();
   await db?.close();
 });
+
+/** On hand at the branch, from the product's stock object (the seller API's read). */
+async function onHand(productId: string): Promise<number | undefined> {
+  const res = await fetch(consoleUrl(`/v1/seller/products/${productId}/stock`), {
+    headers: { authorization: `Bearer ${await tokenOf(selling.seller)}` },
+  });
+  const stock = (await res.json()) as { locations: Array<{ code: string; onHand: number }> };
+  return stock.locations.find((l) => l.code === "FS")?.onHand;
+}
 
 const euros = (minor: number) =>
   new Intl.NumberFormat("en", { style: "currency", currency: "EUR" }).format(minor / 100);
@@ -98,6 +108,47 @@ describe("seller console pages", () => {
       .from(recommendations)
       .where(and(eq(recommendations.shopId, selling.shop.id), eq(recommendations.kind, "reorder")));
     expect(row?.status).toBe("dismissed");
+    await context.close();
+  });
+
+  it("applies a bulk edit as one operation and undoes it", async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await signInAs(page, selling.seller);
+    await page.goto(consoleUrl(`/console/seller/bulk?shop=${selling.shop.id}`));
+    await page.getByLabel("Product, line 1").selectOption(selling.fastId);
+    await page.getByLabel("Location, line 1").selectOption(selling.shop.branchId);
+    await page.getByLabel("Quantity, line 1").fill("35");
+    await page.getByLabel("Reason").fill("Stock count");
+    await page.getByRole("button", { name: "Apply all lines" }).click();
+    await page.getByText("Fast seller at FS: on hand 20 → 35").waitFor();
+    await expect(onHand(selling.fastId)).resolves.toBe(35);
+    await page.getByRole("button", { name: "Undo this bulk change" }).click();
+    await page.getByText("Fast seller at FS: on hand 35 → 20").waitFor();
+    await expect(onHand(selling.fastId)).resolves.toBe(20);
+    await context.close();
+  });
+
+  it("approves a stock request, which applies its change", async () => {
+    const token = await tokenOf(selling.seller);
+    const res = await fetch(consoleUrl("/v1/seller/stock-requests"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        productId: selling.fastId,
+        locationId: selling.shop.branchId,
+        delta: 5,
+        reason: "Found a box in the back",
+      }),
+    });
+    expect(res.status).toBe(201);
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await signInAs(page, selling.seller);
+    await page.goto(consoleUrl(`/console/seller/requests?shop=${selling.shop.id}`));
+    await page.getByRole("button", { name: "Approve Fast seller +5 at FS" }).click();
+    await page.getByText("Approved: the change is applied.").waitFor();
+    await expect(onHand(selling.fastId)).resolves.toBe(25);
     await context.close();
   });
 

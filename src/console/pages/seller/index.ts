@@ -5,6 +5,7 @@ import { sellerAnalyticsPages } from "./analytics.ts";
 import { chartScript } from "./charts.ts";
 import { dashboardPages } from "./dashboard.ts";
 import { sellerOrderPages } from "./orders.ts";
+import { sellerStockPages } from "./stock.ts";
 
 /**
  * The seller's pages (issue 14); each page module of this folder is mounted here. Sellers only
@@ -17,4 +18,5 @@ export const sellerPages = new Hono<AppEnv>()
   .route("/", chartScript)
   .route("/", dashboardPages)
   .route("/", sellerOrderPages)
-  .route("/", sellerAnalyticsPages);
+  .route("/", sellerAnalyticsPages)
+  .route("/", sellerStockPages);
