@@ -71,6 +71,8 @@ describe("the buyer's console", () => {
     expect(
       await where.getByRole("row", { name: /Pickup at Flash sale counter/ }).textContent(),
     ).toContain("7");
+    expect(await seriousViolations(page)).toEqual([]);
+    await screenshot(page, "buyer-product");
     await addToCart(page, bowl, 2);
     expect(await page.locator("#cart-subtotal").textContent()).toContain("50.00");
     await screenshot(page, "buyer-cart");
@@ -122,6 +124,8 @@ describe("the buyer's console", () => {
     await page.getByLabel(/^Country/).fill("PT");
     await page.getByRole("button", { name: "Save address" }).click();
     await page.locator("#f-recipientName-error").waitFor();
+    await screenshot(page, "buyer-checkout-phone");
+    expect(await seriousViolations(page)).toEqual([]);
     await page.getByLabel("Recipient").fill("Ana Buyer");
     await page.getByRole("button", { name: "Save address" }).click();
     await page
