@@ -4,9 +4,9 @@ import type { ReceiptLine } from "../../../src/db/schema/receipts.ts";
 import { receipts } from "../../../src/db/schema/receipts.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { type ApiResponse, api, type Problem, randomIp } from "../../helpers/http.ts";
 import type { StockShop } from "../../helpers/seller-stock.ts";
-import { eventually } from "../../helpers/shop-support.ts";
 
 export interface ReceiptBody {
   id: string;
@@ -24,30 +24,6 @@ export interface ReceiptBody {
 
 export type ReceiptResult = ReceiptBody & Problem;
 export type UploadResult = { receipt: ReceiptBody; created: boolean } & Problem;
-
-declare global {
-  interface ImportMeta {
-    glob(
-      pattern: string[],
-      options: { query: "?inline"; import: "default"; eager: true },
-    ): Record<string, string>;
-  }
-}
-
-/** The receipt photos under tests/fixtures/receipts (made by scripts/receipts/generate.ts). */
-const FIXTURES = import.meta.glob(["/tests/fixtures/receipts/*.png"], {
-  query: "?inline",
-  import: "default",
-  eager: true,
-});
-
-/** A fixture's bytes, from the data URL Vite inlines it as. */
-export function fixture(name: string): Uint8Array {
-  const url = FIXTURES[`/tests/fixtures/receipts/${name}`];
-  if (!url) throw new Error(`no receipt fixture ${name}`);
-  const b64 = url.slice(url.indexOf(",") + 1);
-  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-}
 
 /** `POST /v1/seller/receipts?shopId=` with raw image bytes (the `api` helper sends text only). */
 export async function uploadImage(

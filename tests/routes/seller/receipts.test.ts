@@ -1,6 +1,8 @@
+import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { salesTransactions } from "../../../src/db/schema/index.ts";
+import { receiptImage } from "../../fixtures/receipts/images.ts";
 import { auditActions } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { api } from "../../helpers/http.ts";
@@ -16,7 +18,6 @@ import { registerUser } from "../../helpers/users.ts";
 import {
   act,
   edit,
-  fixture,
   inReview,
   type ReceiptBody,
   read,
@@ -52,7 +53,11 @@ describe("POST /v1/seller/receipts", () => {
   it("reads an uploaded photo with OCR off the request into lines matched to the shop's products", async () => {
     const { shop, tea, mug, honey } = await cornerShop();
 
-    const up = await uploadImage(shop.manager.accessToken, shop.id, fixture("corner-shop.png"));
+    const up = await uploadImage(
+      shop.manager.accessToken,
+      shop.id,
+      receiptImage("corner-shop.png"),
+    );
     expect(up.status, JSON.stringify(up.body)).toBe(202);
     expect(up.body).toMatchObject({ created: true, receipt: { status: "queued", lines: [] } });
 
@@ -73,7 +78,7 @@ describe("POST /v1/seller/receipts", () => {
 
   it("answers the receipt it already is when the same image comes again", async () => {
     const shop = await stockShop();
-    const image = fixture("corner-shop.png");
+    const image = receiptImage("corner-shop.png");
     const first = await uploadImage(shop.owner.accessToken, shop.id, image);
     const again = await uploadImage(shop.owner.accessToken, shop.id, image);
 
@@ -94,7 +99,7 @@ describe("POST /v1/seller/receipts", () => {
     const res = await uploadImage(
       shop.owner.accessToken,
       shop.id,
-      fixture("corner-shop.png"),
+      receiptImage("corner-shop.png"),
       "image/gif",
     );
 
@@ -105,7 +110,7 @@ describe("POST /v1/seller/receipts", () => {
   it("answers 404 to someone outside the shop and 403 to its staff", async () => {
     const shop = await stockShop();
     const stranger = await registerUser("seller");
-    const image = fixture("corner-shop.png");
+    const image = receiptImage("corner-shop.png");
 
     expect((await uploadImage(stranger.accessToken, shop.id, image)).status).toBe(404);
     expect((await uploadImage(shop.staff.accessToken, shop.id, image)).status).toBe(403);
@@ -143,6 +148,23 @@ describe("GET /v1/seller/receipts/{id}", () => {
 
     expect((await receipt(stranger.accessToken, id)).status).toBe(404);
     expect((await receipt(shop.staff.accessToken, id)).status).toBe(403);
+  });
+});
+
+describe("GET /v1/seller/receipts/{id}/image", () => {
+  it("answers the photo as it was uploaded", async () => {
+    const shop = await stockShop();
+    const image = receiptImage("corner-shop.png");
+    const up = await uploadImage(shop.owner.accessToken, shop.id, image);
+
+    const res = await exports.default.fetch(
+      `http://souk.test/v1/seller/receipts/${up.body.receipt.id}/image`,
+      { headers: { authorization: `Bearer ${shop.manager.accessToken}` } },
+    );
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/png");
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(image);
   });
 });
 
@@ -228,6 +250,28 @@ describe("POST /v1/seller/receipts/{id}/confirm", () => {
     expect(await onHand(shop, tea.id)).toBe(8);
     expect(await onHand(shop, mug.id)).toBe(9);
     expect(await auditActions(id)).toContain("receipt.confirmed");
+  });
+
+  it("records each line once when two of the team confirm at the same moment", async () => {
+    const { shop, tea, mug } = await cornerShop();
+    const id = await inReview(
+      shop,
+      [
+        { productId: tea.id, quantity: 2 },
+        { productId: mug.id, quantity: 3 },
+      ],
+      { locationId: shop.warehouseId },
+    );
+
+    const both = await Promise.all([
+      act(shop.owner.accessToken, id, "confirm"),
+      act(shop.manager.accessToken, id, "confirm"),
+    ]);
+
+    expect(both.some((r) => r.status === 200 && r.body.status === "confirmed")).toBe(true);
+    expect(await salesOf(shop)).toHaveLength(2);
+    expect(await onHand(shop, tea.id)).toBe(8);
+    expect(await onHand(shop, mug.id)).toBe(7);
   });
 
   it("refuses a line that names no product, naming it, and sells nothing", async () => {
