@@ -92,6 +92,10 @@ describe("the buyer's console", () => {
     await page.getByRole("button", { name: /Place order and pay/ }).click();
     await page.waitForURL("**/console/checkout/payments/pi_*");
     const payment = page.url();
+    // A declined card first: refused on the page, and the orders can still be paid.
+    await page.getByLabel("Test card").selectOption("pm_card_chargeDeclined");
+    await page.getByRole("button", { name: /^Pay / }).click();
+    await page.getByText("The card was refused").waitFor();
     await page.getByLabel("Test card").selectOption("pm_card_visa");
     await page.getByRole("button", { name: /^Pay / }).click();
     // The emulator's webhook marks the order paid; the page then takes the buyer to it.
