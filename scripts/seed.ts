@@ -11,7 +11,18 @@
  * Idempotent: every row has a natural key (email, slug, shop + SKU) and is inserted only when
  * missing, so a second run changes nothing and prints the same credentials. Passwords are hashed
  * exactly as the Worker does, with the PASSWORD_PEPPER from .dev.vars.
+ *
+ * Sales history (scripts/seed/): 12 months by default of paid orders and offline sales for the
+ * fixed-price products, from the forecast bench's seeded generator, then the sales rollups and
+ * the intelligence (forecasts, customer segments, recommendations) computed at once, so the
+ * dashboards show something true on a fresh machine. A shop that has demo sales keeps them.
+ *
+ *   npm run seed                                   (12 months of sales)
+ *   npm run seed -- --sales-months 24 --sales-seed 7
+ *   npm run seed -- --sales-months 0               (catalog and accounts only)
  */
+
+import { parseArgs } from "node:util";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
@@ -27,6 +38,7 @@ import {
   catalogCache,
   versionKeysFor,
 } from "../src/services/catalog/cache-keys.ts";
+import { seedDemoSales } from "./seed/demo-sales.ts";
 import { loadDevEnv, openDevDatabase } from "./stack/dev-database.ts";
 import { applyMigrations } from "./stack/postgres.ts";
 import { parseRedisUrl, probeRedis, RespConnection } from "./stack/redis.ts";
@@ -683,7 +695,20 @@ async function refreshCache(
   }
 }
 
+const { values: args } = parseArgs({
+  options: {
+    "sales-months": { type: "string", default: "12" },
+    "sales-seed": { type: "string", default: "20261203" },
+  },
+});
+
 async function main(): Promise<void> {
+  const salesMonths = Number(args["sales-months"]);
+  const salesSeed = Number(args["sales-seed"]);
+  if (!Number.isFinite(salesMonths) || salesMonths < 0 || salesMonths > 60) {
+    throw new Error("--sales-months must be a number of months from 0 to 60");
+  }
+  if (!Number.isSafeInteger(salesSeed)) throw new Error("--sales-seed must be an integer");
   const env = loadDevEnv();
   const pepper = env.PASSWORD_PEPPER;
   if (!pepper || pepper.length < 16) {
@@ -733,6 +758,7 @@ async function main(): Promise<void> {
     }
 
     const shopIds = [...shopBySlug.values()].map((s) => s.id);
+    await seedDemoSales(db, { months: salesMonths, seed: salesSeed, shopIds, log });
     await refreshCache(env, target.url, shopIds).catch((err: unknown) => {
       log(`cache: not refreshed (${errorMessage(err)})`);
     });
