@@ -45,6 +45,9 @@ async function note(ctx: ServiceContext, uploadId: string, outcomes: Noted[]): P
         resultId: sql`excluded.result_id`,
         updatedAt: sql`now()`,
       },
+      // A row once applied stays applied: a twin run that lost the race to it (its product
+      // already created, say) must not write it down as failed.
+      setWhere: sql`${uploadRows.status} <> 'succeeded'`,
     });
 }
 

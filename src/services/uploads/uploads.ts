@@ -210,12 +210,19 @@ export async function createUpload(
   return { upload: uploadView(created), created: true };
 }
 
+/** A queued upload this old when its bytes come again has surely lost its message. */
+const STRANDED_AFTER_MS = 5 * 60_000;
+
 /**
- * An upload still queued when its bytes come again may have lost its message (the send failed
- * after the row committed): send it again. Running twice is harmless, rows are applied once.
+ * An upload still queued long after it was made when its bytes come again may have lost its
+ * message (the send failed after the row committed): send it again. Running twice would be
+ * harmless (rows are applied once), but a fresh upload's message is simply on its way.
  */
 async function requeueIfStranded(ctx: ServiceContext, upload: Upload): Promise<UploadView> {
-  if (upload.status === "queued") await ctx.imports.send({ kind: "csv", uploadId: upload.id });
+  const waited = Date.now() - upload.updatedAt.getTime();
+  if (upload.status === "queued" && waited > STRANDED_AFTER_MS) {
+    await ctx.imports.send({ kind: "csv", uploadId: upload.id });
+  }
   return uploadView(upload);
 }
 
