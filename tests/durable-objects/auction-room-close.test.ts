@@ -12,14 +12,13 @@ import worker from "../../src/index.ts";
 import {
   auctionOrders,
   auctionRow,
-  eventually,
   freshAuction,
   resultNotices,
   seedBidders,
-  sleep,
   UNREACHABLE_DB,
 } from "../helpers/auctions.ts";
 import { auditRows } from "../helpers/audit.ts";
+import { eventually, sleep } from "../helpers/eventually.ts";
 import { aimMirror } from "../helpers/object-hooks.ts";
 
 async function runCron(cron: string): Promise<void> {

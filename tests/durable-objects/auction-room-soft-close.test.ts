@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { frameOf, freshAuction, seedBidders, sleep, watch } from "../helpers/auctions.ts";
+import { frameOf, freshAuction, seedBidders, watch } from "../helpers/auctions.ts";
+import { sleep } from "../helpers/eventually.ts";
 import { api } from "../helpers/http.ts";
 import { shiftRoomClock } from "../helpers/object-hooks.ts";
 

@@ -2,14 +2,8 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Frame } from "../../durable-objects/auction-room/types.ts";
 import type { AuctionRoom } from "../../durable-objects/auction-room.ts";
-import {
-  eventually,
-  frameOf,
-  freshAuction,
-  seedBidders,
-  type Watcher,
-  watch,
-} from "../helpers/auctions.ts";
+import { frameOf, freshAuction, seedBidders, type Watcher, watch } from "../helpers/auctions.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { api } from "../helpers/http.ts";
 import { setRoomFrameBatch } from "../helpers/object-hooks.ts";
 

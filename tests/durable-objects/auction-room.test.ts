@@ -11,14 +11,9 @@ import type { Ledger } from "../../durable-objects/auction-room/types.ts";
 import type { AuctionRoom } from "../../durable-objects/auction-room.ts";
 import { bids } from "../../src/db/schema/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
-import {
-  auctionRow,
-  eventually,
-  freshAuction,
-  roomStub,
-  seedBidders,
-} from "../helpers/auctions.ts";
+import { auctionRow, freshAuction, roomStub, seedBidders } from "../helpers/auctions.ts";
 import { withDb } from "../helpers/db.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { shiftRoomClock } from "../helpers/object-hooks.ts";
 
 /** Folds the stored bids, in sequence order, through the pure engine. */

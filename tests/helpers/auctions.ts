@@ -8,6 +8,7 @@ import { uuidv7 } from "../../src/lib/ids.ts";
 import { signAccessToken } from "../../src/services/auth/tokens.ts";
 import { createProduct, seedCategory, seedVisibleShop } from "./catalog.ts";
 import { withDb } from "./db.ts";
+import { eventually } from "./eventually.ts";
 import { api, uniqueEmail } from "./http.ts";
 import type { TestShop } from "./shops.ts";
 
@@ -139,25 +140,6 @@ export async function resultNotices(auctionId: string) {
         ),
       ),
   );
-}
-
-/** Polls until `probe` returns a value (queues, alarms and flushes are asynchronous). */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  ms = 15_000,
-  what = "condition",
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`${what} not met in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** A watcher on the Worker's live route: every message it receives, frames flattened. */

@@ -2,6 +2,7 @@ import { and, eq, like } from "drizzle-orm";
 import { notifications, orders } from "../../src/db/schema/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { withDb } from "./db.ts";
+import { eventually } from "./eventually.ts";
 
 type OrderStatus = (typeof orders.$inferInsert)["status"];
 
@@ -25,21 +26,6 @@ export async function seedOrder(
     }),
   );
   return id;
-}
-
-/** Polls until `probe` returns a value (the notifications queue is asynchronous). */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  ms = 15_000,
-  what = "condition",
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The in-app notifications of a user whose dedupe key starts with `prefix`. */

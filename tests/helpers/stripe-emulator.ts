@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
+import { eventually } from "./eventually.ts";
 
 /** A Stripe binding the test config sets; a clear error if the global setup did not. */
 export function stripeBinding(
@@ -72,21 +73,6 @@ export interface DeliveryAttempt {
   outcome: "delivered" | "retrying" | "gave_up";
 }
 
-/** Polls until `read` returns something (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(
-  read: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** What the capture sink `name` received, filtered. */
 export async function captured(
   name: string,
@@ -112,8 +98,8 @@ export function delivered(
 ): Promise<Captured> {
   return eventually(
     async () => (await captured(name, { type, objectId })).find((c) => c.status < 300),
-    `${type} for ${objectId} at capture sink ${name}`,
     timeoutMs,
+    `${type} for ${objectId} at capture sink ${name}`,
   );
 }
 

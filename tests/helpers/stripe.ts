@@ -20,10 +20,11 @@ import {
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { reserveLines } from "../../src/services/orders/reservations.ts";
 import { withDb } from "./db.ts";
+import { eventually } from "./eventually.ts";
 import { randomIp } from "./http.ts";
 import { seedShop, type TestShop } from "./shops.ts";
 import { newProduct, type StockStub, stockUp } from "./stock.ts";
-import { captured, emulator, eventually, stripeBinding } from "./stripe-emulator.ts";
+import { captured, emulator, stripeBinding } from "./stripe-emulator.ts";
 import { registerUser, type TestUser } from "./users.ts";
 
 export { emulator, eventually };
@@ -146,6 +147,7 @@ export async function capturedDelivery(
 ): Promise<CapturedDelivery> {
   const got = await eventually(
     async () => (await captured(endpoint, { type, objectId })).find((c) => c.status < 300),
+    undefined,
     `${type} for ${objectId} at the ${endpoint} sink`,
   );
   if (!got.event_id || !got.stripe_signature)
@@ -189,8 +191,8 @@ export function processed(eventId: string, timeoutMs = 20_000): Promise<StripeEv
       const row = await eventRow(eventId);
       return row?.processedAt ? row : undefined;
     },
-    `stripe event ${eventId} to be processed`,
     timeoutMs,
+    `stripe event ${eventId} to be processed`,
   );
 }
 

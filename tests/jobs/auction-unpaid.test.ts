@@ -17,15 +17,9 @@ import {
 } from "../../src/db/schema/index.ts";
 import worker from "../../src/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
-import {
-  auctionRow,
-  type Bidder,
-  eventually,
-  freshAuction,
-  seedBidders,
-  sleep,
-} from "../helpers/auctions.ts";
+import { auctionRow, type Bidder, freshAuction, seedBidders } from "../helpers/auctions.ts";
 import { withDb } from "../helpers/db.ts";
+import { eventually, sleep } from "../helpers/eventually.ts";
 import { api, type Problem } from "../helpers/http.ts";
 import { createAdmin } from "../helpers/shops.ts";
 

@@ -11,6 +11,7 @@ import worker from "../../src/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import { createProduct, seedCategory, seedVisibleShop } from "../helpers/catalog.ts";
 import { withDb } from "../helpers/db.ts";
+import { eventually, sleep } from "../helpers/eventually.ts";
 import { seedMember } from "../helpers/shops.ts";
 import { registerUser } from "../helpers/users.ts";
 
@@ -33,15 +34,6 @@ async function digestsFor(userId: string) {
         and(eq(notifications.userId, userId), like(notifications.dedupeKey, "low-stock-digest:%")),
       ),
   );
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe("low-stock digest cron", () => {
@@ -74,16 +66,14 @@ describe("low-stock digest cron", () => {
     await runDigestCron();
     await runDigestCron();
 
-    const owner = await eventually(
-      () => digestsFor(shop.owner.id),
-      (r) => r.length > 0,
-    );
-    const mgr = await eventually(
-      () => digestsFor(manager.id),
-      (r) => r.length > 0,
-    );
+    const some = async (id: string) => {
+      const rows = await digestsFor(id);
+      return rows.length > 0 ? rows : undefined;
+    };
+    const owner = await eventually(() => some(shop.owner.id), undefined, "the owner's digest");
+    const mgr = await eventually(() => some(manager.id), undefined, "the manager's digest");
     // Give a duplicate time to show up if the dedupe were broken.
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     expect(await digestsFor(shop.owner.id)).toHaveLength(1);
     expect(await digestsFor(manager.id)).toHaveLength(1);
     expect(owner[0]?.body).toContain("Glazed mug");

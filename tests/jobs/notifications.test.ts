@@ -9,18 +9,9 @@ import { handleNotification } from "../../src/jobs/notifications.ts";
 import { resendSender } from "../../src/services/notifications/mail.ts";
 import { notify } from "../../src/services/notifications/notify.ts";
 import { withDb } from "../helpers/db.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { uniqueEmail } from "../helpers/http.ts";
 import { registerUser } from "../helpers/users.ts";
-
-async function eventually<T>(probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const sentTo = (to: string) =>
   withDb((db) => db.select().from(outboundMessages).where(eq(outboundMessages.recipient, to)));

@@ -5,17 +5,8 @@ import { describe, expect, it } from "vitest";
 import { deadLetters, notifications } from "../../src/db/schema/index.ts";
 import worker from "../../src/index.ts";
 import { withDb } from "../helpers/db.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { registerUser } from "../helpers/users.ts";
-
-async function eventually<T>(probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("queues", () => {
   it("delivers a message sent on NOTIFICATIONS to its consumer, which writes the notification", async () => {

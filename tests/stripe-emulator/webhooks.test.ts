@@ -1,12 +1,12 @@
 import Stripe from "stripe";
 import { afterAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.ts";
 import {
   apiBase,
   captured,
   type DeliveryAttempt,
   delivered,
   emulator,
-  eventually,
   paidIntent,
   stripeBinding,
   stripeClient,
@@ -154,8 +154,8 @@ describe("Stripe emulator: webhook delivery", () => {
         );
         return log.data.find((a) => a.outcome === "gave_up");
       },
-      "the last delivery try",
       20_000,
+      "the last delivery try",
     );
     expect(gaveUp.status).toBeNull();
     expect(gaveUp.attempt).toBe(6);
@@ -177,10 +177,14 @@ describe("Stripe emulator: webhook delivery", () => {
 
     const eventId = got.event_id ?? "";
     await emulator("POST", `/_emulator/events/${eventId}/resend`);
-    await eventually(async () => {
-      const copies = await captured("platform", { eventId });
-      return copies.length >= 2 ? copies : undefined;
-    }, "the resent event");
+    await eventually(
+      async () => {
+        const copies = await captured("platform", { eventId });
+        return copies.length >= 2 ? copies : undefined;
+      },
+      undefined,
+      "the resent event",
+    );
     const copies = await captured("platform", { eventId });
     // The same event (same id) again: receivers must dedupe by event id.
     expect(new Set(copies.map((c) => JSON.parse(c.body).id))).toEqual(new Set([eventId]));

@@ -99,12 +99,16 @@ describe("admin operations: dead letters", () => {
     const replayed = await api<DeadLetter>("POST", path, { token: admin.accessToken });
     expect(replayed.status, JSON.stringify(replayed.body)).toBe(200);
     expect(replayed.body).toMatchObject({ id, status: "resolved", replayable: false });
-    await eventually(async () => {
-      const [n] = await withDb((db) =>
-        db.select().from(notifications).where(eq(notifications.dedupeKey, dedupeKey)),
-      );
-      return n;
-    }, "the replayed notification to be delivered");
+    await eventually(
+      async () => {
+        const [n] = await withDb((db) =>
+          db.select().from(notifications).where(eq(notifications.dedupeKey, dedupeKey)),
+        );
+        return n;
+      },
+      undefined,
+      "the replayed notification to be delivered",
+    );
 
     const again = await api<Problem>("POST", path, { token: admin.accessToken });
     expect(again.status).toBe(409);

@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import { shops } from "../../../src/db/schema/index.ts";
 import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { api, type Problem } from "../../helpers/http.ts";
-import { eventually, waitForMail } from "../../helpers/shop-support.ts";
+import { waitForMail } from "../../helpers/shop-support.ts";
 import { createAdmin, seedShop } from "../../helpers/shops.ts";
 import { registerUser, type TestUser } from "../../helpers/users.ts";
 

@@ -3,13 +3,13 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { bids, users } from "../../../src/db/schema/index.ts";
 import {
-  eventually,
   freshAuction,
   type RoomStub,
   seedBidders,
   UNREACHABLE_DB,
 } from "../../helpers/auctions.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { aimMirror } from "../../helpers/object-hooks.ts";
 import { countRoundTrips } from "../../helpers/roundtrips.ts";

@@ -2,15 +2,10 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { initialState, placeBid } from "../../../durable-objects/auction-room/proxy-bidding.ts";
 import { shops, users } from "../../../src/db/schema/index.ts";
-import {
-  auctionOrders,
-  eventually,
-  freshAuction,
-  openAuction,
-  seedBidders,
-} from "../../helpers/auctions.ts";
+import { auctionOrders, freshAuction, openAuction, seedBidders } from "../../helpers/auctions.ts";
 import { hasRedis } from "../../helpers/catalog.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { seedMember } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";

@@ -1,15 +1,8 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from "../../../src/services/auth/tokens.ts";
-import {
-  eventually,
-  frameOf,
-  freshAuction,
-  seedBidders,
-  sleep,
-  type Watcher,
-  watch,
-} from "../../helpers/auctions.ts";
+import { frameOf, freshAuction, seedBidders, type Watcher, watch } from "../../helpers/auctions.ts";
+import { eventually, sleep } from "../../helpers/eventually.ts";
 
 /** Sends one JSON message and waits for the socket's answer carrying the same `ref`. */
 async function send(w: Watcher, message: Record<string, unknown>) {

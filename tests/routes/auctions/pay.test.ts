@@ -1,8 +1,9 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { checkouts, orders } from "../../../src/db/schema/index.ts";
-import { eventually, freshAuction, seedBidders } from "../../helpers/auctions.ts";
+import { freshAuction, seedBidders } from "../../helpers/auctions.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { forwardDelivery, pay, processed, stripeClient } from "../../helpers/stripe.ts";
 

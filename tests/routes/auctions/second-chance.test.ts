@@ -8,15 +8,9 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { secondChanceOffers } from "../../../src/db/schema/index.ts";
 import worker from "../../../src/index.ts";
-import {
-  auctionOrders,
-  auctionRow,
-  eventually,
-  freshAuction,
-  seedBidders,
-  sleep,
-} from "../../helpers/auctions.ts";
+import { auctionOrders, auctionRow, freshAuction, seedBidders } from "../../helpers/auctions.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually, sleep } from "../../helpers/eventually.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { registerUser } from "../../helpers/users.ts";
 

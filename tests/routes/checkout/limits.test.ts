@@ -8,8 +8,8 @@ import {
 import { buyer, buyShop, levelAt, stockedProduct } from "../../helpers/cart.ts";
 import { type CheckoutBody, confirm, purchasesOf } from "../../helpers/checkout.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { api } from "../../helpers/http.ts";
-import { eventually } from "../../helpers/shop-support.ts";
 
 const pickup = (shop: { id: string; branchId: string }) => [
   { shopId: shop.id, method: "pickup" as const, locationId: shop.branchId },

@@ -5,8 +5,9 @@ import { notifications, outboundMessages } from "../../../src/db/schema/index.ts
 import { createLogger } from "../../../src/lib/logger.ts";
 import { askForFeedback } from "../../../src/services/notifications/feedback-request.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { buyerPost, paidOrder, sellerPost } from "../../helpers/orders.ts";
-import { eventually, waitForMail } from "../../helpers/shop-support.ts";
+import { waitForMail } from "../../helpers/shop-support.ts";
 
 /** Rows the feedback request for `orderId` left: in-app notifications and emails sent. */
 const requestRows = (orderId: string) =>

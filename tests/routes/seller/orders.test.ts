@@ -23,18 +23,22 @@ async function chargeOf(paymentIntentId: string): Promise<string> {
 
 /** The emulator's signed charge.refunded deliveries for a charge, once there are `count`. */
 async function refundedDeliveries(chargeId: string, count: number) {
-  return eventually(async () => {
-    const all = (
-      await captured("platform", { type: "charge.refunded", objectId: chargeId })
-    ).filter((c) => c.status < 300 && c.event_id && c.stripe_signature);
-    return all.length >= count
-      ? all.map((c) => ({
-          eventId: c.event_id ?? "",
-          body: c.body,
-          signature: c.stripe_signature ?? "",
-        }))
-      : undefined;
-  }, `${count} charge.refunded for ${chargeId}`);
+  return eventually(
+    async () => {
+      const all = (
+        await captured("platform", { type: "charge.refunded", objectId: chargeId })
+      ).filter((c) => c.status < 300 && c.event_id && c.stripe_signature);
+      return all.length >= count
+        ? all.map((c) => ({
+            eventId: c.event_id ?? "",
+            body: c.body,
+            signature: c.stripe_signature ?? "",
+          }))
+        : undefined;
+    },
+    undefined,
+    `${count} charge.refunded for ${chargeId}`,
+  );
 }
 
 describe("seller order reads", () => {
@@ -172,12 +176,16 @@ describe("ship", () => {
     const audits = await auditRows(f.order.id, { action: "order.shipped" });
     expect(audits).toHaveLength(1);
     expect(audits[0]?.actorId).toBe(f.owner.id);
-    await eventually(async () => {
-      const n = await api<{ items: Array<{ kind: string }> }>("GET", "/v1/notifications", {
-        token: f.buyer.accessToken,
-      });
-      return n.body.items?.some((i) => i.kind === "order.shipped") ? true : undefined;
-    }, "the buyer's shipped notice");
+    await eventually(
+      async () => {
+        const n = await api<{ items: Array<{ kind: string }> }>("GET", "/v1/notifications", {
+          token: f.buyer.accessToken,
+        });
+        return n.body.items?.some((i) => i.kind === "order.shipped") ? true : undefined;
+      },
+      undefined,
+      "the buyer's shipped notice",
+    );
   });
 });
 

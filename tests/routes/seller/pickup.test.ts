@@ -4,9 +4,9 @@ import { notifications, orders, shopLocations } from "../../../src/db/schema/ind
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { orderRow, paidOrder, sellerPost } from "../../helpers/orders.ts";
-import { eventually } from "../../helpers/shop-support.ts";
 import { seedMember } from "../../helpers/shops.ts";
 import { registerUser } from "../../helpers/users.ts";
 

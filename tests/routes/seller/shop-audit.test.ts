@@ -63,15 +63,19 @@ describe("GET /v1/seller/shops/{id}/audit", () => {
     expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
 
     // Stock movements reach Postgres (and the audit log) through the object's outbox.
-    const rows = await eventually(async () => {
-      const res = await trail(manager, shop.id);
-      expect(res.status, JSON.stringify(res.body)).toBe(200);
-      const items = res.body.items;
-      const mirrored =
-        items.some((e) => e.entityId === set.movement.id) &&
-        items.some((e) => e.action === "stock.released");
-      return mirrored ? items : undefined;
-    }, "the shop's stock movements in its trail");
+    const rows = await eventually(
+      async () => {
+        const res = await trail(manager, shop.id);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        const items = res.body.items;
+        const mirrored =
+          items.some((e) => e.entityId === set.movement.id) &&
+          items.some((e) => e.action === "stock.released");
+        return mirrored ? items : undefined;
+      },
+      undefined,
+      "the shop's stock movements in its trail",
+    );
     const has = (entityType: string, entityId: string, action: string) =>
       expect(rows).toContainEqual(expect.objectContaining({ entityType, entityId, action }));
     has("shop", shop.id, "shop.invitation.created");

@@ -2,8 +2,8 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { stockAlerts } from "../../../src/db/schema/index.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { adjust, product, setStock, stockShop } from "../../helpers/seller-stock.ts";
-import { eventually } from "../../helpers/shop-support.ts";
 import { alertNotices, alertsOf } from "./stock-alert-fixtures.ts";
 
 describe("out-of-stock alerts", () => {

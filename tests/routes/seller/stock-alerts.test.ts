@@ -6,9 +6,9 @@ import { uuidv7 } from "../../../src/lib/ids.ts";
 import { createLogger } from "../../../src/lib/logger.ts";
 import { syncProductAlerts } from "../../../src/services/inventory/alerts.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
 import { adjust, flush, product, setStock, stockShop, stub } from "../../helpers/seller-stock.ts";
-import { eventually } from "../../helpers/shop-support.ts";
 import { registerUser } from "../../helpers/users.ts";
 
 interface Alert {

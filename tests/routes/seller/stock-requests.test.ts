@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../../src/lib/ids.ts";
 import { auditActions } from "../../helpers/audit.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
 import {
   flush,
@@ -13,7 +14,6 @@ import {
   stockOf,
   stockShop,
 } from "../../helpers/seller-stock.ts";
-import { eventually } from "../../helpers/shop-support.ts";
 import type { TestUser } from "../../helpers/users.ts";
 import { registerUser } from "../../helpers/users.ts";
 

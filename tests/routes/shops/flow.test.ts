@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { eventually } from "../../helpers/eventually.ts";
 import { api, uniqueEmail } from "../../helpers/http.ts";
-import { codeIn, eventually, shopBody } from "../../helpers/shop-support.ts";
+import { codeIn, shopBody } from "../../helpers/shop-support.ts";
 import { createAdmin } from "../../helpers/shops.ts";
 
 interface Session {

@@ -2,10 +2,11 @@ import { describe, expect, it } from "vitest";
 import type { Redis } from "../../../src/lib/redis.ts";
 import { listAuctions } from "../../../src/services/auctions/queries.ts";
 import type { ServiceContext } from "../../../src/services/context.ts";
-import { auctionRow, eventually, freshAuction, seedBidders } from "../../helpers/auctions.ts";
+import { auctionRow, freshAuction, seedBidders } from "../../helpers/auctions.ts";
 import { deadRedis } from "../../helpers/catalog.ts";
 import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 
 function ctxWith(db: ServiceContext["db"], redis: Redis | null): ServiceContext {
   return testContext({ db, redis });

@@ -103,28 +103,36 @@ describe("cart → preview → confirm → pay → webhook → queue", () => {
       ]);
     }
     // The sale reaches the Postgres stock mirror (through each object's outbox) as commits.
-    await eventually(async () => {
-      const rows = await withDb((db) =>
-        db
-          .select({ kind: stockMovements.kind })
-          .from(stockMovements)
-          .where(
-            and(
-              inArray(stockMovements.productId, [pa.id, pb.id]),
-              eq(stockMovements.kind, "commit"),
+    await eventually(
+      async () => {
+        const rows = await withDb((db) =>
+          db
+            .select({ kind: stockMovements.kind })
+            .from(stockMovements)
+            .where(
+              and(
+                inArray(stockMovements.productId, [pa.id, pb.id]),
+                eq(stockMovements.kind, "commit"),
+              ),
             ),
-          ),
-      );
-      return rows.length === 2 ? rows : undefined;
-    }, "the two commit movements in the mirror");
+        );
+        return rows.length === 2 ? rows : undefined;
+      },
+      undefined,
+      "the two commit movements in the mirror",
+    );
 
     const keys = c.orders.flatMap((o) => [`order-paid:${o.id}:buyer`, `order-paid:${o.id}:shop`]);
-    const notes = await eventually(async () => {
-      const rows = await withDb((db) =>
-        db.select().from(notifications).where(inArray(notifications.dedupeKey, keys)),
-      );
-      return rows.length === 4 ? rows : undefined;
-    }, "receipts and seller notices");
+    const notes = await eventually(
+      async () => {
+        const rows = await withDb((db) =>
+          db.select().from(notifications).where(inArray(notifications.dedupeKey, keys)),
+        );
+        return rows.length === 4 ? rows : undefined;
+      },
+      undefined,
+      "receipts and seller notices",
+    );
     expect(notes.filter((n) => n.userId === u.id)).toHaveLength(2);
     expect(notes.filter((n) => n.userId === a.owner.id || n.userId === b.owner.id)).toHaveLength(2);
   });

@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditLog, shops } from "../../../src/db/schema/index.ts";
 import { withDb } from "../../helpers/db.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { api, type Problem } from "../../helpers/http.ts";
 import { seedMember, seedShop } from "../../helpers/shops.ts";
 import { emulator, postWebhook, processed, stripeClient } from "../../helpers/stripe.ts";
@@ -27,11 +28,15 @@ async function newShop() {
 
 /** Forwards the newest account.updated the emulator delivered for an account (Connect endpoint). */
 async function forwardAccountUpdated(accountId: string, after: Set<string>) {
-  const { captured, eventually } = await import("../../helpers/stripe-emulator.ts");
-  const got = await eventually(async () => {
-    const list = await captured("connect", { type: "account.updated", objectId: accountId });
-    return list.find((c) => c.status < 300 && c.event_id && !after.has(c.event_id));
-  }, `account.updated for ${accountId}`);
+  const { captured } = await import("../../helpers/stripe-emulator.ts");
+  const got = await eventually(
+    async () => {
+      const list = await captured("connect", { type: "account.updated", objectId: accountId });
+      return list.find((c) => c.status < 300 && c.event_id && !after.has(c.event_id));
+    },
+    undefined,
+    `account.updated for ${accountId}`,
+  );
   if (!got.event_id || !got.stripe_signature) throw new Error("capture");
   after.add(got.event_id);
   const res = await postWebhook(got.body, { endpoint: "connect", signature: got.stripe_signature });
@@ -172,9 +177,10 @@ describe("POST /v1/shops/{id}/payouts/onboard", () => {
       account: link.body.accountId,
       object: JSON.parse(enabled.body).data.object,
     });
-    const { captured, eventually } = await import("../../helpers/stripe-emulator.ts");
+    const { captured } = await import("../../helpers/stripe-emulator.ts");
     const staleDelivery = await eventually(
       async () => (await captured("connect", { eventId: stale.id })).find((c) => c.status < 300),
+      undefined,
       "the stale event",
     );
     await postWebhook(staleDelivery.body, {

@@ -153,22 +153,26 @@ describe("payment_intent.succeeded, from the emulator through the webhook and th
     expect(await auditCounts([a.id, b.id], "transfer.created")).toEqual({ [a.id]: 1, [b.id]: 1 });
 
     // The buyer gets a receipt per order, each shop's owner a "new paid order".
-    const notes = await eventually(async () => {
-      const got = await withDb((db) =>
-        db
-          .select({ userId: notifications.userId, kind: notifications.kind })
-          .from(notifications)
-          .where(
-            inArray(notifications.dedupeKey, [
-              `order-paid:${a.id}:buyer`,
-              `order-paid:${b.id}:buyer`,
-              `order-paid:${a.id}:shop`,
-              `order-paid:${b.id}:shop`,
-            ]),
-          ),
-      );
-      return got.length === 4 ? got : undefined;
-    }, "the four notifications");
+    const notes = await eventually(
+      async () => {
+        const got = await withDb((db) =>
+          db
+            .select({ userId: notifications.userId, kind: notifications.kind })
+            .from(notifications)
+            .where(
+              inArray(notifications.dedupeKey, [
+                `order-paid:${a.id}:buyer`,
+                `order-paid:${b.id}:buyer`,
+                `order-paid:${a.id}:shop`,
+                `order-paid:${b.id}:shop`,
+              ]),
+            ),
+        );
+        return got.length === 4 ? got : undefined;
+      },
+      undefined,
+      "the four notifications",
+    );
     expect(
       notes.filter((n) => n.userId === checkout.buyer.id && n.kind === "order.paid"),
     ).toHaveLength(2);
@@ -277,7 +281,7 @@ describe("payment_intent.succeeded, from the emulator through the webhook and th
       type: "payment_intent.succeeded",
       object: pi,
     });
-    const copies = await eventually(() => deliveryOf(again.id), "the replayed event");
+    const copies = await eventually(() => deliveryOf(again.id), undefined, "the replayed event");
     expect((await postWebhook(copies.body, { signature: copies.signature })).status).toBe(200);
     expect((await processed(again.id)).outcome).toBe("noop:already_applied");
 
@@ -340,19 +344,23 @@ describe("payment_intent.succeeded, from the emulator through the webhook and th
     );
     expect(issues.map((i) => i.kind)).toEqual(["amount_mismatch"]);
     expect(await auditCounts([o.id], "order.flagged")).toEqual({ [o.id]: 1 });
-    await eventually(async () => {
-      const [n] = await withDb((db) =>
-        db
-          .select()
-          .from(notifications)
-          .where(
-            and(
-              eq(notifications.userId, admin.id),
-              eq(notifications.dedupeKey, `payment-issue:${issues[0]?.id}:${admin.id}`),
+    await eventually(
+      async () => {
+        const [n] = await withDb((db) =>
+          db
+            .select()
+            .from(notifications)
+            .where(
+              and(
+                eq(notifications.userId, admin.id),
+                eq(notifications.dedupeKey, `payment-issue:${issues[0]?.id}:${admin.id}`),
+              ),
             ),
-          ),
-      );
-      return n;
-    }, "the admin's notice");
+        );
+        return n;
+      },
+      undefined,
+      "the admin's notice",
+    );
   });
 });

@@ -38,16 +38,20 @@ async function paidCheckout(priceMinor = 10_000) {
 
 /** The charge.refunded delivery that mentions a given refund (each refund emits one). */
 async function refundedDeliveryFor(chargeId: string, count: number) {
-  return eventually(async () => {
-    const { captured } = await import("../../helpers/stripe-emulator.ts");
-    const all = (
-      await captured("platform", { type: "charge.refunded", objectId: chargeId })
-    ).filter((c) => c.status < 300);
-    const got = all[count - 1];
-    return got?.event_id && got.stripe_signature
-      ? { eventId: got.event_id, body: got.body, signature: got.stripe_signature }
-      : undefined;
-  }, `charge.refunded #${count} for ${chargeId}`);
+  return eventually(
+    async () => {
+      const { captured } = await import("../../helpers/stripe-emulator.ts");
+      const all = (
+        await captured("platform", { type: "charge.refunded", objectId: chargeId })
+      ).filter((c) => c.status < 300);
+      const got = all[count - 1];
+      return got?.event_id && got.stripe_signature
+        ? { eventId: got.event_id, body: got.body, signature: got.stripe_signature }
+        : undefined;
+    },
+    undefined,
+    `charge.refunded #${count} for ${chargeId}`,
+  );
 }
 
 describe("charge.refunded", () => {
@@ -172,19 +176,23 @@ describe("charge.dispute.created", () => {
         .where(and(eq(auditLog.entityId, order.id), eq(auditLog.action, "order.flagged"))),
     );
     expect(flaggedAudits).toHaveLength(1);
-    await eventually(async () => {
-      const [n] = await withDb((db) =>
-        db
-          .select()
-          .from(notifications)
-          .where(
-            and(
-              eq(notifications.userId, admin.id),
-              eq(notifications.dedupeKey, `payment-issue:${issues[0]?.id}:${admin.id}`),
+    await eventually(
+      async () => {
+        const [n] = await withDb((db) =>
+          db
+            .select()
+            .from(notifications)
+            .where(
+              and(
+                eq(notifications.userId, admin.id),
+                eq(notifications.dedupeKey, `payment-issue:${issues[0]?.id}:${admin.id}`),
+              ),
             ),
-          ),
-      );
-      return n;
-    }, "the admin's dispute notice");
+        );
+        return n;
+      },
+      undefined,
+      "the admin's dispute notice",
+    );
   });
 });
