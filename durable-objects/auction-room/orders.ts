@@ -1,10 +1,11 @@
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { type Actor, recordAudit } from "../../src/db/audit.ts";
 import type { Tx } from "../../src/db/client.ts";
-import { products } from "../../src/db/schema/catalog.ts";
+import { products, shopTaxRates } from "../../src/db/schema/catalog.ts";
 import { type Order, orderItems, orders } from "../../src/db/schema/orders.ts";
-import { shopLocations } from "../../src/db/schema/shops.ts";
+import { shopLocations, shops } from "../../src/db/schema/shops.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
+import { taxOrder } from "../../src/lib/tax.ts";
 
 /**
  * Orders born of an auction: the winner's (or the buy-now buyer's) at the close, and a
@@ -16,6 +17,9 @@ import { uuidv7 } from "../../src/lib/ids.ts";
  * - The price is the hammer price and includes delivery (auction listings state their terms);
  *   the delivery fee is 0, the fulfilment `delivery`, the address chosen when paying.
  * - The platform fee follows checkout's rule: round half up of price × PLATFORM_FEE_BPS / 10 000.
+ * - Tax follows checkout's rule too (src/lib/tax.ts): the hammer price is taken as entered in
+ *   the shop's mode, at the product's rate (its category's in the shop, else the shop's
+ *   default); exclusive tax is added to the total, inclusive tax is inside the price.
  * - `(auction_id, buyer_id)` is unique: a retried close can never make a second order.
  */
 export interface AuctionOrderInput {
@@ -47,8 +51,22 @@ export async function createAuctionOrder(
   input: AuctionOrderInput,
 ): Promise<{ order: Order; created: boolean }> {
   const [product] = await tx
-    .select({ title: products.title, sku: products.sku })
+    .select({
+      title: products.title,
+      sku: products.sku,
+      pricesIncludeTax: shops.pricesIncludeTax,
+      shopRateBps: shops.taxRateBps,
+      categoryRateBps: shopTaxRates.rateBps,
+    })
     .from(products)
+    .innerJoin(shops, eq(shops.id, products.shopId))
+    .leftJoin(
+      shopTaxRates,
+      and(
+        eq(shopTaxRates.shopId, products.shopId),
+        eq(shopTaxRates.categoryId, products.categoryId),
+      ),
+    )
     .where(eq(products.id, input.productId));
   if (!product) throw new Error(`auction ${input.auctionId}: product ${input.productId} is gone`);
   // Delivery ships from the warehouse; a shop without a live one falls back to any location.
@@ -61,6 +79,13 @@ export async function createAuctionOrder(
     throw new Error(`auction ${input.auctionId}: shop ${input.shopId} has no location`);
 
   const platformFeeMinor = auctionPlatformFeeMinor(input.priceMinor, input.platformFeeBps);
+  const rateBps = product.categoryRateBps ?? product.shopRateBps;
+  const tax = taxOrder({
+    inclusive: product.pricesIncludeTax,
+    lines: [{ amountMinor: input.priceMinor, rateBps }],
+    delivery: { amountMinor: 0, rateBps: product.shopRateBps },
+  });
+  const totalMinor = input.priceMinor + tax.addedMinor;
   const inserted = await tx
     .insert(orders)
     .values({
@@ -74,7 +99,10 @@ export async function createAuctionOrder(
       subtotalMinor: input.priceMinor,
       deliveryFeeMinor: 0,
       platformFeeMinor,
-      totalMinor: input.priceMinor,
+      pricesIncludeTax: product.pricesIncludeTax,
+      taxMinor: tax.taxMinor,
+      deliveryTaxRateBps: product.shopRateBps,
+      totalMinor,
       fulfilment: "delivery",
       paymentDeadline: input.paymentDeadline,
     })
@@ -98,6 +126,8 @@ export async function createAuctionOrder(
     unitPriceMinor: input.priceMinor,
     quantity: 1,
     locationId: location.id,
+    taxRateBps: rateBps,
+    taxMinor: tax.taxMinor,
   });
   await recordAudit(tx, actor, {
     action: "order.created",
@@ -110,7 +140,8 @@ export async function createAuctionOrder(
       auctionId: input.auctionId,
       shopId: input.shopId,
       currency: input.currency,
-      totalMinor: input.priceMinor,
+      totalMinor,
+      taxMinor: tax.taxMinor,
       paymentDeadline: input.paymentDeadline.toISOString(),
     },
   });

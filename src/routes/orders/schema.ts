@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { orderItemStatus, orderStatus } from "../../db/schema/orders.ts";
 import { text } from "../../lib/text.ts";
+import { TaxLineSchema } from "../checkout/schema.ts";
 import { idempotencyKeyHeader } from "../schemas.ts";
 
 const minor = (description: string) =>
@@ -28,6 +29,10 @@ export const OrderSchema = z
     subtotalMinor: minor("Σ line totals."),
     deliveryFeeMinor: minor("Delivery charged for this order."),
     platformFeeMinor: minor("Kept by the platform from the shop's share."),
+    pricesIncludeTax: z.boolean().openapi({
+      description: "The prices included tax; if not, `taxMinor` was added to the total.",
+    }),
+    taxMinor: minor("Σ the lines' and the delivery's tax, each rounded half up."),
     totalMinor: minor("What the buyer paid for this order."),
     refundedMinor: minor("Refunds Stripe has confirmed."),
     fulfilment: z.enum(["delivery", "pickup"]),
@@ -60,6 +65,7 @@ export const OrderSchema = z
   .openapi("Order");
 
 export const OrderDetailSchema = OrderSchema.extend({
+  taxLines: z.array(TaxLineSchema).openapi({ description: "Tax per rate, delivery included." }),
   items: z.array(
     z.object({
       id: z.uuid(),
@@ -69,6 +75,8 @@ export const OrderDetailSchema = OrderSchema.extend({
       unitPriceMinor: z.number().int(),
       quantity: z.number().int(),
       lineTotalMinor: z.number().int(),
+      taxRateBps: z.number().int(),
+      taxMinor: z.number().int().openapi({ description: "The line's tax, rounded half up." }),
       status: z.enum(orderItemStatus.enumValues).openapi({
         description: "`pending` until a seller marks it `picked` or `missing`.",
       }),
@@ -84,6 +92,10 @@ export const OrderDetailSchema = OrderSchema.extend({
         description: "`requested` (sent, Stripe not yet done), `succeeded` or `failed`.",
       }),
       stripeRefundId: z.string().nullable(),
+      taxMinor: z.number().int().openapi({
+        description: "The tax this refund gives back (its share of each line, rounded per line).",
+      }),
+      taxLines: z.array(TaxLineSchema),
       createdAt: z.iso.datetime(),
       confirmedAt: z.iso.datetime().nullable(),
     }),

@@ -10,6 +10,7 @@ import { sellerShopSettingsRoutes } from "../shops/settings.ts";
 import { sellerShopAuditRoutes } from "./audit.ts";
 import { sellerDeliverySlotRoutes } from "./delivery-slots.ts";
 import { sellerLocationRoutes } from "./locations.ts";
+import { sellerTaxRateRoutes } from "./tax-rates.ts";
 
 const mine = createRoute({
   method: "get",
@@ -33,4 +34,5 @@ export const sellerShopRoutes = createRouter()
   .route("/", sellerShopSettingsRoutes)
   .route("/", sellerShopAuditRoutes)
   .route("/", sellerLocationRoutes)
-  .route("/", sellerDeliverySlotRoutes);
+  .route("/", sellerDeliverySlotRoutes)
+  .route("/", sellerTaxRateRoutes);

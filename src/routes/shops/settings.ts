@@ -22,8 +22,15 @@ export const ShopSettingsSchema = ShopManagedSchema.extend({
   freeDeliveryMinMinor: z.number().int().nullable().openapi({
     description: "Subtotal from which delivery is free, minor units; null: the platform default.",
   }),
+  pricesIncludeTax: z.boolean().openapi({
+    description: "Prices and the delivery fee include tax (true) or have it added (false).",
+  }),
+  taxRateBps: z.number().int().openapi({
+    description: "The default tax rate, basis points (1700 = 17%); categories may have their own.",
+    example: 1700,
+  }),
 }).openapi("ShopSettings", {
-  description: "A shop as its team sees it, with its time zone and delivery fee rules.",
+  description: "A shop as its team sees it, with its time zone, delivery fee rules and taxes.",
 });
 
 const base = { tags: ["shops"], security: bearer, middleware: [requireAuth] };
@@ -32,7 +39,7 @@ const update = createRoute({
   ...base,
   method: "patch",
   path: "/{id}",
-  summary: "Change a shop's profile, contacts, currency, time zone and delivery fees",
+  summary: "Change a shop's profile, contacts, currency, time zone, delivery fees and taxes",
   description:
     "The owner may change every field. A manager may change only " +
     `${MANAGER_SHOP_FIELDS.map((f) => `\`${f}\``).join(", ")} (anything else is 403); staff ` +
@@ -40,8 +47,10 @@ const update = createRoute({
     "no orders and no live auction (409 naming `currency`); its products follow, with the " +
     "same numbers of minor units (re-price them). A new `contactEmail` or `contactPhone` " +
     "must be verified again by OTP, and the shop is hidden from buyers until its email is. " +
-    "`deliveryFeeMinor`/`freeDeliveryMinMinor` null return to the platform defaults. Audited " +
-    "as `shop.updated` with the old and new values.",
+    "`deliveryFeeMinor`/`freeDeliveryMinMinor` null return to the platform defaults. " +
+    "`pricesIncludeTax` and `taxRateBps` (owner only) set how checkout taxes the shop's " +
+    "prices; orders already made keep their tax. Audited as `shop.updated` with the old and " +
+    "new values.",
   request: { params: IdParam, body: json(named(shopSettingsInput, "UpdateShopInput")) },
   responses: {
     200: ok("The shop after the change", ShopSettingsSchema),

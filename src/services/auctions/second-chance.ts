@@ -353,7 +353,13 @@ export async function acceptSecondChance(
       oldValue: { offerId: offer.id, status: "offered" },
       newValue: { offerId: offer.id, status: "accepted", orderId: order.id },
     });
-    return { expired: false as const, offer: updated, orderId: order.id, deadline };
+    return {
+      expired: false as const,
+      offer: updated,
+      orderId: order.id,
+      totalMinor: order.totalMinor,
+      deadline,
+    };
   });
   if (outcome.expired) {
     throw new Conflict("This second-chance offer has expired.", { reason: "offer_expired" });
@@ -364,7 +370,7 @@ export async function acceptSecondChance(
       id: outcome.orderId,
       status: "pending_payment",
       currency: outcome.offer.currency,
-      totalMinor: outcome.offer.priceMinor,
+      totalMinor: outcome.totalMinor,
       paymentDeadline: outcome.deadline.toISOString(),
     },
   };

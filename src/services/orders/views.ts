@@ -2,7 +2,9 @@ import { asc, eq } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import { type Order, orderItems, refunds } from "../../db/schema/orders.ts";
 import { shops } from "../../db/schema/shops.ts";
+import type { TaxLine } from "../../lib/tax.ts";
 import { isAwaitingPayment } from "../payments/checkouts.ts";
+import { orderTaxLines, refundTaxLines } from "./tax.ts";
 
 type OrderItemRow = typeof orderItems.$inferSelect;
 type RefundRow = typeof refunds.$inferSelect;
@@ -21,6 +23,9 @@ export interface OrderItemView {
   unitPriceMinor: number;
   quantity: number;
   lineTotalMinor: number;
+  /** The line's tax rate (basis points) and tax, rounded for the line at checkout. */
+  taxRateBps: number;
+  taxMinor: number;
   status: OrderItemRow["status"];
   refundedMinor: number;
 }
@@ -31,6 +36,9 @@ export interface RefundView {
   reason: string;
   status: string;
   stripeRefundId: string | null;
+  /** The tax this refund gives back, and per rate. */
+  taxMinor: number;
+  taxLines: TaxLine[];
   createdAt: string;
   confirmedAt: string | null;
 }
@@ -46,6 +54,10 @@ export interface OrderView {
   subtotalMinor: number;
   deliveryFeeMinor: number;
   platformFeeMinor: number;
+  /** Whether the prices included tax; if not, `taxMinor` was added to the total. */
+  pricesIncludeTax: boolean;
+  /** Σ the lines' and the delivery's tax. */
+  taxMinor: number;
   totalMinor: number;
   refundedMinor: number;
   fulfilment: Order["fulfilment"];
@@ -66,6 +78,8 @@ export interface OrderView {
 }
 
 export interface OrderDetailView extends OrderView {
+  /** The tax per rate: the net amount taxed at it and the tax (delivery included). */
+  taxLines: TaxLine[];
   items: OrderItemView[];
   refunds: RefundView[];
 }
@@ -90,6 +104,8 @@ export function orderView(o: Order, shop: ShopSummary): OrderView {
     subtotalMinor: o.subtotalMinor,
     deliveryFeeMinor: o.deliveryFeeMinor,
     platformFeeMinor: o.platformFeeMinor,
+    pricesIncludeTax: o.pricesIncludeTax,
+    taxMinor: o.taxMinor,
     totalMinor: o.totalMinor,
     refundedMinor: o.refundedMinor,
     fulfilment: o.fulfilment,
@@ -119,6 +135,8 @@ export function itemView(i: OrderItemRow): OrderItemView {
     unitPriceMinor: i.unitPriceMinor,
     quantity: i.quantity,
     lineTotalMinor: i.unitPriceMinor * i.quantity,
+    taxRateBps: i.taxRateBps,
+    taxMinor: i.taxMinor,
     status: i.status,
     refundedMinor: i.refundedMinor,
   };
@@ -131,6 +149,8 @@ export function refundView(r: RefundRow): RefundView {
     reason: r.reason,
     status: r.status,
     stripeRefundId: r.stripeRefundId,
+    taxMinor: r.taxMinor,
+    taxLines: refundTaxLines(r.taxLines),
     createdAt: r.createdAt.toISOString(),
     confirmedAt: iso(r.confirmedAt),
   };
@@ -153,5 +173,10 @@ export async function orderDetail(db: Queryable, o: Order): Promise<OrderDetailV
     .where(eq(refunds.orderId, o.id))
     .orderBy(asc(refunds.createdAt), asc(refunds.id));
   const shop = shopRows[0] ?? { id: o.shopId, name: "", slug: "" };
-  return { ...orderView(o, shop), items: items.map(itemView), refunds: rs.map(refundView) };
+  return {
+    ...orderView(o, shop),
+    taxLines: orderTaxLines(o, items),
+    items: items.map(itemView),
+    refunds: rs.map(refundView),
+  };
 }

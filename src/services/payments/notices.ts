@@ -59,7 +59,8 @@ export async function paidNotices(
     const total = money(o.totalMinor, o.currency);
     const buyerEmail = emails.get(o.buyerId);
     const title = `Payment received for order ${short(o.id)}`;
-    const body = `We received ${total} for your order from ${shop?.name ?? "the shop"}. The shop has been told to prepare it.`;
+    const tax = o.taxMinor > 0 ? ` (of which tax ${money(o.taxMinor, o.currency)})` : "";
+    const body = `We received ${total}${tax} for your order from ${shop?.name ?? "the shop"}. The shop has been told to prepare it.`;
     out.push({
       userId: o.buyerId,
       kind: "order.paid",

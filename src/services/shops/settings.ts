@@ -8,6 +8,7 @@ import { orders } from "../../db/schema/orders.ts";
 import { type Shop, type ShopRole, shopOtps, shops } from "../../db/schema/shops.ts";
 import { SUPPORTED_CURRENCIES } from "../../lib/currencies.ts";
 import { parseOr422 } from "../../lib/input.ts";
+import { MAX_TAX_RATE_BPS } from "../../lib/tax.ts";
 import { text } from "../../lib/text.ts";
 import { bumpCatalogVersion } from "../catalog/cache-keys.ts";
 import { forgetSnapshots, listingKey } from "../checkout/snapshots.ts";
@@ -50,6 +51,24 @@ export const shopSettingsInput = z
       description:
         "Subtotal (minor units) from which delivery is free; null: the platform default.",
     }),
+    pricesIncludeTax: z
+      .boolean()
+      .optional()
+      .meta({
+        description:
+          "True: prices and the delivery fee are entered with tax in them (the tax is extracted " +
+          "per line); false: tax is added on top of them per line at checkout.",
+      }),
+    taxRateBps: z
+      .int()
+      .min(0)
+      .max(MAX_TAX_RATE_BPS)
+      .optional()
+      .meta({
+        description:
+          "The shop's default tax rate in basis points (1700 = 17%): products of a category " +
+          "without a rate of its own (`/v1/seller/shops/{id}/tax-rates`) and the delivery fee.",
+      }),
   })
   .refine((v) => Object.values(v).some((x) => x !== undefined), {
     message: "give at least one field to change",
@@ -63,8 +82,8 @@ type Field = keyof Settings;
 /**
  * Who may change what. Owners: everything. Managers run the shop day to day: how buyers reach
  * it by phone and what delivery costs. The shop's identity (name, description), its verified
- * contact email (buyers see the shop only while it is verified), its currency and time zone stay
- * with the owner. Staff change nothing (403); someone off the team gets 404.
+ * contact email (buyers see the shop only while it is verified), its currency, time zone and tax
+ * settings stay with the owner. Staff change nothing (403); someone off the team gets 404.
  */
 export const MANAGER_SHOP_FIELDS: readonly Field[] = [
   "contactPhone",
@@ -79,6 +98,9 @@ export interface ShopSettingsView extends ShopManagedView {
   /** Null: the platform default applies. */
   deliveryFeeMinor: number | null;
   freeDeliveryMinMinor: number | null;
+  pricesIncludeTax: boolean;
+  /** The default rate, basis points; a category may have its own (./tax-rates.ts). */
+  taxRateBps: number;
 }
 
 export function settingsView(s: Shop, role: ShopRole | null): ShopSettingsView {
@@ -87,6 +109,8 @@ export function settingsView(s: Shop, role: ShopRole | null): ShopSettingsView {
     timeZone: s.timeZone,
     deliveryFeeMinor: s.deliveryFeeMinor,
     freeDeliveryMinMinor: s.freeDeliveryMinMinor,
+    pricesIncludeTax: s.pricesIncludeTax,
+    taxRateBps: s.taxRateBps,
   };
 }
 
