@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orders, recommendations } from "../../src/db/schema/index.ts";
+import { orders, recommendations, shops } from "../../src/db/schema/index.ts";
 import { paidOrder, type SellingShop, sellingShop, UNIT_PRICE, unitsOn } from "./helpers-seller.ts";
 import {
   type Account,
@@ -149,6 +149,33 @@ describe("seller console pages", () => {
     await page.getByRole("button", { name: "Approve Fast seller +5 at FS" }).click();
     await page.getByText("Approved: the change is applied.").waitFor();
     await expect(onHand(selling.fastId)).resolves.toBe(25);
+    await context.close();
+  });
+
+  it("saves the delivery fee from settings and invites a team member", async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await signInAs(page, selling.seller);
+    await page.goto(consoleUrl(`/console/seller/settings?shop=${selling.shop.id}`));
+    await page.getByLabel(/^Delivery fee/).fill("4.90");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Settings saved.").waitFor();
+    const [row] = await db.db.select().from(shops).where(eq(shops.id, selling.shop.id));
+    // Only the changed field: the contact email keeps its verification.
+    expect(row).toMatchObject({ deliveryFeeMinor: 490, emailVerifiedAt: expect.any(Date) });
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page
+      .getByRole("navigation", { name: "Seller" })
+      .getByRole("link", { name: "Team" })
+      .click();
+    await page.getByLabel("Email").fill("new.colleague@test.invalid");
+    await page.getByRole("button", { name: "Send invitation" }).click();
+    await page.getByText("Invitation sent").waitFor();
+    await expect(page.locator("#invitations").textContent()).resolves.toContain(
+      "new.colleague@test.invalid as staff",
+    );
+    expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   });
 

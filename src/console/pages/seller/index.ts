@@ -5,7 +5,9 @@ import { sellerAnalyticsPages } from "./analytics.ts";
 import { chartScript } from "./charts.ts";
 import { dashboardPages } from "./dashboard.ts";
 import { sellerOrderPages } from "./orders.ts";
+import { sellerSettingsPages } from "./settings.ts";
 import { sellerStockPages } from "./stock.ts";
+import { sellerTeamPages } from "./team.ts";
 
 /**
  * The seller's pages (issue 14); each page module of this folder is mounted here. Sellers only
@@ -19,4 +21,6 @@ export const sellerPages = new Hono<AppEnv>()
   .route("/", dashboardPages)
   .route("/", sellerOrderPages)
   .route("/", sellerAnalyticsPages)
-  .route("/", sellerStockPages);
+  .route("/", sellerStockPages)
+  .route("/", sellerSettingsPages)
+  .route("/", sellerTeamPages);

@@ -16,6 +16,7 @@ import { alert, type FieldMessages, field, type Html, money, page } from "../../
 import { viewerOf } from "../../session.ts";
 import {
   flash,
+  formOf,
   may,
   NO_SHOP,
   type SellerScope,
@@ -169,10 +170,7 @@ async function step(
   const user = viewerOf(c);
   const orderId = c.req.param("id") ?? "";
   if (!user || !uuid.safeParse(orderId).success) throw new NotFound("order", orderId);
-  const body = await c.req.parseBody();
-  const form = Object.fromEntries(
-    Object.entries(body).filter((e): e is [string, string] => typeof e[1] === "string"),
-  );
+  const form = await formOf(c);
   try {
     await run(user.id, orderId, form);
   } catch (err) {

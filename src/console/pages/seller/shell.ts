@@ -129,3 +129,11 @@ export function flash<K extends string>(c: Context<AppEnv>, messages: Record<K, 
   const key = c.req.query("done");
   return key && Object.hasOwn(messages, key) ? messages[key as K] : "";
 }
+
+/** A posted form's string fields (files are not taken here). */
+export async function formOf(c: Context<AppEnv>): Promise<Record<string, string>> {
+  const body = await c.req.parseBody();
+  return Object.fromEntries(
+    Object.entries(body).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
+}

@@ -26,6 +26,7 @@ import { alert, type FieldMessages, field, type Html, page } from "../../layout.
 import { viewerOf } from "../../session.ts";
 import {
   flash,
+  formOf,
   may,
   NO_SHOP,
   type SellerScope,
@@ -84,14 +85,6 @@ const productOptions = (n: Names) =>
   n.products.map((p) => ({ value: p.id, text: `${p.title} (${p.sku})` }));
 const locationOptions = (n: Names) =>
   n.locations.map((l) => ({ value: l.id, text: `${l.code} · ${l.name}` }));
-
-/** A form's string fields (files are not taken here). */
-async function formOf(c: Context<AppEnv>): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
-  return Object.fromEntries(
-    Object.entries(body).filter((e): e is [string, string] => typeof e[1] === "string"),
-  );
-}
 
 function requestForm(
   scope: SellerScope,
