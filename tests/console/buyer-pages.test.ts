@@ -104,6 +104,12 @@ describe("the buyer's console", () => {
     const orderId = new URL(page.url()).pathname.split("/").pop() ?? "";
     const [order] = await db.db.select().from(orders).where(eq(orders.id, orderId));
     expect(order).toMatchObject({ status: "paid", fulfilment: "pickup", totalMinor: 5_000 });
+    // The polling fragment (htmx, while the webhook is awaited) now sends the page to the order.
+    const status = await page.request.get(`${payment}/status?orders=${orderId}`, {
+      headers: { "hx-request": "true" },
+      maxRedirects: 0,
+    });
+    expect(status.headers()["hx-redirect"]).toBe(`/console/orders/${orderId}`);
     // The cart was checked out: it is empty now.
     await page.goto(consoleUrl("/console/cart"));
     await page.getByText("Your cart is empty.").waitFor();

@@ -2,15 +2,17 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
 import type { AppEnv } from "../../../http/context.ts";
 import { serviceContext } from "../../../http/service-context.ts";
 import type { Stripe } from "../../../lib/stripe.ts";
 import { DEV_ENVIRONMENTS } from "../../../routes/dev/index.ts";
+import { MAX_SHOPS_PER_CHECKOUT } from "../../../services/checkout/plan.ts";
 import { NotFound } from "../../../services/errors.ts";
 import { getBuyerOrder } from "../../../services/orders/queries.ts";
 import type { OrderDetailView } from "../../../services/orders/views.ts";
 import { isAwaitingPayment, metadataOrderIds } from "../../../services/payments/checkouts.ts";
-import { alert, type Html, isPartial, money, page } from "../../layout.ts";
+import { alert, type Html, money, page } from "../../layout.ts";
 import { requireViewer } from "../../session.ts";
 import { formOf, signedIn } from "./ui.ts";
 
@@ -65,10 +67,14 @@ function orderList(orders: OrderDetailView[]): Html {
   )}</ul>`;
 }
 
-/** While the webhook is on its way: htmx asks again every second; without script, a link. */
-function waiting(p: Payment): Html {
-  const self = `/console/checkout/payments/${p.intent.id}`;
-  return html`<div id="payment-status" hx-get="${self}" hx-trigger="every 1s" hx-swap="outerHTML" role="status">
+/**
+ * While the webhook is on its way: htmx asks for the orders' state every second (from Postgres,
+ * not Stripe); without script, a link.
+ */
+function waiting(piId: string, orders: OrderDetailView[]): Html {
+  const self = `/console/checkout/payments/${piId}`;
+  const ids = orders.map((o) => o.id).join(",");
+  return html`<div id="payment-status" hx-get="${self}/status?orders=${ids}" hx-trigger="every 1s" hx-swap="outerHTML" role="status">
   <p>Payment received by Stripe; waiting for its confirmation to reach Souk…</p>
   <p><a href="${self}">Refresh</a></p>
 </div>`;
@@ -100,11 +106,17 @@ ${
   p.orders.every(isPaid)
     ? html`<p role="status">Paid. Thank you!</p>`
     : isSettling(p)
-      ? waiting(p)
+      ? waiting(p.intent.id, p.orders)
       : p.orders.some(isAwaitingPayment)
         ? payForm(c, p)
         : html`<p>These orders can no longer be paid.</p>`
 }`;
+}
+
+/** The order a payment of one order lands on once paid; null while unpaid or for several. */
+function paidOrderOf(orders: OrderDetailView[]): string | null {
+  const [only] = orders;
+  return orders.length === 1 && only && isPaid(only) ? `/console/orders/${only.id}` : null;
 }
 
 async function paymentPage(
@@ -112,23 +124,20 @@ async function paymentPage(
   p: Payment,
   opts: { message?: string; status?: ContentfulStatusCode } = {},
 ): Promise<Response> {
-  const [only] = p.orders;
-  const paidAlone = p.orders.length === 1 && only && isPaid(only);
-  if (isPartial(c)) {
-    // The polling fragment: the same while the webhook is awaited; then the whole page again,
-    // or, for a single paid order, the order itself.
-    if (!paidAlone && isSettling(p) && !p.orders.every(isPaid)) return c.html(waiting(p));
-    c.header("HX-Redirect", paidAlone ? `/console/orders/${only.id}` : c.req.path);
-    return c.body(null, 200);
-  }
   // Paid: the buyer lands on the order.
-  if (paidAlone) return c.redirect(`/console/orders/${only.id}`, 303);
+  const paid = paidOrderOf(p.orders);
+  if (paid) return c.redirect(paid, 303);
   return page(c, {
     title: "Payment",
     status: opts.status ?? 200,
     body: paymentBody(c, p, opts.message),
   });
 }
+
+const orderIdsQuery = z
+  .string()
+  .transform((s) => s.split(","))
+  .pipe(z.array(z.uuid()).min(1).max(MAX_SHOPS_PER_CHECKOUT));
 
 /**
  * After confirm: the orders of the checkout's PaymentIntent and their payment. Locally the buyer
@@ -139,6 +148,20 @@ async function paymentPage(
 export const paymentPages = new Hono<AppEnv>()
   .use("/checkout/payments/*", requireViewer())
   .get("/checkout/payments/:pi", async (c) => paymentPage(c, await paymentOf(c)))
+  // The polling fragment: the same while every order awaits the webhook; then the order (one,
+  // paid) or the whole page again (several, or the payment failed).
+  .get("/checkout/payments/:pi/status", async (c) => {
+    const pi = c.req.param("pi");
+    const ids = orderIdsQuery.safeParse(c.req.query("orders") ?? "");
+    if (!PAYMENT_INTENT_ID.test(pi) || !ids.success) throw new NotFound("payment", pi);
+    const db = serviceContext(c).db;
+    const user = signedIn(c);
+    const orders = await Promise.all(ids.data.map((id) => getBuyerOrder(db, user.id, id)));
+    const settling = orders.every((o) => isPaid(o) || o.status === "pending_payment");
+    if (settling && !orders.every(isPaid)) return c.html(waiting(pi, orders));
+    c.header("HX-Redirect", paidOrderOf(orders) ?? `/console/checkout/payments/${pi}`);
+    return c.body(null, 200);
+  })
   .post("/checkout/payments/:pi", async (c) => {
     const emulator = emulatorOf(c);
     const p = await paymentOf(c);
