@@ -9,6 +9,7 @@
  * without an amount (the shop's name, its address) are skipped. A line names a product when one
  * of its words is a SKU of the shop, or else when it contains a product's title.
  */
+import type { ReceiptLine } from "../../db/schema/receipts.ts";
 
 export interface CatalogEntry {
   productId: string;
@@ -22,15 +23,11 @@ export interface OcrLineInput {
   confidence?: number | null;
 }
 
-export interface ParsedLine {
-  description: string;
-  quantity: number;
-  /** null when the receipt gives no unit price that divides its line total evenly. */
-  unitPriceMinor: number | null;
-  productId: string | null;
-  sku: string | null;
-  confidence: number | null;
-}
+/**
+ * A receipt line before it is stored (no id, no sale yet); `unitPriceMinor` is null when the
+ * receipt gives no unit price that divides its line total evenly.
+ */
+export type ParsedLine = Omit<ReceiptLine, "id" | "saleId">;
 
 export interface ParsedReceipt {
   lines: ParsedLine[];

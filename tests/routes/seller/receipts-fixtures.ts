@@ -3,26 +3,16 @@ import { expect } from "vitest";
 import type { ReceiptLine } from "../../../src/db/schema/receipts.ts";
 import { receipts } from "../../../src/db/schema/receipts.ts";
 import { uuidv7 } from "../../../src/lib/ids.ts";
+import type { ReceiptView } from "../../../src/services/receipts/receipts.ts";
 import { withDb } from "../../helpers/db.ts";
 import { eventually } from "../../helpers/eventually.ts";
 import { type ApiResponse, api, type Problem, randomIp } from "../../helpers/http.ts";
 import type { StockShop } from "../../helpers/seller-stock.ts";
 
-export interface ReceiptBody {
-  id: string;
-  shopId: string;
-  status: string;
-  lines: ReceiptLine[];
-  totalMinor: number | null;
-  linesTotalMinor: number;
-  soldAt: string | null;
-  locationId: string | null;
-  ocrText: string | null;
-  error: string | null;
-  decidedBy: string | null;
-}
+export type ReceiptBody = ReceiptView;
 
-export type ReceiptResult = ReceiptBody & Problem;
+// A problem body's `status` is its HTTP status; the tests read `res.status` for that.
+export type ReceiptResult = ReceiptBody & Omit<Problem, "status">;
 export type UploadResult = { receipt: ReceiptBody; created: boolean } & Problem;
 
 /** `POST /v1/seller/receipts?shopId=` with raw image bytes (the `api` helper sends text only). */
