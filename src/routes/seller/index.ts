@@ -11,6 +11,7 @@ import { sellerReceiptRoutes } from "./receipts.ts";
 import { sellerShopRoutes } from "./shops.ts";
 import { productStockRoutes, stockRoutes } from "./stock/index.ts";
 import { stockRequestRoutes } from "./stock-requests.ts";
+import { sellerTaxReportRoutes } from "./tax-report.ts";
 import { sellerTransactionRoutes } from "./transactions.ts";
 
 /** `/v1/seller`: what a shop's team works with; each route checks the caller's shop role. */
@@ -25,7 +26,10 @@ export const sellerRoutes = createRouter()
   .route("/receipts", sellerReceiptRoutes)
   .route(
     "/analytics",
-    createRouter().route("/", sellerAnalyticsRoutes).route("/", sellerIntelligenceRoutes),
+    createRouter()
+      .route("/", sellerAnalyticsRoutes)
+      .route("/", sellerIntelligenceRoutes)
+      .route("/", sellerTaxReportRoutes),
   )
   .route("/auctions", sellerAuctionRoutes)
   .route("/orders", createRouter().route("/", sellerOrderRoutes).route("/", sellerPickupRoutes));
