@@ -164,27 +164,50 @@ function requireCsv(type: string | undefined): void {
   }
 }
 
+function kindListRoute(kind: UploadKind) {
+  return createRoute({
+    method: "get",
+    path: `/${kind}`,
+    tags: ["imports"],
+    security: bearer,
+    middleware: [requireAuth],
+    summary: `The shop's ${kind} uploads, newest first`,
+    description: `${who} The list of \`GET /v1/seller/imports\` with \`kind=${kind}\`.`,
+    request: { query: z.object(uploadListQuery.omit({ kind: true }).shape) },
+    responses: { 200: ok("A page of uploads", UploadPageSchema), ...problems(401, 403, 404, 422) },
+  });
+}
+
 /** `/v1/seller/imports`: CSV uploads of transactions and inventory (issue 13). */
-export const sellerImportRoutes = createRouter()
-  .openapi(list, async (c) =>
-    c.json(await listUploads(serviceContext(c), c.var.user.id, c.req.valid("query")), 200),
-  )
+export const sellerImportRoutes = createRouter().openapi(list, async (c) =>
+  c.json(await listUploads(serviceContext(c), c.var.user.id, c.req.valid("query")), 200),
+);
+
+// Each kind's routes before `/{id}`, which would otherwise take `GET /transactions` for an id.
+for (const kind of UPLOAD_KINDS) {
+  sellerImportRoutes
+    .openapi(uploadRoute(kind), async (c) => {
+      requireCsv(c.req.header("content-type"));
+      const result = await createUpload(
+        serviceContext(c),
+        c.var.user.id,
+        { shopId: c.req.valid("query").shopId, kind },
+        () => c.req.raw.arrayBuffer(),
+      );
+      return c.json(result, result.created ? 202 : 200);
+    })
+    .openapi(kindListRoute(kind), async (c) =>
+      c.json(
+        await listUploads(serviceContext(c), c.var.user.id, { ...c.req.valid("query"), kind }),
+        200,
+      ),
+    );
+}
+
+sellerImportRoutes
   .openapi(get, async (c) =>
     c.json(await getUpload(serviceContext(c), c.var.user.id, c.req.valid("param").id), 200),
   )
   .openapi(retry, async (c) =>
     c.json(await retryUpload(serviceContext(c), c.var.user.id, c.req.valid("param").id), 202),
   );
-
-for (const kind of UPLOAD_KINDS) {
-  sellerImportRoutes.openapi(uploadRoute(kind), async (c) => {
-    requireCsv(c.req.header("content-type"));
-    const result = await createUpload(
-      serviceContext(c),
-      c.var.user.id,
-      { shopId: c.req.valid("query").shopId, kind },
-      () => c.req.raw.arrayBuffer(),
-    );
-    return c.json(result, result.created ? 202 : 200);
-  });
-}

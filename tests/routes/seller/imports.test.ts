@@ -270,6 +270,30 @@ describe("POST /v1/seller/imports/inventory", () => {
   });
 });
 
+describe("GET /v1/seller/imports", () => {
+  it("lists the shop's uploads newest first, by status, and by kind under the kind's path", async () => {
+    const { shop, up } = await oneSaleImported();
+    const bad = await queued(
+      shop.owner.accessToken,
+      "inventory",
+      shop.id,
+      csvOf("sku,location,quantity", "NEW-SKU,WH,3"),
+    );
+    await finished(shop.owner.accessToken, bad.id);
+    const ids = async (path: string) => {
+      const res = await api<{ items: UploadBody[] }>("GET", path, {
+        token: shop.manager.accessToken,
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.items.map((u) => u.id);
+    };
+
+    expect(await ids(`/v1/seller/imports?shopId=${shop.id}`)).toEqual([bad.id, up.id]);
+    expect(await ids(`/v1/seller/imports?shopId=${shop.id}&status=failed`)).toEqual([bad.id]);
+    expect(await ids(`/v1/seller/imports/transactions?shopId=${shop.id}`)).toEqual([up.id]);
+  });
+});
+
 describe("who may upload and read uploads", () => {
   it("answers 404 to a stranger and 403 to the shop's staff", async () => {
     const { shop, p } = await withStock(3);
