@@ -2,7 +2,7 @@ import { and, eq, isNull, or } from "drizzle-orm";
 import { withAudit } from "../../db/audit.ts";
 import { type Receipt, type ReceiptLine, receipts } from "../../db/schema/receipts.ts";
 import type { ServiceContext } from "../context.ts";
-import { Conflict, ValidationFailed } from "../errors.ts";
+import { Conflict, InsufficientStock, ValidationFailed } from "../errors.ts";
 import { recordSale } from "../sales/transactions.ts";
 import { auditedReceipt, type ReceiptView, receiptFor, receiptView } from "./receipts.ts";
 
@@ -54,11 +54,18 @@ export async function confirmReceipt(
       lines[i] = { ...line, saleId: sale.id };
     }
   } catch (err) {
-    // What was recorded stays recorded: lock those lines so an edit cannot sell them again.
+    const noted = (e: unknown) =>
+      ctx.logger.warn("could not note a refused confirmation", { receiptId, err: e });
     if (lines.some((l, i) => l.saleId !== claimed.lines[i]?.saleId)) {
-      await settle(ctx, claimed, lines, "review").catch((e: unknown) =>
-        ctx.logger.warn("could not note a receipt's recorded lines", { receiptId, err: e }),
-      );
+      // What was recorded stays recorded: lock those lines so an edit cannot sell them again.
+      await settle(ctx, claimed, lines, "review").catch(noted);
+    } else if (
+      (err instanceof InsufficientStock || err instanceof ValidationFailed) &&
+      lines.every((l) => l.saleId === null)
+    ) {
+      // Refused before any stock moved (both are decided before the object takes units):
+      // nothing is under way any more, so the receipt may be rejected again.
+      await release(ctx, claimed).catch(noted);
     }
     throw err;
   }
@@ -118,6 +125,33 @@ async function claim(ctx: ServiceContext, receipt: Receipt, userId: string): Pro
       newValue: auditedReceipt(claimed),
     });
     return claimed;
+  });
+}
+
+/** Forgets who started a confirmation that recorded nothing. */
+async function release(ctx: ServiceContext, receipt: Receipt): Promise<void> {
+  const claimer = receipt.decidedBy;
+  if (claimer === null) return;
+  await withAudit(ctx.db, ctx.actor, async (tx, audit) => {
+    const [updated] = await tx
+      .update(receipts)
+      .set({ decidedBy: null, updatedAt: new Date() })
+      .where(
+        and(
+          eq(receipts.id, receipt.id),
+          eq(receipts.status, "review"),
+          eq(receipts.decidedBy, claimer),
+        ),
+      )
+      .returning();
+    if (!updated) return;
+    await audit.record({
+      action: "receipt.confirm_refused",
+      entityType: "receipt",
+      entityId: receipt.id,
+      oldValue: { decidedBy: receipt.decidedBy },
+      newValue: { decidedBy: null },
+    });
   });
 }
 

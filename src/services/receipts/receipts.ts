@@ -4,7 +4,7 @@
  * rejects it. Owners and managers only (`sales.write`, `sales.read`); anyone outside the shop
  * gets 404, staff 403.
  */
-import { and, desc, eq, inArray, lt } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt } from "drizzle-orm";
 import { z } from "zod";
 import { withAudit } from "../../db/audit.ts";
 import {
@@ -379,12 +379,22 @@ export async function rejectReceipt(
       "This receipt's lines are already recorded as sales; it cannot be rejected.",
     );
   }
+  // A confirmation under way may be recording sales right now.
+  if (receipt.decidedBy !== null) {
+    throw new Conflict("A confirmation of this receipt is under way; it cannot be rejected.");
+  }
   return withAudit(ctx.db, ctx.actor, async (tx, audit) => {
     const now = new Date();
     const [updated] = await tx
       .update(receipts)
       .set({ status: "rejected", decidedBy: userId, decidedAt: now, updatedAt: now })
-      .where(and(eq(receipts.id, receipt.id), eq(receipts.status, receipt.status)))
+      .where(
+        and(
+          eq(receipts.id, receipt.id),
+          eq(receipts.status, receipt.status),
+          isNull(receipts.decidedBy),
+        ),
+      )
       .returning();
     if (!updated) throw new Conflict("The receipt changed while it was rejected; try again.");
     await audit.record({

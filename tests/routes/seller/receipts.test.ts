@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { salesTransactions } from "../../../src/db/schema/index.ts";
+import { receipts, salesTransactions } from "../../../src/db/schema/index.ts";
 import { receiptImage } from "../../fixtures/receipts/images.ts";
 import { auditActions } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
@@ -336,6 +336,32 @@ describe("POST /v1/seller/receipts/{id}/reject", () => {
     expect(await auditActions(id)).toContain("receipt.rejected");
     expect((await act(shop.owner.accessToken, id, "confirm")).status).toBe(409);
     expect(await salesOf(shop)).toHaveLength(0);
+  });
+
+  it("refuses while a confirmation is under way, which may be recording sales", async () => {
+    const { shop, tea } = await cornerShop();
+    const id = await inReview(shop, [{ productId: tea.id, quantity: 1 }]);
+    // What a confirmation in progress has written before its first sale.
+    await withDb((db) =>
+      db.update(receipts).set({ decidedBy: shop.manager.id }).where(eq(receipts.id, id)),
+    );
+
+    expect((await act(shop.owner.accessToken, id, "reject")).status).toBe(409);
+  });
+
+  it("accepts a receipt whose confirmation was refused before any stock moved", async () => {
+    const { shop, tea } = await cornerShop();
+    const id = await inReview(shop, [{ productId: tea.id, quantity: 11 }], {
+      locationId: shop.warehouseId,
+    });
+    expect((await act(shop.owner.accessToken, id, "confirm")).status).toBe(409);
+
+    const res = await act(shop.owner.accessToken, id, "reject");
+
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(await auditActions(id)).toEqual(
+      expect.arrayContaining(["receipt.confirm_refused", "receipt.rejected"]),
+    );
   });
 
   it("refuses to reject a confirmed receipt", async () => {
