@@ -49,7 +49,7 @@ function row(c: ComplaintView): Html {
 function detail(c: ComplaintView, me: string | undefined, state: FormState): Html {
   const errors = state.errors ?? {};
   const open = c.status !== "resolved";
-  return html`<p><a href="${BASE}">All complaints</a></p>
+  return html`<div class="stack"><p><a href="${BASE}">All complaints</a></p>
 <article class="card" aria-labelledby="complaint-title">
   <h2 id="complaint-title">${label(c.category)} <span class="badge ${c.status}">${c.status}</span></h2>
   <dl class="facts">
@@ -88,6 +88,7 @@ ${
     label: "Outcome (rejected dismisses it)",
     options: complaintOutcome.enumValues,
     value: state.values?.outcome,
+    blank: "choose one",
     errors,
   })}
   ${textarea({
@@ -101,7 +102,7 @@ ${
   <button type="submit">Resolve complaint</button>
 </form>`
     : ""
-}`;
+}</div>`;
 }
 
 const complaint = recordPages({

@@ -31,7 +31,7 @@ function row(u: AdminUserListItem): Html {
 }
 
 function detail(u: AdminUserView, state: FormState): Html {
-  return html`<p><a href="${BASE}">All users</a></p>
+  return html`<div class="stack"><p><a href="${BASE}">All users</a></p>
 <article class="card" aria-labelledby="user-title">
   <h2 id="user-title">${u.displayName} ${blockBadge(u.blocked)}</h2>
   <dl class="facts">
@@ -71,7 +71,7 @@ ${
   ${textarea({ id: "f-reason", name: "reason", label: "Reason the user is told", value: state.values?.reason, errors: state.errors, required: true })}
   <button type="submit" class="danger">Block user</button>
 </form>`
-}`;
+}</div>`;
 }
 
 const user = recordPages({
