@@ -91,7 +91,6 @@ describe("GET /v1/admin/audit", () => {
   it("is for admins only", async () => {
     const u = await registerUser();
     expect((await list(u.accessToken, "")).status).toBe(403);
-    expect((await api("GET", "/v1/admin/audit")).status).toBe(401);
   });
 
   it("answers 422 naming each bad filter", async () => {

@@ -66,7 +66,6 @@ describe("GET /v1/admin/orders", () => {
       (await api("GET", "/v1/admin/orders", { token: checkout.buyer.accessToken })).status,
     ).toBe(403);
     expect((await api("GET", "/v1/admin/orders", { token: seller.accessToken })).status).toBe(403);
-    expect((await api("GET", "/v1/admin/orders")).status).toBe(401);
   });
 
   it("shows an admin any order with its items and refunds; an unknown order is 404", async () => {

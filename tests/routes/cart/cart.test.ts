@@ -212,7 +212,6 @@ describe("/v1/cart", () => {
     expect(a.id).not.toBe(b.id);
     expect(lineOf(a, p.id).quantity).toBe(2);
     expect(lineOf(b, p.id).quantity).toBe(1);
-    expect((await api("GET", "/v1/cart")).status).toBe(401);
   });
 
   it("creates one cart when first adds race", async () => {
