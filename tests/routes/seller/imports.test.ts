@@ -116,7 +116,7 @@ describe("POST /v1/seller/imports/transactions", () => {
     expect(await importedSales(shop)).toHaveLength(1);
   });
 
-  it("answers the first upload for the same bytes (200) and applies the file once", async () => {
+  it("keeps the file in R2 by shop and sha256, answers the first upload for the same bytes (200), and applies it once", async () => {
     const { shop, p } = await withStock(10);
     const file = csvOf(SALES, `${p.sku},4,,2026-06-01,WH,`);
 
@@ -126,6 +126,12 @@ describe("POST /v1/seller/imports/transactions", () => {
     expect(first.status).toBe(202);
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ created: false, upload: { id: first.body.upload.id } });
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(file)),
+    );
+    const hash = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    expect(first.body.upload.fileHash).toBe(hash);
+    expect(await (await env.UPLOADS.get(`uploads/${shop.id}/${hash}.csv`))?.text()).toBe(file);
     await finished(shop.owner.accessToken, first.body.upload.id);
     expect(await importedSales(shop)).toHaveLength(1);
     const stock = await stockOf(shop.owner.accessToken, p.id);
