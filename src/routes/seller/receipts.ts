@@ -141,7 +141,7 @@ const get = createRoute({
     `${who} \`status\`: queued → reading → review (lines to check) or failed (\`error\` says ` +
     "why); then confirmed or rejected.",
   request: { params: IdParam },
-  responses: { 200: ok("The receipt", ReceiptSchema), ...problems(401, 403, 404) },
+  responses: { 200: ok("The receipt", ReceiptSchema), ...problems(401, 403, 404, 422) },
 });
 
 const image = createRoute({
@@ -158,7 +158,7 @@ const image = createRoute({
         RECEIPT_IMAGE_TYPES.map((t) => [t, { schema: z.string().openapi({ format: "binary" }) }]),
       ),
     },
-    ...problems(401, 403, 404),
+    ...problems(401, 403, 404, 422),
   },
 });
 
@@ -207,7 +207,7 @@ const reject = createRoute({
     `${who} From queued, reading, review or failed; audited. The same image may then be ` +
     "uploaded again. 409 once any line was recorded as a sale.",
   request: { params: IdParam },
-  responses: { 200: ok("Rejected", ReceiptSchema), ...problems(401, 403, 404, 409) },
+  responses: { 200: ok("Rejected", ReceiptSchema), ...problems(401, 403, 404, 409, 422) },
 });
 
 function imageType(header: string | undefined): ReceiptImageType {
