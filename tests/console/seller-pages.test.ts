@@ -1,10 +1,11 @@
 import { and, eq } from "drizzle-orm";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orders, recommendations, shops } from "../../src/db/schema/index.ts";
+import { orders, recommendations, shopMembers, shops } from "../../src/db/schema/index.ts";
 import { paidOrder, type SellingShop, sellingShop, UNIT_PRICE, unitsOn } from "./helpers-seller.ts";
 import {
   type Account,
+  account,
   consoleUrl,
   type Db,
   launchBrowser,
@@ -179,12 +180,33 @@ describe("seller console pages", () => {
     await context.close();
   });
 
-  it("answers 404 for another seller's shop, as the API does", async () => {
+  it("shows staff the sections their role has, not the sales figures", async () => {
+    const staff = await account(db.db, "seller");
+    await db.db
+      .insert(shopMembers)
+      .values({ shopId: selling.shop.id, userId: staff.id, role: "staff" });
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await signInAs(page, staff);
+    for (const path of ["/console/seller", "/console/seller/analytics"]) {
+      await page.goto(consoleUrl(`${path}?shop=${selling.shop.id}`));
+      await page.getByText("Your role in this shop (staff) does not include").waitFor();
+      expect(await page.locator("#kpis, #recommendations").count()).toBe(0);
+    }
+    await context.close();
+  });
+
+  it("answers 404 for another seller's shop and order, as the API does", async () => {
+    const line = { productId: selling.fastId, quantity: 1, title: "Fast seller" };
+    const { orderId } = await paidOrder(db.db, selling.shop, selling.buyers[1]?.id ?? "", line);
     const context = await newContext(browser);
     const page = await context.newPage();
     await signInAs(page, stranger);
     const res = await page.goto(consoleUrl(`/console/seller?shop=${selling.shop.id}`));
     expect(res?.status()).toBe(404);
+    expect(await page.content()).not.toContain("Fast seller");
+    const order = await page.goto(consoleUrl(`/console/seller/orders/${orderId}`));
+    expect(order?.status()).toBe(404);
     expect(await page.content()).not.toContain("Fast seller");
     await context.close();
   });

@@ -5,7 +5,6 @@ import { serviceContext } from "../../../http/service-context.ts";
 import { getKpis, type Kpis, type SalesFigures } from "../../../services/analytics/kpis.ts";
 import { addDays } from "../../../services/analytics/period.ts";
 import { getSeries, type Series } from "../../../services/analytics/series.ts";
-import { refusalOf } from "../../errors.ts";
 import {
   alert,
   type FieldMessages,
@@ -17,6 +16,7 @@ import {
 } from "../../layout.ts";
 import { chartFigure, chartScriptTag, dayX } from "./charts.ts";
 import {
+  formRefusal,
   may,
   NO_SHOP,
   notForRole,
@@ -168,13 +168,11 @@ ${charts(revenue, orders, units)}
 ${chartScriptTag}`,
     });
   } catch (err) {
-    if (!(err instanceof Error)) throw err;
-    const r = await refusalOf(err, c);
-    if (r.status !== 422) throw err;
+    const { errors, status } = await formRefusal(c, err, [422]);
     return page(c, {
       title,
-      status: 422,
-      body: html`${nav}${periodForm(scope, from, to, r.fields)}${alert(r.detail)}`,
+      status,
+      body: html`${nav}${periodForm(scope, from, to, errors)}${alert(errors.form)}`,
     });
   }
 });

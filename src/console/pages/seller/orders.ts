@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { orderStatus } from "../../../db/schema/orders.ts";
 import type { AppEnv } from "../../../http/context.ts";
@@ -11,12 +10,13 @@ import { decideLine, shipOrder } from "../../../services/orders/fulfilment.ts";
 import { collectOrder, markReadyForPickup } from "../../../services/orders/pickup.ts";
 import { getShopOrder, listShopOrders } from "../../../services/orders/queries.ts";
 import type { OrderDetailView } from "../../../services/orders/views.ts";
-import { refusalOf } from "../../errors.ts";
 import { alert, type FieldMessages, field, type Html, money, page } from "../../layout.ts";
 import { viewerOf } from "../../session.ts";
 import {
+  type FormState,
   flash,
   formOf,
+  formRefusal,
   may,
   NO_SHOP,
   type SellerScope,
@@ -126,12 +126,7 @@ function nextStep(
 async function detailPage(
   c: Context<AppEnv>,
   o: OrderDetailView,
-  state: {
-    message?: string;
-    errors?: FieldMessages;
-    typed?: Record<string, string>;
-    status?: ContentfulStatusCode;
-  } = {},
+  state: FormState & { message?: string } = {},
 ): Promise<Response> {
   const scope = await sellerScope(c, o.shop.id);
   const errors = state.errors ?? {};
@@ -145,7 +140,7 @@ async function detailPage(
     status: state.status,
     body: html`${sellerNav(scope, "/console/seller/orders")}
 <p><a href="${shopHref(scope, "/console/seller/orders")}">Back to the orders</a></p>
-${alert(state.message, "ok")}${alert(errors.order)}
+${alert(state.message, "ok")}${alert(errors.form)}
 <dl class="facts" id="order-facts">
   <dt>Status</dt><dd><span class="badge ${o.status}">${o.status}</span></dd>
   <dt>Fulfilment</dt><dd>${o.fulfilment}</dd>
@@ -174,12 +169,9 @@ async function step(
   try {
     await run(user.id, orderId, form);
   } catch (err) {
-    if (!(err instanceof Error)) throw err;
-    const r = await refusalOf(err, c);
-    if (r.status !== 409 && r.status !== 422 && r.status !== 429) throw err;
+    const refused = await formRefusal(c, err, [409, 422, 429]);
     const order = await getShopOrder(serviceContext(c).db, user.id, orderId);
-    const errors = Object.keys(r.fields).length > 0 ? r.fields : { order: r.detail };
-    return detailPage(c, order, { errors, typed: form, status: r.status });
+    return detailPage(c, order, { ...refused, typed: form });
   }
   return c.redirect(`/console/seller/orders/${orderId}?done=${done}`, 303);
 }

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { AppEnv } from "../../../http/context.ts";
 import { serviceContext } from "../../../http/service-context.ts";
@@ -20,11 +19,12 @@ import {
   type ShopSettingsView,
   updateShopSettings,
 } from "../../../services/shops/settings.ts";
-import { refusalOf } from "../../errors.ts";
 import { alert, type FieldMessages, field, type Html, minorPerMajor, page } from "../../layout.ts";
 import {
+  type FormState,
   flash,
   formOf,
+  formRefusal,
   may,
   NO_SHOP,
   type SellerScope,
@@ -150,11 +150,7 @@ ${
 async function settingsPage(
   c: Context<AppEnv>,
   scope: SellerScope,
-  state: {
-    typed?: Record<string, string>;
-    errors?: FieldMessages;
-    status?: ContentfulStatusCode;
-  } = {},
+  state: FormState = {},
 ): Promise<Response> {
   const nav = sellerNav(scope, "/console/seller/settings");
   if (!scope.shop) return page(c, { title: "Settings", body: html`${nav}${NO_SHOP}` });
@@ -200,11 +196,8 @@ export const sellerSettingsPages = new Hono<AppEnv>()
     try {
       await updateShopSettings(ctx, scope.user.id, scope.shop.id, input);
     } catch (err) {
-      if (!(err instanceof Error)) throw err;
-      const r = await refusalOf(err, c);
-      if (r.status !== 422 && r.status !== 409 && r.status !== 403) throw err;
-      const errors = Object.keys(r.fields).length > 0 ? r.fields : { form: r.detail };
-      return settingsPage(c, scope, { typed: form, errors, status: r.status });
+      const refused = await formRefusal(c, err, [403, 409, 422]);
+      return settingsPage(c, scope, { ...refused, typed: form });
     }
     return c.redirect(shopHref(scope, "/console/seller/settings", { done: "saved" }), 303);
   })
@@ -228,11 +221,9 @@ export const sellerSettingsPages = new Hono<AppEnv>()
     try {
       await updateLocation(ctx, scope.user.id, scope.shop.id, id, input);
     } catch (err) {
-      if (!(err instanceof Error)) throw err;
-      const r = await refusalOf(err, c);
-      if (r.status !== 422 && r.status !== 409 && r.status !== 403) throw err;
-      const errors = { form: `${before.code}: ${Object.values(r.fields)[0] ?? r.detail}` };
-      return settingsPage(c, scope, { errors, status: r.status });
+      const { errors, status } = await formRefusal(c, err, [403, 409, 422]);
+      const message = Object.values(errors)[0] ?? "";
+      return settingsPage(c, scope, { errors: { form: `${before.code}: ${message}` }, status });
     }
     return c.redirect(shopHref(scope, "/console/seller/settings", { done: "location" }), 303);
   })

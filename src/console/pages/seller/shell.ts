@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { html, raw } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { ShopRole } from "../../../db/schema/shops.ts";
 import type { AppEnv, AuthUser } from "../../../http/context.ts";
@@ -8,7 +9,8 @@ import { NotFound } from "../../../services/errors.ts";
 import { SHOP_PERMISSIONS, type ShopPermission } from "../../../services/shops/access.ts";
 import { listMyShops } from "../../../services/shops/queries.ts";
 import type { ShopManagedView } from "../../../services/shops/views.ts";
-import type { Html } from "../../layout.ts";
+import { refusalOf } from "../../errors.ts";
+import type { FieldMessages, Html } from "../../layout.ts";
 import { viewerOf } from "../../session.ts";
 
 /** How many of the viewer's shops the picker lists. */
@@ -136,4 +138,29 @@ export async function formOf(c: Context<AppEnv>): Promise<Record<string, string>
   return Object.fromEntries(
     Object.entries(body).filter((e): e is [string, string] => typeof e[1] === "string"),
   );
+}
+
+/** A form sent back with what was typed and the service's refusal. */
+export interface FormState {
+  typed?: Record<string, string>;
+  /** By field; `form` holds a refusal that names no field. */
+  errors?: FieldMessages;
+  status?: ContentfulStatusCode;
+}
+
+/**
+ * A refusal the viewer can fix on the same page (one of `statuses`, as the API answers it) as
+ * the form's errors: the fields it names, or its detail under `form`. Anything else is thrown
+ * on, to the console's error page.
+ */
+export async function formRefusal(
+  c: Context<AppEnv>,
+  err: unknown,
+  statuses: readonly number[] = [409, 422],
+): Promise<Required<Pick<FormState, "errors" | "status">>> {
+  if (!(err instanceof Error)) throw err;
+  const r = await refusalOf(err, c);
+  if (!statuses.includes(r.status)) throw err;
+  const errors = Object.keys(r.fields).length > 0 ? r.fields : { form: r.detail };
+  return { errors, status: r.status };
 }

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { stockRequestStatus } from "../../../db/schema/inventory.ts";
 import type { AppEnv } from "../../../http/context.ts";
@@ -21,12 +20,13 @@ import {
   rejectStockRequest,
 } from "../../../services/inventory/requests.ts";
 import { listLocations } from "../../../services/shops/locations.ts";
-import { refusalOf } from "../../errors.ts";
 import { alert, type FieldMessages, field, type Html, page } from "../../layout.ts";
 import { viewerOf } from "../../session.ts";
 import {
+  type FormState,
   flash,
   formOf,
+  formRefusal,
   may,
   NO_SHOP,
   type SellerScope,
@@ -108,12 +108,7 @@ function requestForm(
 async function requestsPage(
   c: Context<AppEnv>,
   scope: SellerScope,
-  state: {
-    typed?: Record<string, string>;
-    errors?: FieldMessages;
-    status?: ContentfulStatusCode;
-    message?: string;
-  } = {},
+  state: FormState & { message?: string } = {},
 ): Promise<Response> {
   const nav = sellerNav(scope, "/console/seller/requests");
   if (!scope.shop) return page(c, { title: "Stock requests", body: html`${nav}${NO_SHOP}` });
@@ -134,7 +129,7 @@ async function requestsPage(
   return page(c, {
     title: `Stock requests · ${scope.shop.name}`,
     status: state.status,
-    body: html`${nav}${alert(state.message ?? flash(c, DONE), "ok")}${alert(errors.request)}
+    body: html`${nav}${alert(state.message ?? flash(c, DONE), "ok")}${alert(errors.form)}
 <nav aria-label="Request status" class="tabs"><ul>${TABS.map(
       (t) =>
         html`<li><a href="${shopHref(scope, "/console/seller/requests", { status: t })}"${t === tab ? html` aria-current="page"` : ""}>${t}</a></li>`,
@@ -185,12 +180,10 @@ async function review(c: Context<AppEnv>, decision: "approve" | "reject"): Promi
       303,
     );
   } catch (err) {
-    if (!(err instanceof Error)) throw err;
-    const r = await refusalOf(err, c);
-    if (r.status !== 409 && r.status !== 422) throw err;
+    const { errors, status } = await formRefusal(c, err);
     // Only a reviewer of the request's shop gets this far (anyone else: 404 above).
     const scope = await sellerScope(c, form.shop || undefined);
-    return requestsPage(c, scope, { errors: { request: r.detail }, status: r.status });
+    return requestsPage(c, scope, { errors: { form: Object.values(errors)[0] ?? "" }, status });
   }
 }
 
@@ -266,13 +259,11 @@ function refusedLines(err: unknown, names: Names): Html {
 async function bulkPage(
   c: Context<AppEnv>,
   scope: SellerScope,
-  state: {
+  state: Omit<FormState, "typed"> & {
     rows?: BulkRow[];
     reason?: string;
-    errors?: FieldMessages;
     refusal?: Html;
     result?: Html;
-    status?: ContentfulStatusCode;
   } = {},
 ): Promise<Response> {
   const nav = sellerNav(scope, "/console/seller/bulk");
@@ -288,7 +279,7 @@ async function bulkPage(
   return page(c, {
     title: `Bulk edit · ${scope.shop.name}`,
     status: state.status,
-    body: html`${nav}${state.result ?? ""}${alert(errors.items ?? errors.bulk)}${state.refusal ?? ""}
+    body: html`${nav}${state.result ?? ""}${alert(errors.items ?? errors.form)}${state.refusal ?? ""}
 ${bulkForm(scope, names, state.rows ?? bulkRows({}), state.reason ?? "", errors)}`,
   });
 }
@@ -311,11 +302,8 @@ export const sellerStockPages = new Hono<AppEnv>()
         reason: form.reason ?? "",
       });
     } catch (err) {
-      if (!(err instanceof Error)) throw err;
-      const r = await refusalOf(err, c);
-      if (r.status !== 422 && r.status !== 409) throw err;
-      const errors = Object.keys(r.fields).length > 0 ? r.fields : { request: r.detail };
-      return requestsPage(c, scope, { typed: form, errors, status: r.status });
+      const refused = await formRefusal(c, err);
+      return requestsPage(c, scope, { ...refused, typed: form });
     }
     return c.redirect(shopHref(scope, "/console/seller/requests", { done: "requested" }), 303);
   })
@@ -343,24 +331,21 @@ export const sellerStockPages = new Hono<AppEnv>()
       const names = await namesOf(c, scope, scope.shop.id);
       return bulkPage(c, scope, { result: bulkResult(result, names, false) });
     } catch (err) {
-      if (!(err instanceof Error)) throw err;
-      const r = await refusalOf(err, c);
-      if (r.status !== 422 && r.status !== 409) throw err;
+      const refused = await formRefusal(c, err);
       // The service names lines by their place among the lines sent: back to the form's lines.
       const errors: FieldMessages = {};
-      for (const [name, message] of Object.entries(r.fields)) {
+      for (const [name, message] of Object.entries(refused.errors)) {
         const m = /^items\.(\d+)(.*)$/.exec(name);
         const line = m ? used[Number(m[1])]?.i : undefined;
         errors[line === undefined ? name : `items.${line}${m?.[2] ?? ""}`] = message;
       }
-      if (Object.keys(errors).length === 0) errors.bulk = r.detail;
       const names = await namesOf(c, scope, scope.shop.id);
       return bulkPage(c, scope, {
         rows,
         reason,
         errors,
         refusal: refusedLines(err, names),
-        status: r.status,
+        status: refused.status,
       });
     }
   })

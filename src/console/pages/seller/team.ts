@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { AppEnv } from "../../../http/context.ts";
 import { serviceContext } from "../../../http/service-context.ts";
@@ -14,11 +13,12 @@ import {
   revokeInvitation,
 } from "../../../services/shops/invitations.ts";
 import { listStaff, removeStaff } from "../../../services/shops/staff.ts";
-import { refusalOf } from "../../errors.ts";
-import { alert, type FieldMessages, field, page } from "../../layout.ts";
+import { alert, field, page } from "../../layout.ts";
 import {
+  type FormState,
   flash,
   formOf,
+  formRefusal,
   may,
   NO_SHOP,
   type SellerScope,
@@ -40,11 +40,7 @@ const DONE = {
 async function teamPage(
   c: Context<AppEnv>,
   scope: SellerScope,
-  state: {
-    typed?: Record<string, string>;
-    errors?: FieldMessages;
-    status?: ContentfulStatusCode;
-  } = {},
+  state: FormState = {},
 ): Promise<Response> {
   const nav = sellerNav(scope, "/console/seller/team");
   if (!scope.shop) return page(c, { title: "Team", body: html`${nav}${NO_SHOP}` });
@@ -120,11 +116,8 @@ async function change(
   try {
     await run({ ...scope, shop: scope.shop }, form);
   } catch (err) {
-    if (!(err instanceof Error)) throw err;
-    const r = await refusalOf(err, c);
-    if (r.status !== 422 && r.status !== 409 && r.status !== 429) throw err;
-    const errors = Object.keys(r.fields).length > 0 ? r.fields : { form: r.detail };
-    return teamPage(c, scope, { typed: form, errors, status: r.status });
+    const refused = await formRefusal(c, err, [409, 422, 429]);
+    return teamPage(c, scope, { ...refused, typed: form });
   }
   return c.redirect(shopHref(scope, "/console/seller/team", { done }), 303);
 }
