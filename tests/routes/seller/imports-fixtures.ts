@@ -1,6 +1,6 @@
 import { expect } from "vitest";
+import { eventually } from "../../helpers/eventually.ts";
 import { type ApiResponse, api, type Problem } from "../../helpers/http.ts";
-import { eventually } from "../../helpers/shop-support.ts";
 
 export interface UploadBody {
   id: string;
@@ -47,11 +47,15 @@ const FINISHED = new Set(["succeeded", "failed", "partially_failed"]);
 
 /** The upload once the imports queue has finished its run (the consumer runs in workerd). */
 export function finished(token: string, id: string): Promise<UploadBody> {
-  return eventually(async () => {
-    const res = await api<UploadBody>("GET", `/v1/seller/imports/${id}`, { token });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return FINISHED.has(res.body.status) ? res.body : undefined;
-  }, 30_000);
+  return eventually(
+    async () => {
+      const res = await api<UploadBody>("GET", `/v1/seller/imports/${id}`, { token });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return FINISHED.has(res.body.status) ? res.body : undefined;
+    },
+    30_000,
+    `upload ${id} to finish its run`,
+  );
 }
 
 /** A CSV file from a header and rows of cells. */
