@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
 import { listAudit } from "../../services/admin/audit.ts";
-import { bearer, ok, problems } from "../schemas.ts";
+import { ok, problems } from "../schemas.ts";
+import { adminOnly } from "./base.ts";
 
 const AuditEntrySchema = z
   .object({
@@ -43,9 +43,7 @@ const AuditQuery = pageQuery
   });
 
 const list = createRoute({
-  tags: ["admin"],
-  security: bearer,
-  middleware: [requireAuth, requireRole("admin")],
+  ...adminOnly,
   method: "get",
   path: "/",
   summary: "The audit log, newest first, with filters (rows are append-only in Postgres)",

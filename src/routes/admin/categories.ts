@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import {
   createCategory,
@@ -12,16 +11,11 @@ import {
   updateCategoryInput,
 } from "../../services/catalog/categories.ts";
 import { CategorySchema, named } from "../catalog/schema.ts";
-import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
-
-const base = {
-  tags: ["admin"],
-  security: bearer,
-  middleware: [requireAuth, requireRole("admin")],
-};
+import { IdParam, json, ok, problems } from "../schemas.ts";
+import { adminOnly } from "./base.ts";
 
 const list = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/",
   summary: "Every live category, flat, in display order (the tree is GET /v1/categories)",
@@ -29,7 +23,7 @@ const list = createRoute({
 });
 
 const create = createRoute({
-  ...base,
+  ...adminOnly,
   method: "post",
   path: "/",
   summary: "Create a category; `parentId` places it under another",
@@ -38,7 +32,7 @@ const create = createRoute({
 });
 
 const getOne = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/{id}",
   summary: "One category",
@@ -47,7 +41,7 @@ const getOne = createRoute({
 });
 
 const patch = createRoute({
-  ...base,
+  ...adminOnly,
   method: "patch",
   path: "/{id}",
   summary: "Rename, move (not under itself) or reorder a category",
@@ -56,7 +50,7 @@ const patch = createRoute({
 });
 
 const remove = createRoute({
-  ...base,
+  ...adminOnly,
   method: "delete",
   path: "/{id}",
   summary: "Remove a category (soft delete); 409 while it has subcategories or products",

@@ -1,6 +1,5 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import {
@@ -12,16 +11,11 @@ import {
 } from "../../services/complaints/complaints.ts";
 import { named } from "../auctions/schema.ts";
 import { ComplaintPage, ComplaintSchema, ComplaintStatusSchema } from "../complaints/schema.ts";
-import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
-
-const base = {
-  tags: ["admin"],
-  security: bearer,
-  middleware: [requireAuth, requireRole("admin")],
-};
+import { IdParam, json, ok, problems } from "../schemas.ts";
+import { adminOnly } from "./base.ts";
 
 const list = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/",
   summary: "Every complaint, newest first, optionally by status",
@@ -30,7 +24,7 @@ const list = createRoute({
 });
 
 const assign = createRoute({
-  ...base,
+  ...adminOnly,
   method: "post",
   path: "/{id}/assign",
   summary: "Assign a complaint to an admin (yourself by default); one audit row",
@@ -47,7 +41,7 @@ const assign = createRoute({
 });
 
 const resolve = createRoute({
-  ...base,
+  ...adminOnly,
   method: "post",
   path: "/{id}/resolve",
   summary: "Resolve a complaint with an outcome and a note; one audit row",

@@ -1,21 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
 import { listPlatformFeedback } from "../../services/admin/feedback.ts";
 import { PlatformFeedbackSchema } from "../feedback/schema.ts";
-import { bearer, ok, problems } from "../schemas.ts";
+import { ok, problems } from "../schemas.ts";
+import { adminOnly } from "./base.ts";
 
 const AdminPlatformFeedbackSchema = PlatformFeedbackSchema.extend({
   userId: z.uuid().openapi({ description: "Who left it." }),
 }).openapi("AdminPlatformFeedback");
 
 const list = createRoute({
-  tags: ["admin"],
-  security: bearer,
-  middleware: [requireAuth, requireRole("admin")],
+  ...adminOnly,
   method: "get",
   path: "/",
   summary: "Feedback about Souk itself (`POST /v1/feedback`), newest first",

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
@@ -14,13 +13,8 @@ import {
   resolvePaymentIssueInput,
 } from "../../services/admin/operations.ts";
 import { named } from "../auctions/schema.ts";
-import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
-
-const base = {
-  tags: ["admin"],
-  security: bearer,
-  middleware: [requireAuth, requireRole("admin")],
-};
+import { IdParam, json, ok, problems } from "../schemas.ts";
+import { adminOnly } from "./base.ts";
 
 const StatusSchema = z.enum(["open", "resolved"]).openapi("OperationStatus", {
   description: "`open`: nobody has acted on it; `resolved`: replayed, or resolved with a note.",
@@ -80,7 +74,7 @@ const JobRunSchema = z
   .openapi("JobRun");
 
 const deadLetterList = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/dead-letters",
   summary: "Queue messages given up on after their last retry, newest first",
@@ -98,7 +92,7 @@ const deadLetterList = createRoute({
 });
 
 const deadLetterReplay = createRoute({
-  ...base,
+  ...adminOnly,
   method: "post",
   path: "/dead-letters/{id}/replay",
   summary: "Send a dead letter to its queue again, once; one audit row",
@@ -111,7 +105,7 @@ const deadLetterReplay = createRoute({
 });
 
 const issueList = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/payment-issues",
   summary: "Money that disagrees with the records (mismatch, dispute, late success…), newest first",
@@ -130,7 +124,7 @@ const issueList = createRoute({
 });
 
 const issueResolve = createRoute({
-  ...base,
+  ...adminOnly,
   method: "post",
   path: "/payment-issues/{id}/resolve",
   summary: "Resolve a payment issue with a note; one audit row",
@@ -145,7 +139,7 @@ const issueResolve = createRoute({
 });
 
 const jobRunList = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/job-runs",
   summary: "Cron job runs, newest first: what ran, when, how it ended",

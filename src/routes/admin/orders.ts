@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { getOrderForAdmin, listOrdersForAdmin } from "../../services/orders/queries.ts";
 import { refundByAdmin } from "../../services/orders/refunds.ts";
@@ -12,13 +11,8 @@ import {
   RefundBody,
   RefundHeaders,
 } from "../orders/schema.ts";
-import { bearer, json, ok, problems } from "../schemas.ts";
-
-const base = {
-  tags: ["admin"],
-  security: bearer,
-  middleware: [requireAuth, requireRole("admin")],
-};
+import { json, ok, problems } from "../schemas.ts";
+import { adminOnly } from "./base.ts";
 
 const instant = (description: string) =>
   z.iso.datetime({ offset: true }).optional().openapi({ description });
@@ -34,7 +28,7 @@ const AdminOrderQuery = ListQuery.extend({
 });
 
 const list = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/",
   summary: "Every order on Souk, newest first: filters shop, status, buyer, placed between",
@@ -46,7 +40,7 @@ const list = createRoute({
 });
 
 const get = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/{id}",
   summary: "Any order with its lines and refunds",
@@ -58,7 +52,7 @@ const at = (s: string | undefined) => (s ? new Date(s) : undefined);
 
 /** `/v1/admin/orders` reads: every order, whichever shop or buyer (refunds live in orders/admin). */
 const refund = createRoute({
-  ...base,
+  ...adminOnly,
   method: "post",
   path: "/{id}/refunds",
   summary: "Refund part or all of any paid order (admin)",

@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import {
@@ -10,18 +9,14 @@ import {
   reviewReasonInput,
   reviewShop,
 } from "../../services/shops/review.ts";
-import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
+import { IdParam, json, ok, problems } from "../schemas.ts";
 import { bodyOf, ShopManagedPage, ShopManagedSchema } from "../shops/schema.ts";
+import { adminOnly } from "./base.ts";
 
-const base = {
-  tags: ["admin"],
-  security: bearer,
-  middleware: [requireAuth, requireRole("admin")],
-};
 const ReasonBody = bodyOf(reviewReasonInput, "ReviewReason");
 
 const list = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/",
   summary: "Every shop for review, newest first, optionally of one status",
@@ -30,7 +25,7 @@ const list = createRoute({
 });
 
 const approve = createRoute({
-  ...base,
+  ...adminOnly,
   method: "post",
   path: "/{id}/approve",
   summary: "Approve a shop (also reinstates a rejected or suspended one)",
@@ -41,7 +36,7 @@ const approve = createRoute({
 
 const decision = (action: Exclude<ReviewAction, "approve">, summary: string) =>
   createRoute({
-    ...base,
+    ...adminOnly,
     method: "post",
     path: `/{id}/${action}`,
     summary,

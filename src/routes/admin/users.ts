@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
-import { requireAuth, requireRole } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
@@ -13,13 +12,8 @@ import {
   unblockUser,
 } from "../../services/users/moderation.ts";
 import { named } from "../auctions/schema.ts";
-import { bearer, IdParam, json, ok, problems } from "../schemas.ts";
-
-const base = {
-  tags: ["admin"],
-  security: bearer,
-  middleware: [requireAuth, requireRole("admin")],
-};
+import { IdParam, json, ok, problems } from "../schemas.ts";
+import { adminOnly } from "./base.ts";
 
 const AdminUserSchema = z
   .object({
@@ -63,7 +57,7 @@ const AdminUserListItemSchema = z
   .openapi("AdminUserListItem");
 
 const list = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/",
   summary: "Users, newest first: search by email or display name, filter by role and block",
@@ -88,7 +82,7 @@ const list = createRoute({
 });
 
 const get = createRoute({
-  ...base,
+  ...adminOnly,
   method: "get",
   path: "/{id}",
   summary: "A user with block state and strike history",
@@ -97,7 +91,7 @@ const get = createRoute({
 });
 
 const block = createRoute({
-  ...base,
+  ...adminOnly,
   method: "post",
   path: "/{id}/block",
   summary: "Block a user: they may sign in, read, pay and answer, nothing else (audited)",
@@ -106,7 +100,7 @@ const block = createRoute({
 });
 
 const unblock = createRoute({
-  ...base,
+  ...adminOnly,
   method: "post",
   path: "/{id}/unblock",
   summary: "Lift a block (audited); strikes stay on record",
