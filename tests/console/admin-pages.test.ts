@@ -8,6 +8,7 @@ import {
   jobRuns,
   orders,
   paymentIssues,
+  uploads,
 } from "../../src/db/schema/index.ts";
 import { uuidv7 } from "../../src/lib/ids.ts";
 import {
@@ -89,6 +90,20 @@ beforeAll(async () => {
     platformFeeMinor: 84,
     totalMinor: 4_200,
     paidAt: new Date(),
+  });
+  // An inventory CSV whose run finished with failed rows.
+  await db.db.insert(uploads).values({
+    id: uuidv7(),
+    shopId: shop.id,
+    kind: "inventory",
+    fileHash: "ab".repeat(32),
+    fileKey: `uploads/${shop.id}/console.csv`,
+    sizeBytes: 120,
+    status: "partially_failed",
+    totalRows: 3,
+    succeededRows: 2,
+    failedRows: 1,
+    createdBy: shop.sellerId,
   });
   browser = await launchBrowser();
 });
@@ -184,7 +199,7 @@ describe("admin console", () => {
     await context.close();
   });
 
-  it("lists orders, job runs and dead letters, each filtered", async () => {
+  it("lists orders, uploads, job runs and dead letters, each filtered", async () => {
     const context = await newContext(browser);
     const page = await context.newPage();
     await signInAs(page, admin);
@@ -194,6 +209,7 @@ describe("admin console", () => {
       await page.getByText(text).first().waitFor();
     };
     await seen(`/console/admin/orders?status=paid&buyerId=${buyer.id}`, "€42.00");
+    await seen("/console/admin/uploads?status=failed,partially_failed", "2 / 1 / 3");
     await seen("/console/admin/job-runs?job=payment-deadlines", "*/5 * * * *");
     await seen("/console/admin/dead-letters?queue=notifications", "lost a secret to redaction");
     await context.close();

@@ -2,12 +2,18 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import { z } from "zod";
 import { orderStatus } from "../../../db/schema/orders.ts";
+import { UPLOAD_KINDS, UPLOAD_STATUSES } from "../../../db/schema/uploads.ts";
 import type { AppEnv } from "../../../http/context.ts";
 import { text } from "../../../lib/text.ts";
 import { type AuditView, listAudit } from "../../../services/admin/audit.ts";
 import { JOB_OUTCOMES, type JobRunView, listJobRuns } from "../../../services/admin/operations.ts";
 import { listOrdersForAdmin } from "../../../services/orders/queries.ts";
 import type { OrderView } from "../../../services/orders/views.ts";
+import {
+  adminUploadListQuery,
+  listAllUploads,
+  type UploadSummary,
+} from "../../../services/uploads/uploads.ts";
 import { type Html, money } from "../../layout.ts";
 import {
   DAY_FILTERS,
@@ -50,6 +56,17 @@ function orderRow(o: OrderView): Html {
 </tr>`;
 }
 
+function uploadRow(u: UploadSummary): Html {
+  return html`<tr>
+  <th scope="row">${when(u.createdAt)}</th>
+  <td><a href="/console/admin/orders?${queryOf({ shopId: u.shopId })}">${u.shopId}</a></td>
+  <td>${u.kind}</td>
+  <td><span class="badge ${u.status}">${label(u.status)}</span></td>
+  <td class="num">${u.succeededRows} / ${u.failedRows} / ${u.totalRows}</td>
+  <td class="num">${u.attempts}</td>
+</tr>`;
+}
+
 function auditRow(a: AuditView): Html {
   return html`<tr>
   <th scope="row">${when(a.at)}</th>
@@ -60,7 +77,10 @@ function auditRow(a: AuditView): Html {
 </tr>`;
 }
 
-/** Job runs, every order, the audit log: what happened, read-only, filtered and cursor-paged. */
+/** Failed uploads first among the statuses: what an admin comes to this list for. */
+export const FAILED_UPLOADS = "failed,partially_failed";
+
+/** Job runs, every order, every shop's uploads, the audit log: what happened, read-only, filtered and cursor-paged. */
 export const adminRecordPages = new Hono<AppEnv>()
   .get("/admin/job-runs", (c) =>
     filteredList(c, {
@@ -112,6 +132,27 @@ export const adminRecordPages = new Hono<AppEnv>()
           "Orders, newest first",
           ["Placed", "Shop", "Buyer", "Status", "Total"],
           items.map(orderRow),
+        ),
+    }),
+  )
+  .get("/admin/uploads", (c) =>
+    filteredList(c, {
+      title: "Uploads",
+      path: "/console/admin/uploads",
+      filters: [
+        { name: "status", label: "Status", options: [FAILED_UPLOADS, ...UPLOAD_STATUSES] },
+        { name: "kind", label: "Kind", options: UPLOAD_KINDS },
+        { name: "shopId", label: "Shop id" },
+      ],
+      // The API's own query, so a status list it refuses is refused here by the same message.
+      schema: adminUploadListQuery.pick({ status: true, kind: true, shopId: true }),
+      load: (ctx, q, p) => listAllUploads(ctx, { ...q, ...p }),
+      empty: "No uploads match.",
+      render: (items) =>
+        table(
+          "CSV uploads of every shop, newest first",
+          ["Uploaded", "Shop", "Kind", "Status", "Rows ok / failed / all", "Attempts"],
+          items.map(uploadRow),
         ),
     }),
   )

@@ -21,6 +21,7 @@ const SECTIONS = [
   { href: "/console/admin/dead-letters", label: "Dead letters" },
   { href: "/console/admin/job-runs", label: "Job runs" },
   { href: "/console/admin/orders", label: "Orders" },
+  { href: "/console/admin/uploads", label: "Uploads" },
   { href: "/console/admin/audit", label: "Audit log" },
 ] as const;
 
@@ -45,7 +46,8 @@ export function adminPage(
 export const when = (iso: string | null): string =>
   iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : "—";
 
-export const label = (s: string): string => s.replaceAll("_", " ");
+/** An enum value (or a comma-separated list of them) for reading: `partially_failed` → words. */
+export const label = (s: string): string => s.replaceAll("_", " ").replaceAll(",", " or ");
 
 /**
  * A value of a JSON column (a payment issue's detail, an audit row's change) for reading, in a
