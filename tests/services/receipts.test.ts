@@ -20,17 +20,21 @@ function quietContext(db: Database, overrides: Partial<ServiceContext> = {}): Se
 }
 
 /** A queued receipt of a fresh shop (selling Green tea, TEA-100) for these bytes. */
-async function queuedReceipt(ctx: ServiceContext, bytes: Uint8Array) {
+async function queuedReceipt(
+  ctx: ServiceContext,
+  bytes: Uint8Array,
+  type: "image/png" | "image/jpeg" = "image/png",
+) {
   const shop = await stockShop();
-  await product(shop, { sku: "TEA-100", title: "Green tea" });
+  const tea = await product(shop, { sku: "TEA-100", title: "Green tea" });
   const { receipt } = await uploadReceipt(
     ctx,
     shop.owner.id,
     shop.id,
-    "image/png",
+    type,
     async () => bytes.slice().buffer,
   );
-  return receipt.id;
+  return { id: receipt.id, tea };
 }
 
 async function stored(db: Database, id: string) {
@@ -71,7 +75,7 @@ describe("readReceipt", () => {
   it("reads a queued receipt into review, and a message delivered again changes nothing", async () => {
     await withDb(async (db) => {
       const ctx = quietContext(db);
-      const id = await queuedReceipt(ctx, receiptImage("corner-shop.png"));
+      const { id } = await queuedReceipt(ctx, receiptImage("corner-shop.png"));
 
       await readReceipt(ctx, id);
       const reviewed = await stored(db, id);
@@ -83,10 +87,30 @@ describe("readReceipt", () => {
     });
   });
 
+  it("reads a JPEG photo, leaving a line that names no product for the seller to match", async () => {
+    await withDb(async (db) => {
+      const ctx = quietContext(db);
+      const { id, tea } = await queuedReceipt(ctx, receiptImage("market-stall.jpg"), "image/jpeg");
+
+      await readReceipt(ctx, id);
+
+      const row = await stored(db, id);
+      expect(
+        row.lines.map((l) => [l.description, l.quantity, l.unitPriceMinor, l.productId]),
+      ).toEqual([
+        ["Green tea", 2, 450, tea.id],
+        ["Paper bag", 1, 20, null],
+      ]);
+      // Printed 10.20 against 9.20 of lines: both are kept for the reviewer to compare.
+      expect(row).toMatchObject({ status: "review", totalMinor: 1020 });
+      expect(row.soldAt?.toISOString()).toBe("2026-11-28T00:00:00.000Z");
+    });
+  });
+
   it("marks the receipt failed, without a retry, when the image cannot be decoded", async () => {
     await withDb(async (db) => {
       const ctx = quietContext(db);
-      const id = await queuedReceipt(ctx, CORRUPT_PNG);
+      const { id } = await queuedReceipt(ctx, CORRUPT_PNG);
 
       await readReceipt(ctx, id);
 
@@ -99,7 +123,7 @@ describe("readReceipt", () => {
   it("leaves the receipt to the queue's retry while the OCR service is down, then fails it at the last try", async () => {
     await withDb(async (db) => {
       const ctx = quietContext(db);
-      const id = await queuedReceipt(ctx, receiptImage("corner-shop.png"));
+      const { id } = await queuedReceipt(ctx, receiptImage("corner-shop.png"));
       // An OCR service that is up but failing: every answer a 503.
       const down = httpOcrReader(
         "http://ocr.test",
