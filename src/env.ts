@@ -28,6 +28,7 @@ export interface Env {
   RESEND_API_KEY?: string;
   MAIL_FROM?: string;
   STRIPE_SECRET_KEY?: string;
+  STRIPE_PUBLISHABLE_KEY?: string;
   STRIPE_API_BASE?: string;
   STRIPE_WEBHOOK_SECRET?: string;
   STRIPE_CONNECT_WEBHOOK_SECRET?: string;
@@ -81,6 +82,14 @@ const configSchema = z.object({
   STRIPE_SECRET_KEY: z
     .string()
     .regex(/^(sk|rk)_(test|live)_/, "STRIPE_SECRET_KEY must be a Stripe secret key")
+    .optional(),
+  /**
+   * Stripe's publishable key: the console's payment page mounts the Payment Element with it.
+   * Unset, that page names the amount and leaves paying to an app with the client secret.
+   */
+  STRIPE_PUBLISHABLE_KEY: z
+    .string()
+    .regex(/^pk_(test|live)_/, "STRIPE_PUBLISHABLE_KEY must be a Stripe publishable key")
     .optional(),
   /** Only the local stack sets it: the Stripe emulator's base URL (the SDK's host/port/protocol). */
   STRIPE_API_BASE: z.string().url().optional(),

@@ -24,10 +24,24 @@ const CONSOLE_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; " +
   "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
-const isConsolePath = (path: string) => path === "/console" || path.startsWith("/console/");
+/**
+ * The console's payment page also runs Stripe.js, which Stripe serves only from js.stripe.com: its
+ * script, its frames (the card fields, 3-D Secure) and its calls to api.stripe.com. Nothing else
+ * of the console may load it.
+ */
+const PAYMENT_POLICY = CONSOLE_POLICY.replace(
+  "script-src 'self'",
+  "script-src 'self' https://js.stripe.com",
+)
+  .replace("connect-src 'self'", "connect-src 'self' https://api.stripe.com")
+  .concat("; frame-src https://js.stripe.com https://hooks.stripe.com");
 
-function policyOf(path: string): string {
+const isConsolePath = (path: string) => path === "/console" || path.startsWith("/console/");
+const PAYMENT_PAGE = /^\/console\/checkout\/payments\/[^/]+$/;
+
+export function policyOf(path: string): string {
   if (path === "/docs") return DOCS_POLICY;
+  if (PAYMENT_PAGE.test(path)) return PAYMENT_POLICY;
   return isConsolePath(path) ? CONSOLE_POLICY : API_POLICY;
 }
 

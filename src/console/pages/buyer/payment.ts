@@ -80,10 +80,39 @@ function waiting(piId: string, orders: OrderDetailView[]): Html {
 </div>`;
 }
 
+/**
+ * In production: Stripe's Payment Element, mounted by /console/pay.js with the publishable key
+ * and this intent's client secret (the page is its buyer's alone). Stripe takes the card, then
+ * sends the buyer back here (`return_url`), where the page waits for the webhook as above.
+ */
+export function paymentElement(opts: {
+  publishableKey: string;
+  clientSecret: string;
+  returnUrl: string;
+  total: string;
+}): Html {
+  return html`<form id="pay-form" class="card narrow">
+  <div id="payment-element" data-publishable-key="${opts.publishableKey}" data-client-secret="${opts.clientSecret}" data-return-url="${opts.returnUrl}"></div>
+  <p id="pay-error" class="error" role="alert"></p>
+  <button type="submit" id="pay-button">Pay ${opts.total}</button>
+</form>
+<script src="https://js.stripe.com/v3/" defer></script>
+<script src="/console/pay.js" defer></script>`;
+}
+
 function payForm(c: Context<AppEnv>, p: Payment): Html {
   const total = money(p.intent.amount, p.intent.currency.toUpperCase());
   if (!emulatorOf(c)) {
-    return html`<p>Pay ${total} with the Stripe Payment Element in the Souk app (this console does not load Stripe.js yet).</p>`;
+    const { config } = c.get("services");
+    if (!config.STRIPE_PUBLISHABLE_KEY || !p.intent.client_secret) {
+      return html`<p>Pay ${total} in the Souk app: this console has no Stripe publishable key (STRIPE_PUBLISHABLE_KEY).</p>`;
+    }
+    return paymentElement({
+      publishableKey: config.STRIPE_PUBLISHABLE_KEY,
+      clientSecret: p.intent.client_secret,
+      returnUrl: new URL(`/console/checkout/payments/${p.intent.id}`, config.PUBLIC_URL).toString(),
+      total,
+    });
   }
   return html`<form method="post" action="/console/checkout/payments/${p.intent.id}" class="card narrow">
   <p class="hint">Local Stripe emulator: a test payment, no real card.</p>
