@@ -180,6 +180,30 @@ describe("seller console pages", () => {
     await context.close();
   });
 
+  it("uploads an inventory CSV; a file it cannot read is a field error", async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await signInAs(page, selling.seller);
+    await page.goto(consoleUrl(`/console/seller/uploads?shop=${selling.shop.id}`));
+    await page.getByLabel("Kind").selectOption("inventory");
+    const csv = (text: string) => ({
+      name: "stock.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(text),
+    });
+    await page.getByLabel("CSV file").setInputFiles(csv("sku,shelf\nFAST-1,A3\n"));
+    await page.getByRole("button", { name: "Upload" }).click();
+    await page.locator("#f-file-error").waitFor();
+    expect(await page.getByLabel("CSV file").getAttribute("aria-invalid")).toBe("true");
+    await page
+      .getByLabel("CSV file")
+      .setInputFiles(csv("sku,location,quantity\nNO-SUCH-SKU,FS,5\n"));
+    await page.getByRole("button", { name: "Upload" }).click();
+    await page.getByText("Uploaded; its rows are being worked through.").waitFor();
+    expect(new URL(page.url()).pathname).toMatch(/^\/console\/seller\/uploads\/[0-9a-f-]{36}$/);
+    await context.close();
+  });
+
   it("shows staff the sections their role has, not the sales figures", async () => {
     const staff = await account(db.db, "seller");
     await db.db

@@ -8,6 +8,7 @@ import { sellerOrderPages } from "./orders.ts";
 import { sellerSettingsPages } from "./settings.ts";
 import { sellerStockPages } from "./stock.ts";
 import { sellerTeamPages } from "./team.ts";
+import { sellerUploadPages } from "./uploads.ts";
 
 /**
  * The seller's pages (issue 14); each page module of this folder is mounted here. Sellers only
@@ -23,4 +24,5 @@ export const sellerPages = new Hono<AppEnv>()
   .route("/", sellerAnalyticsPages)
   .route("/", sellerStockPages)
   .route("/", sellerSettingsPages)
-  .route("/", sellerTeamPages);
+  .route("/", sellerTeamPages)
+  .route("/", sellerUploadPages);
