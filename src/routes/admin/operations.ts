@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../http/app.ts";
+import { queueProducers } from "../../http/queues.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { pageQuery } from "../../lib/pagination.ts";
 import { text } from "../../lib/text.ts";
@@ -165,7 +166,7 @@ export const adminOperationRoutes = createRouter()
     return c.json(await listDeadLetters(serviceContext(c), { ...q, since: at(q.since) }), 200);
   })
   .openapi(deadLetterReplay, async (c) => {
-    const targets = { "stripe-events": c.env.STRIPE_EVENTS, notifications: c.env.NOTIFICATIONS };
+    const targets = queueProducers(c.env);
     return c.json(await replayDeadLetter(serviceContext(c), targets, c.req.valid("param").id), 200);
   })
   .openapi(issueList, async (c) => {
