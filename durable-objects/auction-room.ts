@@ -42,6 +42,7 @@ import {
   type WatcherIdentity,
 } from "./auction-room/types.ts";
 import { WatcherHub } from "./auction-room/watchers.ts";
+import { serially } from "./shared/mirror-retry.ts";
 
 export type * from "./auction-room/types.ts";
 
@@ -118,7 +119,8 @@ export class AuctionRoom extends DurableObject<Env> {
   /** Counts `reverify` calls, so a check that a block overtook is not kept (see `bid`). */
   private reverifications = 0;
   private readonly log = createLogger("info", { component: "AuctionRoom" });
-  private flushChain: Promise<unknown> = Promise.resolve();
+  /** Flushes one at a time: a flush requested during another runs after it. */
+  private readonly serial = serially();
   private summaries: SummaryPublisher | null | undefined;
   /** Added to `Date.now()`: set by tests only (tests/helpers/object-hooks.ts), read back only under ENVIRONMENT=test. */
   private clockOffsetMs = 0;
@@ -528,18 +530,14 @@ export class AuctionRoom extends DurableObject<Env> {
     if (current === null || next < current) await this.ctx.storage.setAlarm(next);
   }
 
-  /** Flushes one at a time: a flush requested during another runs after it. */
-  private flush(databaseUrl?: string): Promise<FlushResult> {
-    const run = this.flushChain.then(() =>
+  private flush(): Promise<FlushResult> {
+    return this.serial(() =>
       flushOutbox({
         store: this.store,
         env: this.env,
         log: this.log,
         transact: (fn) => this.ctx.storage.transactionSync(fn),
-        databaseUrl,
       }),
     );
-    this.flushChain = run.catch(() => undefined);
-    return run;
   }
 }

@@ -24,7 +24,7 @@ import {
   settleInput,
 } from "./delivery-slots/types.ts";
 import { SYSTEM_ACTOR } from "./product-stock/store.ts";
-import { backoffMs, type DrainResult, drainOutbox } from "./shared/mirror-retry.ts";
+import { backoffMs, type DrainResult, drainOutbox, serially } from "./shared/mirror-retry.ts";
 
 export type * from "./delivery-slots/types.ts";
 
@@ -54,7 +54,8 @@ const RECHECK_MS = 5 * 60_000;
  */
 export class DeliverySlots extends DurableObject<Env> {
   private readonly store: SlotStore;
-  private flushChain: Promise<unknown> = Promise.resolve();
+  /** Flushes one at a time: a flush requested during another runs after it. */
+  private readonly serial = serially();
   private readonly log = createLogger("info", { component: "DeliverySlots" });
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -216,7 +217,7 @@ export class DeliverySlots extends DurableObject<Env> {
   }
 
   private flush(): Promise<DrainResult> {
-    const run = this.flushChain.then(() =>
+    return this.serial(() =>
       drainOutbox({
         store: this.store,
         env: this.env,
@@ -237,7 +238,5 @@ export class DeliverySlots extends DurableObject<Env> {
           }),
       }),
     );
-    this.flushChain = run.catch(() => undefined);
-    return run;
   }
 }

@@ -36,6 +36,7 @@ import {
   type UndoResult,
   undoInput,
 } from "./product-stock/types.ts";
+import { serially } from "./shared/mirror-retry.ts";
 
 export type * from "./product-stock/types.ts";
 
@@ -66,7 +67,8 @@ export function stockOf(
  */
 export class ProductStock extends DurableObject<Env> {
   private readonly store: StockStore;
-  private flushChain: Promise<unknown> = Promise.resolve();
+  /** Flushes one at a time: a flush requested during another runs after it. */
+  private readonly serial = serially();
   private readonly log = createLogger("info", { component: "ProductStock" });
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -246,18 +248,14 @@ export class ProductStock extends DurableObject<Env> {
     if (current === null || next < current) await this.ctx.storage.setAlarm(next);
   }
 
-  /** Flushes one at a time: a flush requested during another runs after it. */
-  private flush(databaseUrl?: string): Promise<FlushResult> {
-    const run = this.flushChain.then(() =>
+  private flush(): Promise<FlushResult> {
+    return this.serial(() =>
       flushOutbox({
         store: this.store,
         env: this.env,
         log: this.log,
         transact: (fn) => this.ctx.storage.transactionSync(fn),
-        databaseUrl,
       }),
     );
-    this.flushChain = run.catch(() => undefined);
-    return run;
   }
 }

@@ -4,9 +4,7 @@
  * with a backoff; the retry re-applies nothing (see mirror.ts) and re-sends notices that the
  * consumer dedupes by key. So a result reaches Postgres once and each person is told once.
  */
-import type { Env } from "../../src/env.ts";
-import type { Logger } from "../../src/lib/logger.ts";
-import { drainOutbox } from "../shared/mirror-retry.ts";
+import { drainOutbox, type FlushDeps } from "../shared/mirror-retry.ts";
 import { mirrorBatch } from "./mirror.ts";
 import { resultNotifications, sendNotifications } from "./results.ts";
 import type { RoomStore } from "./store.ts";
@@ -14,22 +12,12 @@ import type { FlushResult } from "./types.ts";
 
 const FLUSH_BATCH = 200;
 
-export interface FlushDeps {
-  store: RoomStore;
-  env: Env;
-  log: Logger;
-  transact: (fn: () => void) => void;
-  /** Aims this flush at another database (tests simulate an outage with it). */
-  databaseUrl?: string | undefined;
-}
-
-export async function flushOutbox(deps: FlushDeps): Promise<FlushResult> {
+export async function flushOutbox(deps: FlushDeps<RoomStore>): Promise<FlushResult> {
   const { store } = deps;
   return drainOutbox({
     store,
     env: deps.env,
     transact: deps.transact,
-    databaseUrl: deps.databaseUrl,
     batchSize: FLUSH_BATCH,
     keyOf: (row) => row.id,
     send: async (peers, batch, config) => {

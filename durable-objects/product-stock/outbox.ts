@@ -2,37 +2,24 @@
  * ProductStock's outbox flush: sends pending movements to Postgres in batches and records the
  * acknowledgement (or the failure and its backoff) in the object's storage.
  */
-import type { Env } from "../../src/env.ts";
-import type { Logger } from "../../src/lib/logger.ts";
-import { drainOutbox } from "../shared/mirror-retry.ts";
+import { drainOutbox, type FlushDeps } from "../shared/mirror-retry.ts";
 import { mirrorMovements } from "./mirror.ts";
 import type { StockStore } from "./store.ts";
 import type { FlushResult } from "./types.ts";
 
 const FLUSH_BATCH = 100;
 
-export interface FlushDeps {
-  store: StockStore;
-  env: Env;
-  log: Logger;
-  /** Runs a synchronous storage transaction (`ctx.storage.transactionSync`). */
-  transact: (fn: () => void) => void;
-  /** Aims this flush at another database (tests simulate an outage with it). */
-  databaseUrl?: string | undefined;
-}
-
 /**
  * Mirrors pending movements, oldest first. Re-sending rows Postgres already holds is harmless:
  * the mirror's unique (product_id, sequence) turns them into no-ops, and `mirrored` counts only
  * rows Postgres inserted.
  */
-export async function flushOutbox(deps: FlushDeps): Promise<FlushResult> {
+export async function flushOutbox(deps: FlushDeps<StockStore>): Promise<FlushResult> {
   const { store } = deps;
   return drainOutbox({
     store,
     env: deps.env,
     transact: deps.transact,
-    databaseUrl: deps.databaseUrl,
     batchSize: FLUSH_BATCH,
     keyOf: (row) => row.sequence,
     send: (db, batch) =>

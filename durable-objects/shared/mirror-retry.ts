@@ -2,6 +2,7 @@ import { createDb, type Database, type DbHandle } from "../../src/db/client.ts";
 import { createHttpDb, type HttpDatabase } from "../../src/db/http.ts";
 import { type Config, type Env, loadConfig } from "../../src/env.ts";
 import { errorMessage } from "../../src/lib/errors.ts";
+import type { Logger } from "../../src/lib/logger.ts";
 
 /**
  * What every Durable Object's outbox flush shares: the retry schedule after a failed flush to
@@ -46,13 +47,33 @@ export interface OutboxStore<Row> {
   setMeta(key: string, value: string | null): void;
 }
 
+/** What an object hands its outbox flush: its store, its bindings, its log, its transactions. */
+export interface FlushDeps<S> {
+  store: S;
+  env: Env;
+  log: Logger;
+  /** Runs a synchronous storage transaction (`ctx.storage.transactionSync`). */
+  transact: (fn: () => void) => void;
+}
+
+/**
+ * Runs async work one at a time, in the order asked: an object's flush requested during another
+ * runs after it. A failure does not stop the next.
+ */
+export function serially(): <T>(work: () => Promise<T>) => Promise<T> {
+  let chain: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const run = chain.then(work);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+}
+
 export interface DrainOptions<Row> {
   store: OutboxStore<Row>;
   env: Env;
   /** Runs a synchronous storage transaction (`ctx.storage.transactionSync`). */
   transact: (fn: () => void) => void;
-  /** Aims this flush at another database (tests simulate an outage with it). */
-  databaseUrl?: string | undefined;
   batchSize: number;
   keyOf: (row: Row) => number;
   /** Writes one batch to Postgres idempotently; returns how many rows it counts as mirrored. */
@@ -95,7 +116,8 @@ export async function drainOutbox<Row>(opts: DrainOptions<Row>): Promise<DrainRe
   let handle: DbHandle | null = null;
   try {
     const config = loadConfig(opts.env);
-    const databaseUrl = opts.databaseUrl ?? store.getMeta("mirror_target") ?? config.DATABASE_URL;
+    // A test aims the mirror at a dead database through this meta key (tests/helpers/object-hooks.ts).
+    const databaseUrl = store.getMeta("mirror_target") ?? config.DATABASE_URL;
     const db: MirrorDb = {
       http: () => createHttpDb({ databaseUrl, localHttp: config.NEON_LOCAL_HTTP }),
       pool: () => {
