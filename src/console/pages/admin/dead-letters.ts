@@ -4,6 +4,7 @@ import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { AppEnv } from "../../../http/context.ts";
+import { queueProducers } from "../../../http/queues.ts";
 import { serviceContext } from "../../../http/service-context.ts";
 import {
   type DeadLetterView,
@@ -76,12 +77,7 @@ export const adminDeadLetterPages = new Hono<AppEnv>()
   .post("/admin/dead-letters/:id/replay", (c) =>
     submit(c, {
       what: "dead letter",
-      act: (id) =>
-        replayDeadLetter(
-          serviceContext(c),
-          { "stripe-events": c.env.STRIPE_EVENTS, notifications: c.env.NOTIFICATIONS },
-          id,
-        ),
+      act: (id) => replayDeadLetter(serviceContext(c), queueProducers(c.env), id),
       done: () => `${BASE}?done=replayed`,
       refused: (_id, state, status) => letterList(c, { state, status }),
     }),
