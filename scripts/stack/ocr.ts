@@ -41,11 +41,11 @@ export interface OcrServer {
 }
 
 class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  // A plain field, not a parameter property: Node runs this file with types stripped only.
+  readonly status: number;
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
   }
 }
 
