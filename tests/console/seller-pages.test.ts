@@ -1,7 +1,13 @@
 import { and, eq } from "drizzle-orm";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orders, recommendations, shopMembers, shops } from "../../src/db/schema/index.ts";
+import {
+  notifications,
+  orders,
+  recommendations,
+  shopMembers,
+  shops,
+} from "../../src/db/schema/index.ts";
 import { paidOrder, type SellingShop, sellingShop, UNIT_PRICE, unitsOn } from "./helpers-seller.ts";
 import {
   type Account,
@@ -88,6 +94,43 @@ describe("seller console pages", () => {
       carrier: "CTT",
       trackingNumber: "RR123456789PT",
     });
+    await context.close();
+  });
+
+  it("hands a pickup order over with the buyer's code; a wrong code is a field error", async () => {
+    const buyerId = selling.buyers[2]?.id ?? "";
+    const line = { productId: selling.fastId, quantity: 1, title: "Fast seller" };
+    const { orderId } = await paidOrder(db.db, selling.shop, buyerId, line, {
+      status: "ready",
+      fulfilment: "pickup",
+    });
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await signInAs(page, selling.seller);
+    await page.goto(consoleUrl(`/console/seller/orders/${orderId}`));
+    await page.getByRole("button", { name: "Ready for pickup" }).click();
+    await page.getByText("Ready for pickup; the buyer has been sent the pickup code.").waitFor();
+    // The code goes only to the buyer: read from their in-app notice (the queue delivers it).
+    let code = "";
+    for (let i = 0; i < 40 && !code; i++) {
+      const [notice] = await db.db
+        .select({ data: notifications.data })
+        .from(notifications)
+        .where(
+          and(eq(notifications.userId, buyerId), eq(notifications.kind, "order.ready_for_pickup")),
+        );
+      code = (notice?.data as { pickupCode?: string } | null)?.pickupCode ?? "";
+      if (!code) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(code).toMatch(/^\d{6}$/);
+    await page.getByLabel("Pickup code").fill(code === "000000" ? "111111" : "000000");
+    await page.getByRole("button", { name: "Hand over" }).click();
+    await page.locator("#f-code-error").waitFor();
+    await page.getByLabel("Pickup code").fill(code);
+    await page.getByRole("button", { name: "Hand over" }).click();
+    await page.getByText("Handed over: the order is collected.").waitFor();
+    const [row] = await db.db.select().from(orders).where(eq(orders.id, orderId));
+    expect(row?.status).toBe("collected");
     await context.close();
   });
 
