@@ -4,6 +4,7 @@ import type {
   SlotView,
 } from "../../../durable-objects/delivery-slots/types.ts";
 import type { Actor } from "../../db/audit.ts";
+import type { Order } from "../../db/schema/orders.ts";
 import { Conflict, errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { ServiceContext } from "../context.ts";
@@ -146,6 +147,26 @@ export async function releaseOrderSlot(
   if (!r?.ok) {
     logger.warn("could not give an order's delivery window back", { orderId: order.id });
   }
+}
+
+/**
+ * Gives back the windows of orders a refund just ended (`refunded` in full) whose windows have
+ * not begun: the place is free for another buyer. A window already under way or past stays as
+ * it was. Never throws.
+ */
+export async function releaseRefundedSlots(
+  ctx: Pick<ServiceContext, "slots" | "logger">,
+  actor: Actor,
+  moved: ReadonlyArray<Order | null>,
+): Promise<void> {
+  const now = Date.now();
+  await Promise.all(
+    moved.flatMap((o) =>
+      o?.status === "refunded" && o.deliverySlotStart && o.deliverySlotStart.getTime() > now
+        ? [releaseOrderSlot(ctx.slots, ctx.logger, o, actor, "order refunded in full")]
+        : [],
+    ),
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import { uuidv7 } from "../../lib/ids.ts";
 import { isPermanentStripeError } from "../../lib/stripe.ts";
 import { text } from "../../lib/text.ts";
 import type { ServiceContext } from "../context.ts";
+import { releaseRefundedSlots } from "../delivery/booking.ts";
 import { Conflict, ValidationFailed } from "../errors.ts";
 import { lockCheckout } from "../payments/checkouts.ts";
 import {
@@ -195,7 +196,7 @@ export async function driveRefunds(
       result.failed.push({ refundId: row.id, message });
       continue;
     }
-    await withAudit(ctx.db, actor, async (tx) => {
+    const moved = await withAudit(ctx.db, actor, async (tx) => {
       await lockOrder(tx, order.id);
       await recordRefund(tx, actor, {
         orderId: order.id,
@@ -212,8 +213,9 @@ export async function driveRefunds(
           .set({ refundedMinor: refund.amount })
           .where(and(eq(orderItems.id, itemId), eq(orderItems.orderId, order.id)));
       }
-      await applyRefundStatus(tx, actor, order.id, `refund ${refund.id}: ${row.reason}`);
+      return applyRefundStatus(tx, actor, order.id, `refund ${refund.id}: ${row.reason}`);
     });
+    await releaseRefundedSlots(ctx, actor, [moved]);
     result.refunded += 1;
   }
   await ensureReversals(ctx, { orderIds: [orderId], run: cronRun(actor) });

@@ -18,6 +18,7 @@ import {
   isAwaitingPayment,
   lockCheckout,
   metadataOrderIds,
+  recordCheckoutIntent,
   type OrderItem,
   setCheckoutStatus,
 } from "./checkouts.ts";
@@ -264,6 +265,9 @@ export async function settleSucceeded(
   const { paidNow, finalOrders } = await withAudit(ctx.db, run.actor, async (tx, audit) => {
     const locked = await lockCheckout(tx, bundle.checkout.id);
     if (!locked) throw new Error(`checkout ${bundle.checkout.id} vanished`);
+    // The payment names its checkout: a paid checkout must know its intent (refunds need it)
+    // even when `payment_intent.created` has not arrived, or never will.
+    if (!locked.checkout.paymentIntentId) await recordCheckoutIntent(tx, pi);
     const paidNow: Order[] = [];
     const finalOrders: Order[] = [];
     for (const o of locked.orders) {

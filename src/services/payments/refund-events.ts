@@ -6,6 +6,7 @@ import { type Order, orders, refunds, transfers } from "../../db/schema/orders.t
 import { uuidv7 } from "../../lib/ids.ts";
 import { isPermanentStripeError } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
+import { releaseRefundedSlots } from "../delivery/booking.ts";
 import type { NotificationInput } from "../notifications/message.ts";
 import { canTransition, transitionOrder } from "../orders/state-machine.ts";
 import { refundTaxOf } from "../orders/tax.ts";
@@ -303,6 +304,7 @@ export async function applyChargeRefunded(
     (a, b) => a.created - b.created || (a.id < b.id ? -1 : 1),
   );
   const counted: Array<{ refund: Stripe.Refund; order: Order }> = [];
+  const moved: Array<Order | null> = [];
   await withAudit(ctx.db, run.actor, async (tx) => {
     const locked = await lockCheckout(tx, bundle.checkout.id);
     if (!locked) return;
@@ -355,9 +357,12 @@ export async function applyChargeRefunded(
       }
     }
     for (const orderId of touched) {
-      await applyRefundStatus(tx, run.actor, orderId, `refund recorded from charge ${chargeId}`);
+      moved.push(
+        await applyRefundStatus(tx, run.actor, orderId, `refund recorded from charge ${chargeId}`),
+      );
     }
   });
+  await releaseRefundedSlots(ctx, run.actor, moved);
   await ensureReversals(ctx, { orderIds: bundle.orders.map((o) => o.id), run });
   const notices: NotificationInput[] = [];
   for (const { refund, order } of counted) {

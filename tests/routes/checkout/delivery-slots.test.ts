@@ -12,7 +12,7 @@ import {
 import { confirm, preview } from "../../helpers/checkout.ts";
 import { api } from "../../helpers/http.ts";
 import { orderRow } from "../../helpers/orders.ts";
-import { forwardDelivery, processed, stripeClient } from "../../helpers/stripe.ts";
+import { forwardDelivery, pay, processed, stripeClient } from "../../helpers/stripe.ts";
 
 const EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
@@ -138,6 +138,36 @@ describe("checkout with a delivery window", () => {
     });
 
     expect(cancelled.status).toBe(200);
+    const after = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
+    expect(after.body.slots.find((s) => s.start === slot?.start)).toMatchObject({
+      booked: 0,
+      remaining: 1,
+    });
+  });
+
+  it("gives a paid order's window back when it is refunded in full before the window", async () => {
+    const { shop, u, addressId } = await deliveryCart(1);
+    const slots = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
+    const slot = slots.body.slots.find((s) => s.open);
+    const res = await confirm(u, {
+      fulfilment: [{ shopId: shop.id, method: "delivery", addressId, slotStart: slot?.start }],
+    });
+    expect(res.status).toBe(201);
+    await pay(res.body.paymentIntentId);
+    await processed(
+      (await forwardDelivery("payment_intent.succeeded", res.body.paymentIntentId)).eventId,
+    );
+    const orderId = res.body.orders[0]?.id ?? "";
+    const total = (await orderRow(orderId))?.totalMinor ?? 0;
+    const taken = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
+    expect(taken.body.slots.find((s) => s.start === slot?.start)?.remaining).toBe(0);
+
+    const refund = await api<{ status: string }>("POST", `/v1/seller/orders/${orderId}/refunds`, {
+      token: shop.owner.accessToken,
+      body: { amountMinor: total, reason: "cannot deliver after all" },
+    });
+
+    expect(refund.body.status, JSON.stringify(refund.body)).toBe("refunded");
     const after = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
     expect(after.body.slots.find((s) => s.start === slot?.start)).toMatchObject({
       booked: 0,
