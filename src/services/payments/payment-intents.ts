@@ -18,8 +18,8 @@ import {
   isAwaitingPayment,
   lockCheckout,
   metadataOrderIds,
-  recordCheckoutIntent,
   type OrderItem,
+  recordCheckoutIntent,
   setCheckoutStatus,
 } from "./checkouts.ts";
 import { raiseIssue } from "./issues.ts";
