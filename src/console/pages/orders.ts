@@ -91,6 +91,10 @@ ${
   <dl class="facts">
     <dt>Subtotal</dt><dd>${money(o.subtotalMinor, o.currency)}</dd>
     <dt>Delivery</dt><dd>${money(o.deliveryFeeMinor, o.currency)}</dd>
+    ${o.taxLines.map(
+      (t) =>
+        html`<dt>Tax ${t.rateBps / 100}%${o.pricesIncludeTax ? " (included)" : ""}</dt><dd>${money(t.taxMinor, o.currency)}</dd>`,
+    )}
     <dt>Total</dt><dd><strong>${money(o.totalMinor, o.currency)}</strong></dd>
     ${o.refundedMinor ? html`<dt>Refunded</dt><dd>${money(o.refundedMinor, o.currency)}</dd>` : ""}
     ${o.trackingNumber ? html`<dt>Tracking</dt><dd>${o.carrier ?? ""} ${o.trackingNumber}</dd>` : ""}
