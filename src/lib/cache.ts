@@ -1,3 +1,4 @@
+import { toHex } from "./hash.ts";
 import type { Logger } from "./logger.ts";
 import type { Redis } from "./redis.ts";
 
@@ -135,5 +136,5 @@ export async function bumpVersions(
 export async function digest(value: unknown): Promise<string> {
   const bytes = new TextEncoder().encode(JSON.stringify(value));
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(hash.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(hash.subarray(0, 16));
 }

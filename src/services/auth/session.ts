@@ -2,6 +2,7 @@ import { and, eq, gt, isNull } from "drizzle-orm";
 import { withAudit } from "../../db/audit.ts";
 import type { Queryable } from "../../db/client.ts";
 import { refreshTokens } from "../../db/schema/refresh-tokens.ts";
+import { sha256Hex } from "../../lib/hash.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import type { ServiceContext } from "../context.ts";
 import { Unauthenticated } from "../errors.ts";
@@ -10,7 +11,6 @@ import {
   newRefreshToken,
   REFRESH_TOKEN_TTL_SECONDS,
   type Role,
-  sha256Hex,
   signAccessToken,
 } from "./tokens.ts";
 

@@ -14,6 +14,7 @@ import {
   type ReceiptStatus,
   receipts,
 } from "../../db/schema/receipts.ts";
+import { sha256Hex } from "../../lib/hash.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { parseOr422 } from "../../lib/input.ts";
 import { type Page, pageQuery, toPage } from "../../lib/pagination.ts";
@@ -110,11 +111,6 @@ function isImage(bytes: Uint8Array, type: ReceiptImageType): boolean {
   const png = [137, 80, 78, 71, 13, 10, 26, 10];
   if (type === "image/png") return png.every((b, i) => bytes[i] === b);
   return bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-}
-
-async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export interface UploadResult {

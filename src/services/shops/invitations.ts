@@ -6,10 +6,11 @@ import { type ShopInvitation, shopInvitations } from "../../db/schema/shop-invit
 import { shopMembers, shops } from "../../db/schema/shops.ts";
 import { users } from "../../db/schema/users.ts";
 import { errorMessage } from "../../lib/errors.ts";
+import { sha256Hex } from "../../lib/hash.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { type Page, toPage } from "../../lib/pagination.ts";
 import { enforceLimit } from "../../lib/rate-limit.ts";
-import { newRefreshToken as newOpaqueToken, sha256Hex } from "../auth/tokens.ts";
+import { newRefreshToken as newOpaqueToken } from "../auth/tokens.ts";
 import { isUniqueViolation, type ServiceContext } from "../context.ts";
 import { Conflict, NotFound, ServiceUnavailable } from "../errors.ts";
 import { notify, notifyAfterCommit } from "../notifications/notify.ts";

@@ -17,6 +17,7 @@ import {
   type UploadStatus,
   uploads,
 } from "../../db/schema/uploads.ts";
+import { sha256Hex } from "../../lib/hash.ts";
 import { uuidv7 } from "../../lib/ids.ts";
 import { parseOr422 } from "../../lib/input.ts";
 import { type Page, pageQuery, toPage } from "../../lib/pagination.ts";
@@ -112,11 +113,6 @@ export function uploadSummary(u: Upload): UploadSummary {
 
 export function uploadView(u: Upload): UploadView {
   return { ...uploadSummary(u), rowErrors: u.rowErrors };
-}
-
-async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The body as UTF-8 text a CSV reader and Postgres both accept, or a 422 naming `body`. */

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { shopInvitations, shopMembers } from "../../../src/db/schema/index.ts";
-import { sha256Hex } from "../../../src/services/auth/tokens.ts";
+import { sha256Hex } from "../../../src/lib/hash.ts";
 import { auditRows } from "../../helpers/audit.ts";
 import { withDb } from "../../helpers/db.ts";
 import { eventually } from "../../helpers/eventually.ts";
