@@ -3,7 +3,7 @@ import { createRouter } from "../../http/app.ts";
 import { requireAuth } from "../../http/middleware/auth.ts";
 import { serviceContext } from "../../http/service-context.ts";
 import { createStripe } from "../../lib/stripe.ts";
-import { startPayoutOnboarding } from "../../services/payments/connect.ts";
+import { startPayoutOnboarding } from "../../services/shops/payouts.ts";
 import { bearer, IdParam, ok, problems } from "../schemas.ts";
 
 const OnboardingLink = z

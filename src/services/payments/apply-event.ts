@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { stripeEvents } from "../../db/schema/orders.ts";
 import type { ServiceContext } from "../context.ts";
+import { applyAccountUpdated } from "../shops/payouts.ts";
 import { recordCheckoutIntent } from "./checkouts.ts";
-import { applyAccountUpdated } from "./connect.ts";
 import { applyDisputeCreated } from "./disputes.ts";
 import { applyPaymentIntentEvent } from "./payment-intents.ts";
 import { applyChargeRefunded } from "./refund-events.ts";

@@ -5,13 +5,13 @@ import { z } from "zod";
 import type { AppEnv } from "../../../http/context.ts";
 import { serviceContext } from "../../../http/service-context.ts";
 import { NotFound } from "../../../services/errors.ts";
-import { startPayoutOnboarding } from "../../../services/payments/connect.ts";
 import {
   type LocationView,
   listLocations,
   MANAGER_LOCATION_FIELDS,
   updateLocation,
 } from "../../../services/shops/locations.ts";
+import { startPayoutOnboarding } from "../../../services/shops/payouts.ts";
 import {
   getShopSettings,
   MANAGER_SHOP_FIELDS,

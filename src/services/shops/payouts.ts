@@ -5,9 +5,9 @@ import { type Shop, shops } from "../../db/schema/shops.ts";
 import { isPermanentStripeError, stripeErrorCode } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, ServiceUnavailable } from "../errors.ts";
-import { requireShopPermission } from "../shops/access.ts";
-import { sendNotices, userNotice } from "./notices.ts";
-import type { PaymentRun } from "./run.ts";
+import { sendNotices, userNotice } from "../payments/notices.ts";
+import type { PaymentRun } from "../payments/run.ts";
+import { requireShopPermission } from "./access.ts";
 
 export interface OnboardingLink {
   accountId: string;
