@@ -2,7 +2,6 @@ import { and, eq, sql } from "drizzle-orm";
 import { RESERVATION_TTL_MS } from "../../../durable-objects/product-stock/types.ts";
 import { withAudit } from "../../db/audit.ts";
 import { checkouts, idempotencyKeys } from "../../db/schema/orders.ts";
-import { digest } from "../../lib/cache.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { namedUuid, namedUuidv7, uuidv7, uuidv7Time } from "../../lib/ids.ts";
 import { parseOr422 } from "../../lib/input.ts";
@@ -24,6 +23,7 @@ import {
 } from "../errors.ts";
 import { type HeldLine, releaseReservations, reserveLines } from "../orders/reservations.ts";
 import { transitionOrder } from "../orders/state-machine.ts";
+import { createCheckoutIntent } from "../payments/checkouts.ts";
 import { MAX_OPEN_CHECKOUTS } from "./limits.ts";
 import {
   type CheckoutInput,
@@ -426,24 +426,9 @@ function withIntent(stored: StoredCheckout, pi: Stripe.PaymentIntent): Confirmed
   return { ...stored, paymentIntentId: pi.id, clientSecret: pi.client_secret };
 }
 
-/**
- * The PaymentIntent of a checkout. Its Stripe idempotency key names the checkout and what the
- * intent says (amount, currency, orders), so the same attempt asks for the same intent, and an
- * attempt that planned differently never collides with it.
- */
-async function createIntent(stripe: Stripe, c: StoredCheckout): Promise<Stripe.PaymentIntent> {
-  const orderIds = c.orders.map((o) => o.id);
-  const params = {
-    amount: c.amountMinor,
-    currency: c.currency.toLowerCase(),
-    transfer_group: c.checkoutId,
-    automatic_payment_methods: { enabled: true },
-    metadata: { checkout_id: c.checkoutId, order_ids: orderIds.join(",") },
-  };
-  const what = await digest([params.amount, params.currency, orderIds]);
-  return stripe.paymentIntents.create(params, {
-    idempotencyKey: `checkout:${c.checkoutId}:pi:${what}`,
-  });
+/** The checkout's PaymentIntent, made the one way every checkout's is. */
+function createIntent(stripe: Stripe, c: StoredCheckout): Promise<Stripe.PaymentIntent> {
+  return createCheckoutIntent(stripe, { ...c, orderIds: c.orders.map((o) => o.id) });
 }
 
 function cancelIntentLater(

@@ -9,6 +9,7 @@ import { parseOr422 } from "../../lib/input.ts";
 import type { Stripe } from "../../lib/stripe.ts";
 import type { ServiceContext } from "../context.ts";
 import { Conflict, NotFound, PaymentFailed, ValidationFailed } from "../errors.ts";
+import { createCheckoutIntent } from "../payments/checkouts.ts";
 
 /**
  * Paying an auction order (a win, a buy-now, an accepted second chance). The checkout issue's
@@ -34,8 +35,6 @@ export interface AuctionPayment {
   currency: string;
   paymentDeadline: string;
 }
-
-const piKey = (checkoutId: string) => `checkout:${checkoutId}:pi`;
 
 /**
  * Starts (or resumes) paying one auction order of the caller. Another buyer's order is a 404;
@@ -155,20 +154,13 @@ export async function payAuctionOrder(
     // Stripe forgets idempotency keys after 24 h: a resumed payment asks for the intent it made.
     intent = existingIntentId
       ? await ctx.stripe.paymentIntents.retrieve(existingIntentId)
-      : await ctx.stripe.paymentIntents.create(
-          {
-            amount: order.totalMinor,
-            currency: order.currency.toLowerCase(),
-            transfer_group: checkoutId,
-            automatic_payment_methods: { enabled: true },
-            metadata: {
-              checkout_id: checkoutId,
-              order_ids: order.id,
-              auction_id: order.auctionId ?? "",
-            },
-          },
-          { idempotencyKey: piKey(checkoutId) },
-        );
+      : await createCheckoutIntent(ctx.stripe, {
+          checkoutId,
+          amountMinor: order.totalMinor,
+          currency: order.currency,
+          orderIds: [order.id],
+          metadata: { auction_id: order.auctionId ?? "" },
+        });
   } catch (err) {
     const message = errorMessage(err);
     ctx.logger.warn("auction PaymentIntent could not be created", { orderId, error: message });

@@ -1,6 +1,8 @@
 import { type AnyColumn, and, asc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import type Stripe from "stripe";
 import type { Queryable, Tx } from "../../db/client.ts";
 import { checkouts, type Order, orderItems, orders } from "../../db/schema/orders.ts";
+import { digest } from "../../lib/cache.ts";
 import { UUID_PATTERN } from "../../lib/ids.ts";
 
 export type Checkout = typeof checkouts.$inferSelect;
@@ -148,4 +150,34 @@ export async function recordCheckoutIntent(
     .where(and(eq(checkouts.id, checkoutId), isNull(checkouts.paymentIntentId)))
     .returning({ id: checkouts.id });
   return stored.length > 0 ? "recorded:intent" : "noop:no_checkout_without_intent";
+}
+
+/**
+ * The one way a checkout gets its PaymentIntent, for a cart or buy-now confirm and for an
+ * auction order alike: the checkout's amount and currency, its id as the transfer group, and the
+ * metadata the webhooks find it by (`checkout_id`, `order_ids`, plus any extra such as
+ * `auction_id`). Its Stripe idempotency key names the checkout and what the intent says, so the
+ * same attempt gets the same intent and an attempt that planned differently never collides.
+ */
+export async function createCheckoutIntent(
+  stripe: Stripe,
+  c: {
+    checkoutId: string;
+    amountMinor: number;
+    currency: string;
+    orderIds: readonly string[];
+    metadata?: Record<string, string>;
+  },
+): Promise<Stripe.PaymentIntent> {
+  const params = {
+    amount: c.amountMinor,
+    currency: c.currency.toLowerCase(),
+    transfer_group: c.checkoutId,
+    automatic_payment_methods: { enabled: true },
+    metadata: { ...c.metadata, checkout_id: c.checkoutId, order_ids: c.orderIds.join(",") },
+  };
+  const what = await digest([params.amount, params.currency, c.orderIds]);
+  return stripe.paymentIntents.create(params, {
+    idempotencyKey: `checkout:${c.checkoutId}:pi:${what}`,
+  });
 }
