@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { idempotencyKeys } from "../../../src/db/schema/index.ts";
 import { loadConfig } from "../../../src/env.ts";
 import { createStripe } from "../../../src/lib/stripe.ts";
@@ -52,29 +52,38 @@ async function oneLineCart(opts: { priceMinor?: number; branch?: number; quantit
   return { shop, p, u, body };
 }
 
-describe("POST /v1/checkout/confirm", () => {
-  it("reserves the stock, creates one pending order per shop and one PaymentIntent", async () => {
-    const [a, b] = await Promise.all([buyShop(), buyShop()]);
-    const [pa, pb, u] = await Promise.all([
-      stockedProduct(a, { priceMinor: 2000, warehouse: 5, title: "Bowl" }),
-      stockedProduct(b, { priceMinor: 1500, branch: 2, title: "Cup" }),
-      buyer(),
-    ]);
-    const addressId = await addressOf(u);
-    await addToCart(u, pa.id, 2);
-    await addToCart(u, pb.id, 1);
-    const fulfilment = [
-      { shopId: a.id, method: "delivery", addressId },
-      { shopId: b.id, method: "pickup", locationId: b.branchId },
-    ];
-    const seen = await preview(u, { fulfilment });
-    // A: 4 000 + 499 delivery (under 5 000), fee 80; B: 1 500 pickup, fee 30.
-    expect(seen.body).toMatchObject({ totalMinor: 5999, platformFeeMinor: 110 });
+/** Two shops, one cart: a delivered line from A's warehouse and a pickup line at B's branch. */
+async function twoShopConfirm() {
+  const [a, b] = await Promise.all([buyShop(), buyShop()]);
+  const [pa, pb, u] = await Promise.all([
+    stockedProduct(a, { priceMinor: 2000, warehouse: 5, title: "Bowl" }),
+    stockedProduct(b, { priceMinor: 1500, branch: 2, title: "Cup" }),
+    buyer(),
+  ]);
+  const addressId = await addressOf(u);
+  await addToCart(u, pa.id, 2);
+  await addToCart(u, pb.id, 1);
+  const fulfilment = [
+    { shopId: a.id, method: "delivery", addressId },
+    { shopId: b.id, method: "pickup", locationId: b.branchId },
+  ];
+  const seen = await preview(u, { fulfilment });
+  const started = Date.now();
+  const res = await confirm(u, { fulfilment, expectedTotalMinor: seen.body.totalMinor });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { a, b, pa, pb, u, seen: seen.body, c: res.body, started };
+}
 
-    const started = Date.now();
-    const res = await confirm(u, { fulfilment, expectedTotalMinor: seen.body.totalMinor });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const c = res.body;
+describe("a confirm of a two-shop cart", () => {
+  let s: Awaited<ReturnType<typeof twoShopConfirm>>;
+  beforeAll(async () => {
+    s = await twoShopConfirm();
+  });
+
+  it("answers one pending order per shop with the preview's totals and the intent's client secret", () => {
+    const { a, b, c, seen, started } = s;
+    // A: 4 000 + 499 delivery (under 5 000), fee 80; B: 1 500 pickup, fee 30.
+    expect(seen).toMatchObject({ totalMinor: 5999, platformFeeMinor: 110 });
     expectSums(c);
     expect(c).toMatchObject({ amountMinor: 5999, currency: "EUR", platformFeeMinor: 110 });
     expect(c.clientSecret).toMatch(new RegExp(`^${c.paymentIntentId}_secret_`));
@@ -94,8 +103,10 @@ describe("POST /v1/checkout/confirm", () => {
       deliveryFeeMinor: 0,
       totalMinor: 1500,
     });
+  });
 
-    // Postgres: the checkout, the orders with their snapshots and holds.
+  it("writes the checkout, each order with its fulfilment and each line's snapshot to Postgres", async () => {
+    const { a, b, pa, pb, u, c } = s;
     const db = await purchasesOf(u.id);
     expect(db.checkouts).toHaveLength(1);
     expect(db.checkouts[0]).toMatchObject({
@@ -106,14 +117,8 @@ describe("POST /v1/checkout/confirm", () => {
       currency: "EUR",
       transferGroup: c.checkoutId,
     });
-    // The intent's id arrives with Stripe's payment_intent.created event, not from confirm.
-    const created = await forwardDelivery("payment_intent.created", c.paymentIntentId);
-    expect(created.status).toBe(200);
-    expect((await processed(created.eventId)).outcome).toBe("recorded:intent");
-    expect((await purchasesOf(u.id)).checkouts[0]?.paymentIntentId).toBe(c.paymentIntentId);
     expect(db.orders).toHaveLength(2);
     const orderA = db.orders.find((o) => o.shopId === a.id);
-    const orderB = db.orders.find((o) => o.shopId === b.id);
     expect(orderA).toMatchObject({
       status: "pending_payment",
       checkoutId: c.checkoutId,
@@ -123,14 +128,12 @@ describe("POST /v1/checkout/confirm", () => {
       totalMinor: 4499,
     });
     expect(orderA?.paymentDeadline?.toISOString()).toBe(c.paymentDeadline);
-    expect(orderB).toMatchObject({
+    expect(db.orders.find((o) => o.shopId === b.id)).toMatchObject({
       fulfilment: "pickup",
       pickupLocationId: b.branchId,
       shippingAddress: null,
     });
-    const itemA = db.items.find((i) => i.productId === pa.id);
-    const itemB = db.items.find((i) => i.productId === pb.id);
-    expect(itemA).toMatchObject({
+    expect(db.items.find((i) => i.productId === pa.id)).toMatchObject({
       orderId: orderA?.id,
       title: "Bowl",
       sku: pa.sku,
@@ -138,20 +141,29 @@ describe("POST /v1/checkout/confirm", () => {
       quantity: 2,
       locationId: a.warehouseId,
     });
-    expect(itemB).toMatchObject({ title: "Cup", quantity: 1, locationId: b.branchId });
+    expect(db.items.find((i) => i.productId === pb.id)).toMatchObject({
+      title: "Cup",
+      quantity: 1,
+      locationId: b.branchId,
+    });
+  });
 
-    // The stock objects hold the units until the payment (and a little after the deadline).
+  it("holds the units in the stock objects until a little after the payment deadline", async () => {
+    const { a, b, pa, pb, u, c } = s;
     expect(await levelAt(pa.id, a.warehouseId)).toMatchObject({
       onHand: 5,
       reserved: 2,
       available: 3,
     });
     expect(await levelAt(pb.id, b.branchId)).toMatchObject({ onHand: 2, reserved: 1 });
+    const itemA = (await purchasesOf(u.id)).items.find((i) => i.productId === pa.id);
     const hold = await stockStub(pa.id).reservation(itemA?.reservationId ?? "");
     expect(hold).toMatchObject({ state: "active", quantity: 2, locationId: a.warehouseId });
-    expect(Date.parse(hold?.expiresAt ?? "")).toBeGreaterThan(deadline);
+    expect(Date.parse(hold?.expiresAt ?? "")).toBeGreaterThan(Date.parse(c.paymentDeadline));
+  });
 
-    // Stripe (the emulator, through the real SDK): one intent with the checkout's terms.
+  it("creates one PaymentIntent on Stripe with the checkout's amount, group and orders", async () => {
+    const { c } = s;
     const pi = await stripeClient().paymentIntents.retrieve(c.paymentIntentId);
     expect(pi).toMatchObject({
       amount: 5999,
@@ -161,16 +173,29 @@ describe("POST /v1/checkout/confirm", () => {
       metadata: { checkout_id: c.checkoutId },
     });
     expect(pi.metadata.order_ids?.split(",").sort()).toEqual(c.orders.map((o) => o.id).sort());
+  });
 
-    // The bought lines left the cart; one audit row per order.
+  it("stores the intent's id on the checkout when payment_intent.created arrives", async () => {
+    const { u, c } = s;
+    const created = await forwardDelivery("payment_intent.created", c.paymentIntentId);
+    expect(created.status).toBe(200);
+    expect((await processed(created.eventId)).outcome).toBe("recorded:intent");
+    expect((await purchasesOf(u.id)).checkouts[0]?.paymentIntentId).toBe(c.paymentIntentId);
+  });
+
+  it("takes the bought lines out of the cart and audits the checkout and each order once", async () => {
+    const { u, c } = s;
     expect((await cartOf(u)).lines).toEqual([]);
-    for (const o of c.orders)
+    for (const o of c.orders) {
       expect(await auditActions(o.id, { entityType: "order" })).toEqual(["order.created"]);
+    }
     expect(await auditActions(c.checkoutId, { entityType: "checkout" })).toEqual([
       "checkout.created",
     ]);
   });
+});
 
+describe("POST /v1/checkout/confirm", () => {
   it("runs once for five concurrent confirms with one key, then replays; another body is 422", async () => {
     const { p, u, shop, body } = await oneLineCart({ priceMinor: 1800, branch: 4, quantity: 2 });
     const key = crypto.randomUUID();
