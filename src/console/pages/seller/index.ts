@@ -5,6 +5,7 @@ import { sellerAnalyticsPages } from "./analytics.ts";
 import { chartScript } from "./charts.ts";
 import { dashboardPages } from "./dashboard.ts";
 import { sellerOrderPages } from "./orders.ts";
+import { sellerReceiptPages } from "./receipts.ts";
 import { sellerSettingsPages } from "./settings.ts";
 import { sellerStockPages } from "./stock.ts";
 import { sellerTeamPages } from "./team.ts";
@@ -25,4 +26,5 @@ export const sellerPages = new Hono<AppEnv>()
   .route("/", sellerStockPages)
   .route("/", sellerSettingsPages)
   .route("/", sellerTeamPages)
-  .route("/", sellerUploadPages);
+  .route("/", sellerUploadPages)
+  .route("/", sellerReceiptPages);

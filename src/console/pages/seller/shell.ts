@@ -27,6 +27,7 @@ const SECTIONS = [
   { href: "/console/seller/requests", label: "Requests" },
   { href: "/console/seller/analytics", label: "Analytics" },
   { href: "/console/seller/uploads", label: "Uploads" },
+  { href: "/console/seller/receipts", label: "Receipts" },
   { href: "/console/seller/settings", label: "Settings" },
   { href: "/console/seller/team", label: "Team" },
 ] as const;
