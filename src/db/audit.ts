@@ -132,6 +132,7 @@ export const UNAUDITED_TABLES: readonly string[] = [
   "rollup_watermarks",
   "sales_daily",
   "sales_daily_shops",
+  "sales_monthly",
   "product_forecasts",
   "customer_insights",
   "intelligence_runs",

@@ -147,6 +147,29 @@ export const salesDailyShops = pgTable(
   (t) => [primaryKey({ columns: [t.shopId, t.day, t.currency] })],
 );
 
+/**
+ * The product rows of `sales_daily` summed per calendar month, rebuilt with them for every
+ * touched month: a year's top products read ~12 rows per product instead of ~365 (the KPIs
+ * read whole months here and the partial months at either end from `sales_daily`).
+ */
+export const salesMonthly = pgTable(
+  "sales_monthly",
+  {
+    shopId: uuid("shop_id").notNull(),
+    currency: text("currency").notNull(),
+    /** The month's first day. */
+    month: date("month", { mode: "string" }).notNull(),
+    productId: uuid("product_id").notNull(),
+    grossMinor: bigint("gross_minor", { mode: "number" }).notNull(),
+    netMinor: bigint("net_minor", { mode: "number" }).notNull(),
+    units: integer("units").notNull(),
+    /** The sum of the days' `orders` (as the KPIs sum them over days). */
+    orders: integer("orders").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.shopId, t.currency, t.month, t.productId] })],
+);
+
 /** How far each catch-up job has read: rows changed after `watermark` are not rolled up yet. */
 export const rollupWatermarks = pgTable("rollup_watermarks", {
   name: text("name").primaryKey(),

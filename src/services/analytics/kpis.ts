@@ -186,21 +186,53 @@ function readTotals(
   );
 }
 
-/** The period's best products and categories by gross, from the product rows of its days. */
+/**
+ * The calendar months wholly inside [from, to] (dates, both ends included), as [start, end):
+ * the first day of the first whole month and the first day after the last. Empty (start = end)
+ * when no month fits.
+ */
+export function wholeMonths(from: string, to: string): { start: string; end: string } {
+  const f = new Date(`${from}T00:00:00Z`);
+  const start =
+    f.getUTCDate() === 1 ? f : new Date(Date.UTC(f.getUTCFullYear(), f.getUTCMonth() + 1, 1));
+  const after = new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000);
+  const end = new Date(Date.UTC(after.getUTCFullYear(), after.getUTCMonth(), 1));
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  return end > start
+    ? { start: day(start), end: day(end) }
+    : { start: day(start), end: day(start) };
+}
+
+/**
+ * The period's best products and categories by gross: whole months from `sales_monthly`, the
+ * days of the partial months at either end from `sales_daily` (a year reads ~12 rows per
+ * product, not ~365).
+ */
 function readTops(
   db: HttpDatabase,
   scope: Scope,
   period: { from: string; to: string },
   top: number,
 ): Promise<Row> {
+  const months = wholeMonths(period.from, period.to);
   return one(
     db,
-    sql`with p as (
-        select product_id, sum(gross_minor) as gross, sum(net_minor) as net, sum(units) as units,
-          sum(orders) as orders
+    sql`with rows as (
+        select product_id, gross_minor, net_minor, units, orders
+        from sales_monthly
+        where shop_id = ${scope.shopId} and currency = ${scope.currency}
+          and month >= ${months.start}::date and month < ${months.end}::date
+        union all
+        select product_id, gross_minor, net_minor, units, orders
         from sales_daily
         where shop_id = ${scope.shopId} and currency = ${scope.currency}
           and day between ${period.from}::date and ${period.to}::date
+          and (day < ${months.start}::date or day >= ${months.end}::date)
+      ),
+      p as (
+        select product_id, sum(gross_minor) as gross, sum(net_minor) as net, sum(units) as units,
+          sum(orders) as orders
+        from rows
         group by product_id
       ),
       j as (

@@ -174,5 +174,17 @@ async function rebuild(tx: Tx, touched: SQL): Promise<Omit<RollupResult, "waterm
       offline_units)
     select ${shopKeys}, ${figures}
     from (${perSale(shopKeys)}) s group by ${shopKeys}`);
+  // The touched days' months, summed again from their days.
+  const months = sql`(select distinct shop_id, date_trunc('month', day)::date as month
+    from rollup_touched)`;
+  await tx.execute(sql`delete from sales_monthly m using ${months} t
+    where m.shop_id = t.shop_id and m.month = t.month`);
+  await tx.execute(sql`insert into sales_monthly (shop_id, currency, month, product_id,
+      gross_minor, net_minor, units, orders)
+    select d.shop_id, d.currency, t.month, d.product_id, sum(d.gross_minor), sum(d.net_minor),
+      sum(d.units), sum(d.orders)
+    from sales_daily d join ${months} t on d.shop_id = t.shop_id
+      and d.day >= t.month and d.day < (t.month + interval '1 month')::date
+    group by d.shop_id, d.currency, t.month, d.product_id`);
   return { days, productDays: written.rowCount ?? 0 };
 }

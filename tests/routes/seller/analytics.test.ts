@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Kpis } from "../../../src/services/analytics/kpis.ts";
+import { type Kpis, wholeMonths } from "../../../src/services/analytics/kpis.ts";
 import type { Series } from "../../../src/services/analytics/series.ts";
 import { refund, seedPaidOrder } from "../../helpers/analytics.ts";
 import { createProduct, type SellerProduct, seedCategory } from "../../helpers/catalog.ts";
@@ -109,6 +109,45 @@ describe("GET /v1/seller/analytics/kpis", () => {
       [3000, 3],
       [2000, 4],
     ]);
+  });
+
+  it("ranks the same over whole months and partial ones: March whole, February and April in part", async () => {
+    const res = await kpis(
+      shop.owner.accessToken,
+      `shopId=${shop.id}&from=2026-02-20&to=2026-04-03`,
+    );
+    // Everything of March: the week above plus the order of the 5th.
+    expect(res.body.topProducts.map((p) => [p.title, p.grossMinor, p.units])).toEqual([
+      ["Alpha", 4000, 4],
+      ["Beta", 2000, 4],
+    ]);
+    // A period starting on the 6th reads March's days only, without the order of the 5th.
+    const days = await kpis(
+      shop.owner.accessToken,
+      `shopId=${shop.id}&from=2026-03-06&to=2026-04-03`,
+    );
+    expect(days.body.topProducts.map((p) => [p.title, p.grossMinor])).toEqual([
+      ["Alpha", 3000],
+      ["Beta", 2000],
+    ]);
+  });
+
+  it("splits a period into the whole calendar months inside it", () => {
+    expect(wholeMonths("2026-02-20", "2026-04-03")).toEqual({
+      start: "2026-03-01",
+      end: "2026-04-01",
+    });
+    expect(wholeMonths("2026-03-01", "2026-03-31")).toEqual({
+      start: "2026-03-01",
+      end: "2026-04-01",
+    });
+    expect(wholeMonths("2025-12-01", "2026-11-30")).toEqual({
+      start: "2025-12-01",
+      end: "2026-12-01",
+    });
+    // No whole month: the period is read day by day.
+    const none = wholeMonths("2026-03-06", "2026-03-30");
+    expect(none.start).toBe(none.end);
   });
 
   it("reports inventory health, sell-through and days of cover from the stock mirror", async () => {
