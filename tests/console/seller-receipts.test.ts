@@ -88,6 +88,8 @@ describe("seller receipt pages", () => {
       "Green tea",
     );
     await page.getByLabel("Sold at").selectOption(shop.branchId);
+    // The facts and the lines in view (the photo is above).
+    await page.locator("#receipt-facts").evaluate((facts) => facts.scrollIntoView());
     await screenshot(page, "seller-receipt");
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole("button", { name: "Confirm" }).click();

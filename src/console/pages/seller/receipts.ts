@@ -138,8 +138,12 @@ interface LineRow {
   productId: string;
 }
 
-const majorOf = (minor: number | null, currency: string) =>
-  minor === null ? "" : String(minor / minorPerMajor(currency));
+/** Minor units as the price input shows them: 450 EUR → "4.50". */
+function majorOf(minor: number | null, currency: string): string {
+  if (minor === null) return "";
+  const per = minorPerMajor(currency);
+  return (minor / per).toFixed(Math.round(Math.log10(per)));
+}
 
 /** The form's rows: `lines.N.description`, `.quantity`, `.unitPriceMinor` (major), `.productId`. */
 function typedRows(form: Record<string, string>): LineRow[] {
@@ -287,7 +291,7 @@ async function receiptPage(
     status: state.status,
     body: html`${nav}${alert(flash(c, DONE), "ok")}${alert(errors.form ?? errors.lines)}
 <p><a href="${shopHref(scope, SECTION)}">Back to the receipts</a></p>
-<p><a href="${shopHref(scope, `${SECTION}/${r.id}/image`)}"><img src="${shopHref(scope, `${SECTION}/${r.id}/image`)}" alt="The uploaded receipt photo" width="320"></a></p>
+<p><a href="${shopHref(scope, `${SECTION}/${r.id}/image`)}"><img src="${shopHref(scope, `${SECTION}/${r.id}/image`)}" alt="The uploaded receipt photo" width="240"></a></p>
 <dl class="facts" id="receipt-facts">
   <dt>Status</dt><dd id="receipt-state">${badge(r.status)}</dd>
   <dt>Printed total</dt><dd>${total}</dd>
