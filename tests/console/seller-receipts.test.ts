@@ -95,6 +95,7 @@ describe("seller receipt pages", () => {
     await page.getByRole("button", { name: "Confirm" }).click();
     await page.getByText("Confirmed: the lines are recorded as sales").waitFor();
     await expect(page.locator("#receipt-state").textContent()).resolves.toBe("confirmed");
+    await expect(page.locator("#receipt-lines-read tbody tr").count()).resolves.toBe(3);
     const sales = await db.db
       .select({ quantity: salesTransactions.quantity })
       .from(salesTransactions)

@@ -263,6 +263,19 @@ async function reviewForm(
 </form>`;
 }
 
+/** The lines as they stand, once the receipt is decided (or for a viewer who cannot edit). */
+function linesTable(r: ReceiptView): Html {
+  if (r.lines.length === 0) return html``;
+  return html`<div class="table-wrap"><table class="grid-table" id="receipt-lines-read">
+<caption>Lines</caption>
+<thead><tr><th scope="col">Description</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Unit price</th><th scope="col">SKU</th><th scope="col">Sale</th></tr></thead>
+<tbody>${r.lines.map(
+    (l) => html`<tr><th scope="row">${l.description}</th><td class="num">${l.quantity}</td>
+<td class="num">${l.unitPriceMinor === null ? "product's price" : money(l.unitPriceMinor, r.currency)}</td>
+<td>${l.sku ?? "—"}</td><td>${l.saleId ? "recorded" : "—"}</td></tr>`,
+  )}</tbody></table></div>`;
+}
+
 function rejectForm(scope: SellerScope, r: ReceiptView): Html {
   const rejectable = r.status !== "confirmed" && r.status !== "rejected";
   if (!rejectable || r.lines.some((l) => l.saleId !== null) || !may(scope, "sales.write")) {
@@ -300,7 +313,7 @@ async function receiptPage(
   ${r.error ? html`<dt>Error</dt><dd>${r.error}</dd>` : ""}
 </dl>
 ${WAITING.includes(r.status) ? waiting(scope, r) : ""}
-${r.status === "review" && may(scope, "sales.write") ? await reviewForm(c, scope, r, state) : ""}
+${r.status === "review" && may(scope, "sales.write") ? await reviewForm(c, scope, r, state) : linesTable(r)}
 ${r.status === "failed" ? html`<p>The photo could not be read. Reject it and upload a clearer one.</p>` : ""}
 ${rejectForm(scope, r)}`,
   });
