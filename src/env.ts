@@ -12,6 +12,8 @@ export interface Env {
   NOTIFICATIONS: Queue<unknown>;
   /** Seller uploads worked off the request (src/jobs/imports.ts). */
   IMPORTS: Queue<unknown>;
+  /** One message per shop whose intelligence is due (src/jobs/intelligence.ts). */
+  INTELLIGENCE: Queue<unknown>;
   /** Uploaded files: CSV imports and receipt photos. */
   UPLOADS: R2Bucket;
   ENVIRONMENT?: string;

@@ -7,5 +7,6 @@ export function queueProducers(env: Env): ReplayTargets {
     "stripe-events": env.STRIPE_EVENTS,
     notifications: env.NOTIFICATIONS,
     imports: env.IMPORTS,
+    intelligence: env.INTELLIGENCE,
   };
 }

@@ -6,6 +6,7 @@ import { uuidv7 } from "../lib/ids.ts";
 import { REDACTED } from "../services/admin/operations.ts";
 import { type JobContext, openJobContext } from "./context.ts";
 import { handleImport } from "./imports.ts";
+import { handleIntelligence } from "./intelligence.ts";
 import { handleNotification } from "./notifications.ts";
 import { handleStripeEvent } from "./stripe-events.ts";
 
@@ -57,6 +58,7 @@ const HANDLERS: Record<string, MessageHandler> = {
   "stripe-events": handleStripeEvent,
   notifications: handleNotification,
   imports: handleImport,
+  intelligence: handleIntelligence,
 };
 
 /**

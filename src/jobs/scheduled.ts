@@ -6,7 +6,6 @@ import { errorMessage } from "../lib/errors.ts";
 import { uuidv7 } from "../lib/ids.ts";
 import { catchUpSalesRollups } from "../services/analytics/rollups.ts";
 import { derive } from "../services/context.ts";
-import { recomputeStaleShops } from "../services/intelligence/compute.ts";
 import { sendLowStockDigests } from "../services/inventory/digest.ts";
 import { inventoryMaintenance } from "../services/inventory/maintenance.ts";
 import { redriveUnsentRefunds } from "../services/orders/refunds.ts";
@@ -14,6 +13,7 @@ import { expireLapsedReservations, expireOverduePayments } from "../services/pay
 import { reconcilePayments } from "../services/payments/reconciliation.ts";
 import { auctionSweepJob, auctionUnpaidJob } from "./auctions.ts";
 import { type JobContext, openJobContext } from "./context.ts";
+import { queueStaleShops } from "./intelligence.ts";
 
 export type CronJob = (ctx: JobContext) => Promise<Record<string, unknown>>;
 
@@ -44,9 +44,9 @@ export const CRON_JOBS: Record<string, Record<string, CronJob>> = {
     "refund-redrive": async (ctx) => ({
       orders: await redriveUnsentRefunds(ctx, ctx.actor),
     }),
-    // Forecasts, customers and the recommendation feed of the stalest shops, a bounded batch
-    // per run (src/services/intelligence/compute.ts).
-    intelligence: async (ctx) => ({ ...(await recomputeStaleShops(ctx)) }),
+    // Forecasts, customers and the recommendation feed of the stalest shops: one queue message
+    // per shop, computed by the `intelligence` consumer (src/jobs/intelligence.ts).
+    intelligence: async (ctx) => ({ ...(await queueStaleShops(ctx)) }),
   },
   // The API keeps Idempotency-Key records 24 h; an expired one is also reclaimed when its key is
   // reused, but keys that never come back would otherwise stay for ever.

@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { withAudit } from "../../db/audit.ts";
-import type { Queryable } from "../../db/client.ts";
+import type { Database, Queryable } from "../../db/client.ts";
 import { products } from "../../db/schema/catalog.ts";
 import { intelligenceRuns, productForecasts } from "../../db/schema/intelligence.ts";
 import type { ServiceContext } from "../context.ts";
@@ -17,9 +17,11 @@ import { shopReorder } from "./reorder.ts";
 
 /** A shop's intelligence older than this is stale: the cron recomputes it. */
 export const STALE_AFTER_HOURS = 24;
-/** Per cron run: at most this many shops, and no new shop once this many products were done. */
-export const MAX_SHOPS_PER_RUN = 5;
-export const PRODUCT_BUDGET_PER_RUN = 2_000;
+/**
+ * Per cron run: at most this many shops are queued, one message each, so each shop is computed
+ * in its own consumer invocation (its own CPU budget) and the cron itself only selects.
+ */
+export const MAX_SHOPS_PER_RUN = 100;
 
 /**
  * Net units sold per product and UTC day (units less refunded units), from the sales rollups
@@ -191,38 +193,21 @@ export async function lastComputed(db: Queryable, shopId: string): Promise<Date 
 }
 
 /**
- * Cron (every 15 minutes): recomputes the stalest shops (never computed first, then older than 24 h),
- * within a bounded amount of work per run: at most 5 shops, and no further shop once 2,000
- * products were forecast. A shop that fails is logged and the next one still runs.
+ * The shops whose intelligence is due, stalest first (never computed, then computed more than
+ * STALE_AFTER_HOURS ago), at most `limit`: a shop with no live product has nothing to forecast.
  */
-export async function recomputeStaleShops(
-  ctx: Pick<ServiceContext, "db" | "actor" | "logger">,
+export async function staleShops(
+  db: Database,
   now: Date = new Date(),
-): Promise<{ shops: number; products: number; failed: number }> {
-  const stale = await ctx.db.execute<{ id: string }>(sql`
+  limit = MAX_SHOPS_PER_RUN,
+): Promise<string[]> {
+  const stale = await db.execute<{ id: string }>(sql`
     select s.id from shops s left join intelligence_runs r on r.shop_id = s.id
     where s.deleted_at is null
       and (r.computed_at is null
         or r.computed_at < ${new Date(now.getTime() - STALE_AFTER_HOURS * 3_600_000)})
       and exists (select 1 from products p where p.shop_id = s.id and p.deleted_at is null)
     order by r.computed_at asc nulls first, s.id
-    limit ${MAX_SHOPS_PER_RUN}`);
-  let shops = 0;
-  let done = 0;
-  let failed = 0;
-  for (const { id } of stale.rows) {
-    if (done >= PRODUCT_BUDGET_PER_RUN) break;
-    try {
-      const r = await recomputeShop(ctx, id, now);
-      shops += 1;
-      done += r.products;
-    } catch (err) {
-      failed += 1;
-      ctx.logger.error("intelligence recompute failed", {
-        shopId: id,
-        error: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
-  return { shops, products: done, failed };
+    limit ${limit}`);
+  return stale.rows.map((r) => r.id);
 }

@@ -1,12 +1,10 @@
-import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { intelligenceRuns } from "../../../src/db/schema/index.ts";
 import {
   dailySeries,
-  MAX_SHOPS_PER_RUN,
   recomputeShop,
-  recomputeStaleShops,
+  staleShops,
 } from "../../../src/services/intelligence/compute.ts";
+import { createProduct, seedCategory } from "../../helpers/catalog.ts";
 import { testContext } from "../../helpers/context.ts";
 import { withDb } from "../../helpers/db.ts";
 import { seedShop } from "../../helpers/shops.ts";
@@ -31,20 +29,21 @@ describe("dailySeries", () => {
   });
 });
 
-describe("recomputeStaleShops (cron)", () => {
-  it("does a bounded batch and leaves a shop computed within the day alone", async () => {
-    const shop = await seedShop();
+describe("staleShops (the cron's selection)", () => {
+  it("leaves out a shop computed within the day and includes one never computed", async () => {
+    const [fresh, never, category] = await Promise.all([seedShop(), seedShop(), seedCategory()]);
+    await Promise.all(
+      [fresh, never].map((shop) =>
+        createProduct(shop.owner.accessToken, { shopId: shop.id, categoryId: category.id }),
+      ),
+    );
     await withDb(async (db) => {
       const ctx = testContext({ db });
-      const at = new Date(Date.now() - 60_000);
-      await recomputeShop(ctx, shop.id, at);
-      const result = await recomputeStaleShops(ctx);
-      expect(result.shops + result.failed).toBeLessThanOrEqual(MAX_SHOPS_PER_RUN);
-      const [run] = await db
-        .select()
-        .from(intelligenceRuns)
-        .where(eq(intelligenceRuns.shopId, shop.id));
-      expect(run?.computedAt.getTime()).toBe(at.getTime());
+      await recomputeShop(ctx, fresh.id, new Date(Date.now() - 60_000));
+      const due = await staleShops(db, new Date(), 10_000);
+      expect(due).toContain(never.id);
+      expect(due).not.toContain(fresh.id);
+      expect(await staleShops(db, new Date(), 1)).toHaveLength(1);
     });
   });
 });
