@@ -51,7 +51,7 @@ beforeAll(async () => {
   ({ shop } = await sellerWithShop(db.db));
   const token = await tokenOf({ id: shop.sellerId, email: "", role: "seller" });
   [bowl, vase] = await Promise.all([
-    stockedProduct(consoleUrl(), token, shop, 7, "Hand-thrown ceramic bowl"),
+    stockedProduct(consoleUrl(), token, shop, 7, "Wheel-thrown stoneware bowl"),
     stockedProduct(consoleUrl(), token, shop, 5, "Blue glazed vase"),
   ]);
   browser = await launchBrowser();
@@ -119,7 +119,7 @@ describe("the buyer's console", () => {
     const stranger = await buyerPage();
     const res = await stranger.page.goto(payment);
     expect(res?.status()).toBe(404);
-    expect(await stranger.page.content()).not.toContain("ceramic bowl");
+    expect(await stranger.page.content()).not.toContain("stoneware bowl");
     await stranger.page.context().close();
   });
 

@@ -2,9 +2,6 @@ import { eventually } from "./eventually.ts";
 import { api, uniqueEmail } from "./http.ts";
 import type { TestUser } from "./users.ts";
 
-// Kept for this session's in-flight test modules that still import it from here.
-export { eventually };
-
 export interface CreatedShop {
   id: string;
   slug: string;
