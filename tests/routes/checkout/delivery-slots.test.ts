@@ -38,6 +38,24 @@ async function deliveryCart(capacity: number, stock = 10) {
   return { shop, p, u, addressId };
 }
 
+/** A one-place window of a delivery cart booked by a confirm: the first open one. */
+async function bookedWindow() {
+  const { shop, u, addressId } = await deliveryCart(1);
+  const slots = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
+  const slot = slots.body.slots.find((s) => s.open);
+  const res = await confirm(u, {
+    fulfilment: [{ shopId: shop.id, method: "delivery", addressId, slotStart: slot?.start }],
+  });
+  expect(res.status).toBe(201);
+  return { shop, u, slot, res };
+}
+
+/** What buyers see of one of the shop's windows now. */
+async function windowNow(shop: BuyShop, start: string | undefined) {
+  const now = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
+  return now.body.slots.find((s) => s.start === start);
+}
+
 type SlotPreview = { shops: Array<{ deliverySlots: { slots: SlotView[] } | null }> };
 
 describe("checkout with a delivery window", () => {
@@ -124,13 +142,7 @@ describe("checkout with a delivery window", () => {
   });
 
   it("gives the window back when the buyer cancels the order", async () => {
-    const { shop, u, addressId } = await deliveryCart(1);
-    const slots = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
-    const slot = slots.body.slots.find((s) => s.open);
-    const res = await confirm(u, {
-      fulfilment: [{ shopId: shop.id, method: "delivery", addressId, slotStart: slot?.start }],
-    });
-    expect(res.status).toBe(201);
+    const { shop, u, slot, res } = await bookedWindow();
 
     const cancelled = await api("POST", `/v1/orders/${res.body.orders[0]?.id}/cancel`, {
       token: u.accessToken,
@@ -138,29 +150,18 @@ describe("checkout with a delivery window", () => {
     });
 
     expect(cancelled.status).toBe(200);
-    const after = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
-    expect(after.body.slots.find((s) => s.start === slot?.start)).toMatchObject({
-      booked: 0,
-      remaining: 1,
-    });
+    expect(await windowNow(shop, slot?.start)).toMatchObject({ booked: 0, remaining: 1 });
   });
 
   it("gives a paid order's window back when it is refunded in full before the window", async () => {
-    const { shop, u, addressId } = await deliveryCart(1);
-    const slots = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
-    const slot = slots.body.slots.find((s) => s.open);
-    const res = await confirm(u, {
-      fulfilment: [{ shopId: shop.id, method: "delivery", addressId, slotStart: slot?.start }],
-    });
-    expect(res.status).toBe(201);
+    const { shop, slot, res } = await bookedWindow();
     await pay(res.body.paymentIntentId);
     await processed(
       (await forwardDelivery("payment_intent.succeeded", res.body.paymentIntentId)).eventId,
     );
     const orderId = res.body.orders[0]?.id ?? "";
     const total = (await orderRow(orderId))?.totalMinor ?? 0;
-    const taken = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
-    expect(taken.body.slots.find((s) => s.start === slot?.start)?.remaining).toBe(0);
+    expect((await windowNow(shop, slot?.start))?.remaining).toBe(0);
 
     const refund = await api<{ status: string }>("POST", `/v1/seller/orders/${orderId}/refunds`, {
       token: shop.owner.accessToken,
@@ -168,30 +169,16 @@ describe("checkout with a delivery window", () => {
     });
 
     expect(refund.body.status, JSON.stringify(refund.body)).toBe("refunded");
-    const after = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
-    expect(after.body.slots.find((s) => s.start === slot?.start)).toMatchObject({
-      booked: 0,
-      remaining: 1,
-    });
+    expect(await windowNow(shop, slot?.start)).toMatchObject({ booked: 0, remaining: 1 });
   });
 
   it("gives the window back once the payment is cancelled, not when the hold runs out", async () => {
-    const { shop, u, addressId } = await deliveryCart(1);
-    const slots = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
-    const slot = slots.body.slots.find((s) => s.open);
-    const res = await confirm(u, {
-      fulfilment: [{ shopId: shop.id, method: "delivery", addressId, slotStart: slot?.start }],
-    });
-    expect(res.status).toBe(201);
+    const { shop, slot, res } = await bookedWindow();
 
     await stripeClient().paymentIntents.cancel(res.body.paymentIntentId);
     const delivered = await forwardDelivery("payment_intent.canceled", res.body.paymentIntentId);
     await processed(delivered.eventId);
 
-    const after = await api<{ slots: SlotView[] }>("GET", `/v1/shops/${shop.id}/delivery-slots`);
-    expect(after.body.slots.find((s) => s.start === slot?.start)).toMatchObject({
-      booked: 0,
-      remaining: 1,
-    });
+    expect(await windowNow(shop, slot?.start)).toMatchObject({ booked: 0, remaining: 1 });
   });
 });
